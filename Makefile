@@ -1,0 +1,47 @@
+# One command to run the product, one to test it. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_test
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+PORT              ?= 5000
+
+.PHONY: install run test lint format translations translations-update clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d coordination/translations -D messages -f >/dev/null
+
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coordination/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i coordination/translations/messages.pot -d coordination/translations -l en --no-fuzzy-matching
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	@bash deploy/run-local.sh $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install lint
+	COORD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) COORD_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,1 @@
+"""The Flask application for cross-agency case coordination (finsam / SamSIP)."""

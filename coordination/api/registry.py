@@ -1,0 +1,88 @@
+"""Declaring API endpoints once: route, access rule and OpenAPI description together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import request
+
+from coordination.core.errors import ValidationFailed
+from coordination.core.permissions import access
+
+
+@dataclass
+class Operation:
+    """One documented endpoint."""
+
+    method: str
+    path: str
+    summary: str
+    body: type | None
+    response: type | None
+    many: bool
+    public: bool
+    status: int
+
+
+OPERATIONS: list[Operation] = []
+
+
+def endpoint(
+    bp,
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    body: type | None = None,
+    response: type | None = None,
+    many: bool = False,
+    roles: tuple = (),
+    public: bool = False,
+    status: int = 200,
+) -> Callable:
+    """Register a route with its access rule and its OpenAPI operation."""
+    OPERATIONS.append(
+        Operation(
+            method.lower(), bp.url_prefix + path, summary, body, response, many, public, status
+        )
+    )
+
+    def decorate(view: Callable) -> Callable:
+        view = access(*roles, public=public)(view)
+        bp.add_url_rule(path, view.__name__, view, methods=[method.upper()])
+        return view
+
+    return decorate
+
+
+def json_body() -> dict:
+    """Return the request's JSON object, or refuse with 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "The body must be a JSON object.", errors={"_body": ["Expected a JSON object."]}
+        )
+    return data
+
+
+def page_args() -> tuple[int, int]:
+    """Return (page, per_page) from the query string, per_page at most 100."""
+    errors = {}
+    try:
+        page = int(request.args.get("page", 1))
+        if page < 1:
+            raise ValueError
+    except ValueError:
+        errors["page"] = ["Must be a positive integer."]
+        page = 1
+    try:
+        per_page = int(request.args.get("per_page", 20))
+        if not 1 <= per_page <= 100:
+            raise ValueError
+    except ValueError:
+        errors["per_page"] = ["Must be an integer from 1 to 100."]
+        per_page = 20
+    if errors:
+        raise ValidationFailed("Invalid pagination.", errors=errors)
+    return page, per_page

@@ -1,0 +1,151 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from coordination.config import ROOT, flask_config, load_settings
+from coordination.core import events, i18n, permissions
+from coordination.core.errors import register_error_handlers
+from coordination.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: defaults, then COORD_* variables, then overrides."""
+    settings = load_settings(overrides)
+    for url in (settings["DATABASE_URL"], settings["BROKER_URL"]):
+        if "sqlite:///" in url:  # the embedded default keeps its files in instance/
+            Path(url.split("sqlite:///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "coordination" / "static"),
+    )
+    app.config.update(flask_config(settings))
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "coordination" / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    _import_models()
+    _install_events_once()
+    _register_blueprints(app)
+    _install_session_rules(app)
+    register_error_handlers(app)
+    permissions.install(app)
+    i18n.install(app)
+    _install_notifications(app)
+
+    from coordination.cli import register_cli
+
+    register_cli(app)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
+
+
+_events_installed = False
+
+
+def _install_events_once() -> None:
+    """Hook domain events to every session of the app's session class, once per process."""
+    global _events_installed
+    if not _events_installed:
+        from flask_sqlalchemy.session import Session as AppSession
+
+        events.install(AppSession)
+        _events_installed = True
+
+
+def _import_models() -> None:
+    """Import every models module so that metadata and migrations see all tables."""
+    from coordination.audit import models as _audit  # noqa: F401
+    from coordination.auth import models as _auth  # noqa: F401
+    from coordination.codes import models as _codes  # noqa: F401
+    from coordination.consent import models as _consent  # noqa: F401
+    from coordination.organisations import models as _orgs  # noqa: F401
+    from coordination.people import models as _people  # noqa: F401
+    from coordination.programmes import models as _programmes  # noqa: F401
+    from coordination.referrals import models as _referrals  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coordination.api import bp as api_bp
+    from coordination.auth.views import bp as auth_bp
+    from coordination.health import bp as health_bp
+    from coordination.home import bp as home_bp
+    from coordination.programmes.views import bp as programmes_bp
+    from coordination.referrals.views import bp as referrals_bp
+
+    for blueprint in (home_bp, auth_bp, health_bp, programmes_bp, referrals_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never cookies
+
+
+def _install_session_rules(app: Flask) -> None:
+    from coordination.auth.models import User
+    from coordination.auth.operations import user_for_token
+
+    @login_manager.user_loader
+    def _load(user_key: str):
+        if request.path.startswith("/api/"):
+            return None  # the API never trusts the session cookie
+        user_id, _sep, version = user_key.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def _load_from_token(req):
+        header = req.headers.get("Authorization", "")
+        if req.path.startswith("/api/") and header.startswith("Bearer "):
+            return user_for_token(header[7:].strip())
+        return None
+
+    @app.before_request
+    def _idle_timeout():
+        if request.path.startswith(("/api/", "/static/", "/healthz")):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = datetime.now(UTC).timestamp()
+        settings = app.config["COORD"]
+        seen = session.get("seen", now)
+        started = session.get("login_at", now)
+        idle = now - seen > int(settings["IDLE_TIMEOUT_MINUTES"]) * 60
+        too_long = now - started > int(settings["ABSOLUTE_TIMEOUT_HOURS"]) * 3600
+        if idle or too_long:
+            logout_user()
+            session.clear()
+            flash(_("Du har loggats ut eftersom du varit inaktiv en längre tid."), "info")
+            return redirect(url_for("auth.login"))
+        session["seen"] = now
+        return None
+
+
+def _install_notifications(app: Flask) -> None:
+    """Connect the notification layer (it sits downstream of the application)."""
+    from notifications import install
+
+    install(app)

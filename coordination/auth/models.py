@@ -1,0 +1,74 @@
+"""User accounts and API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordination.core.db import UTCDateTime, check_in, utcnow
+from coordination.extensions import db
+
+
+class User(UserMixin, db.Model):
+    """A member of staff at a member agency or the förbund."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (check_in("locale", ["sv", "en"]),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(5), default="sv")
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships = relationship(
+        "Membership", back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def roles(self) -> set[str]:
+        """Return every role the user holds in any unit."""
+        return {m.role for m in self.memberships}
+
+    def has_any_role(self, roles: Iterable[str]) -> bool:
+        """Tell whether the user holds any of the roles."""
+        return bool(self.roles & {str(r) for r in roles})
+
+    def units_with(self, role: str) -> list:
+        """Return the units in which the user holds the role."""
+        return [m.unit for m in self.memberships if m.role == str(role)]
+
+    @property
+    def agency_kinds(self) -> set[str]:
+        """Return the agency kinds of every unit the user belongs to."""
+        return {m.unit.agency_kind for m in self.memberships}
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()

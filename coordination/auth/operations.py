@@ -1,0 +1,129 @@
+"""Creating users, checking logins and issuing API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from coordination.auth.models import ApiToken, User
+from coordination.auth.passwords import hash_password, password_problems, verify_password
+from coordination.core.db import utcnow
+from coordination.core.errors import Conflict, ValidationFailed
+from coordination.extensions import db
+from coordination.organisations.models import Membership, OrganisationUnit
+from workflows.organisation import Role
+
+
+def find_user(email: str) -> User | None:
+    """Return the user with this email, case-insensitively."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    memberships: list[tuple[OrganisationUnit, str]],
+    locale: str = "sv",
+    phone: str | None = None,
+) -> User:
+    """Create a user with roles in units; all problems are reported at once."""
+    errors: dict[str, list[str]] = {}
+    if not email or "@" not in email:
+        errors.setdefault("email", []).append(_("Ange en giltig e-postadress."))
+    elif find_user(email) is not None:
+        errors.setdefault("email", []).append(_("Det finns redan en användare med den adressen."))
+    if not name.strip():
+        errors.setdefault("name", []).append(_("Ange namn."))
+    if password_problems(password):
+        errors.setdefault("password", []).append(_("Lösenordet ska ha minst 12 tecken."))
+    if not memberships:
+        errors.setdefault("roles", []).append(_("Välj minst en roll i en enhet."))
+    for _unit, role in memberships:
+        if role not in {r.value for r in Role}:
+            errors.setdefault("roles", []).append(_("Okänd roll: %(role)s.", role=role))
+    if errors:
+        raise ValidationFailed(_("Användaren kunde inte skapas."), errors=errors)
+    user = User(
+        email=email.strip().lower(),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        locale=locale,
+        phone=phone,
+    )
+    for unit, role in memberships:
+        user.memberships.append(Membership(unit=unit, role=role))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_roles(user: User, memberships: list[tuple[OrganisationUnit, str]]) -> None:
+    """Replace a user's roles."""
+    if not memberships:
+        raise ValidationFailed(
+            _("Användaren måste ha minst en roll."),
+            errors={"roles": [_("Välj minst en roll i en enhet.")]},
+        )
+    user.memberships.clear()
+    db.session.flush()
+    for unit, role in memberships:
+        user.memberships.append(Membership(unit=unit, role=role))
+    db.session.flush()
+
+
+def set_active(user: User, active: bool, *, by: User) -> None:
+    """Activate or deactivate a user; deactivation ends their sessions and tokens."""
+    if user.id == by.id and not active:
+        raise Conflict(_("Du kan inte inaktivera ditt eget konto."))
+    user.active = active
+    if not active:
+        user.session_version += 1
+        for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
+            token.revoked = True
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; other sessions of the user end."""
+    if password_problems(password):
+        raise ValidationFailed(
+            _("Lösenordet ska ha minst 12 tecken."),
+            errors={"password": [_("Lösenordet ska ha minst 12 tecken.")]},
+        )
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user whose email and password match, else None."""
+    user = find_user(email or "")
+    if not verify_password(user.password_hash if user else None, password or ""):
+        return None
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, hours: int) -> tuple[str, datetime]:
+    """Create an API token; return the secret (shown once) and its expiry."""
+    secret = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=hours)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(secret), expires_at=expires_at))
+    return secret, expires_at
+
+
+def user_for_token(secret: str) -> User | None:
+    """Return the active user of a valid, unexpired, unrevoked token."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None or token.revoked or token.expires_at <= utcnow():
+        return None
+    return token.user if token.user.active else None

@@ -1,0 +1,71 @@
+"""Command-line tools: `flask users create`, `flask seed-demo`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from coordination.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the project's commands to `flask`."""
+    users = AppGroup("users", help="Manage user accounts.")
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option(
+        "--role",
+        "roles",
+        multiple=True,
+        required=True,
+        help="UNIT_NAME:ROLE, e.g. 'Samordningsförbundet:admin' (repeatable).",
+    )
+    @click.option("--locale", default="sv", type=click.Choice(["sv", "en"]))
+    def create(email: str, name: str, password: str, roles: tuple[str, ...], locale: str):
+        """Create a user with one or more roles in organisation units."""
+        from coordination.auth.operations import create_user
+        from coordination.core.errors import ValidationFailed
+        from coordination.organisations.models import OrganisationUnit
+
+        memberships = []
+        for item in roles:
+            unit_name, _sep, role = item.rpartition(":")
+            unit = db.session.scalar(
+                select(OrganisationUnit).where(OrganisationUnit.name == unit_name)
+            )
+            if unit is None:
+                raise click.ClickException(f"No organisation unit named {unit_name!r}.")
+            memberships.append((unit, role))
+        try:
+            user = create_user(
+                email=email, name=name, password=password, memberships=memberships, locale=locale
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            lines = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
+            raise click.ClickException("\n".join(lines)) from exc
+        db.session.commit()
+        click.echo(f"Created user {user.id} <{user.email}>.")
+
+    app.cli.add_command(users)
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
+    def seed_demo(if_empty: bool):
+        """Load a demo förbund: agencies, units, a programme, users of every role, referrals."""
+        from coordination.auth.models import User
+        from coordination.demo import DEMO_PASSWORD, load_demo
+
+        if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+            click.echo("Demo data not loaded: the database already has users.")
+            return
+        logins = load_demo()
+        db.session.commit()
+        click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for email, role in logins:
+            click.echo(f"  {role:<18} {email}")

@@ -1,0 +1,96 @@
+"""Configuration: defaults, then COORD_* environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+DEFAULTS: dict[str, object] = {
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "DATABASE_URL": f"sqlite:///{INSTANCE / 'coordination.sqlite'}",
+    "BROKER_URL": f"sqla+sqlite:///{INSTANCE / 'broker.sqlite'}",
+    "RESULT_BACKEND": None,
+    "ATTACHMENT_DIR": str(INSTANCE / "attachments"),
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "IDLE_TIMEOUT_MINUTES": 30,
+    "ABSOLUTE_TIMEOUT_HOURS": 12,
+    "API_TOKEN_HOURS": 8,
+    "BASE_URL": "http://127.0.0.1:5000",
+    "DEFAULT_LOCALE": "sv",
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": 1025,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "noreply@samordning.example",
+    "SMS_BACKEND": "file",
+    "SMS_FILE": str(INSTANCE / "sms.log"),
+    "SMS_URL": None,
+    "SMS_TOKEN": None,
+    "TESTING": False,
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False}
+
+
+def _coerce(value: str, default: object) -> object:
+    """Turn an environment string into the type of its default."""
+    if isinstance(default, bool):
+        return _BOOL.get(value.strip().lower(), False)
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, list | dict):
+        return json.loads(value)
+    return value
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Merge defaults, COORD_* variables and overrides; refuse an unsafe production config."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"COORD_{key}")
+        if raw is not None and raw != "":
+            settings[key] = _coerce(raw, default)
+    settings.update(overrides or {})
+    if settings["ENV"] == "production":
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not settings.get(k)]
+        if environ.get("COORD_DATABASE_URL") is None and "DATABASE_URL" not in (overrides or {}):
+            missing.append("DATABASE_URL")
+        if missing:
+            raise RuntimeError(
+                "Refusing to start in production without: "
+                + ", ".join(f"COORD_{k}" for k in sorted(set(missing)))
+            )
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = "development-only-secret-key-change-me"
+    return settings
+
+
+def flask_config(settings: dict) -> dict:
+    """Translate settings into Flask and extension configuration keys."""
+    secure = settings["ENV"] == "production"
+    return {
+        "SECRET_KEY": settings["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": settings["DATABASE_URL"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": "coord_session",
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(settings["ABSOLUTE_TIMEOUT_HOURS"])),
+        "MAX_CONTENT_LENGTH": int(settings["ATTACHMENT_MAX_BYTES"]) + 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": settings["DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "TESTING": bool(settings["TESTING"]),
+        "COORD": settings,
+    }

@@ -1,0 +1,48 @@
+"""Database helpers shared by every domain: time columns and enum columns with CHECK constraints."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator
+
+from coordination.extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every database, SQLite included."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs):
+    """Return a string column and the CHECK constraint that keeps it within the enum."""
+    values = ", ".join(f"'{member.value}'" for member in enum_cls)
+    column = db.Column(name, String(40), **kwargs)
+    check = CheckConstraint(f"{name} IN ({values})", name=f"{name}_valid")
+    return column, check
+
+
+def check_in(column: str, values: list[str] | tuple[str, ...], name: str | None = None):
+    """Return a CHECK constraint that keeps a string column within a fixed set of values."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or f"{column}_valid")

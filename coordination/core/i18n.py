@@ -1,0 +1,113 @@
+"""Language choice, labels for codes and states, and Swedish date formatting."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+LANGUAGES = {"sv": "Svenska", "en": "English"}
+
+LABELS: dict[str, dict[str, object]] = {
+    "state": {
+        "draft": _l("Utkast"),
+        "submitted": _l("Inskickad"),
+        "completion_requested": _l("Komplettering begärd"),
+        "on_agenda": _l("På dagordningen"),
+        "decided": _l("Beslutad"),
+        "withdrawn": _l("Återtagen"),
+    },
+    "agency": {
+        "kommun": _l("Kommun"),
+        "af": _l("Arbetsförmedlingen"),
+        "fk": _l("Försäkringskassan"),
+        "region": _l("Region (hälso- och sjukvård)"),
+        "forbund": _l("Samordningsförbundet"),
+    },
+    "role": {
+        "referrer": _l("Remittent (handläggare)"),
+        "conference_member": _l("Ledamot i remissgruppen"),
+        "coordinator": _l("Koordinator"),
+        "team_lead": _l("Samordnare (teamledare)"),
+        "admin": _l("Administratör"),
+        "analyst": _l("Analytiker"),
+        "auditor": _l("Loggranskare"),
+    },
+    "channel": {
+        "email": _l("E-post"),
+        "sms": _l("SMS"),
+        "phone": _l("Telefon"),
+        "letter": _l("Brev"),
+    },
+    "consent_form": {
+        "written": _l("Skriftligt"),
+        "oral": _l("Muntligt med vittne"),
+    },
+    "info_kind": {
+        "health": _l("Hälsa"),
+        "social_services": _l("Socialtjänst"),
+        "employment": _l("Arbetsmarknad"),
+        "benefits": _l("Ersättningar"),
+    },
+    "priority_rule": {
+        "age_25_45_children_first": _l("Ålder 25–45 med barn först, sedan remissdatum"),
+        "referral_date": _l("Remissdatum"),
+    },
+    "counting_mode": {
+        "since_reset": _l("Totalt sedan senaste nollställning"),
+        "consecutive": _l("I följd"),
+    },
+    "weekday": {
+        "0": _l("måndag"),
+        "1": _l("tisdag"),
+        "2": _l("onsdag"),
+        "3": _l("torsdag"),
+        "4": _l("fredag"),
+    },
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    """Return the translated label of a fixed code, or the code itself."""
+    if code is None:
+        return ""
+    value = LABELS.get(kind, {}).get(str(code))
+    return str(value) if value is not None else str(code)
+
+
+def select_locale() -> str:
+    """Choose the language: the session's choice, the user's setting, then Swedish."""
+    chosen = session.get("lang") if request else None
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.locale
+    return "sv"
+
+
+def local(value: datetime | None) -> datetime | None:
+    """Return a UTC datetime in Europe/Stockholm."""
+    return value.astimezone(STOCKHOLM) if value else None
+
+
+def install(app: Flask) -> None:
+    """Register the template filters and globals for labels and Swedish dates."""
+
+    @app.template_filter("dt")
+    def _dt(value: datetime | None) -> str:
+        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+    @app.template_filter("d")
+    def _d(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, "yyyy-MM-dd")
+        return format_date(value, "yyyy-MM-dd")
+
+    app.jinja_env.globals.update(label=label, LANGUAGES=LANGUAGES)

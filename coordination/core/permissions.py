@@ -1,0 +1,95 @@
+"""Deny by default: every route declares who may use it, and objects are checked per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from coordination.core.errors import Forbidden, NotFound, wants_json
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """Who may reach a route: anyone, any signed-in user, or holders of one of the roles."""
+
+    public: bool = False
+    roles: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        """Return the rule in words, for the route listing."""
+        if self.public:
+            return "public"
+        return "roles: " + ", ".join(sorted(self.roles)) if self.roles else "signed in"
+
+
+def access(*roles: str, public: bool = False) -> Callable:
+    """Declare who may use a view: `@access(public=True)`, `@access()`, `@access("admin")`."""
+    rule = AccessRule(public=public, roles=frozenset(str(r) for r in roles))
+
+    def decorate(view: Callable) -> Callable:
+        view.access_rule = rule
+        return view
+
+    return decorate
+
+
+def rule_for(app: Flask, endpoint: str | None) -> AccessRule | None:
+    """Return the declared rule of an endpoint (static files are public)."""
+    if endpoint is None:
+        return None
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return AccessRule(public=True)
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def install(app: Flask) -> None:
+    """Enforce the declared rules before every request; a route without one is refused."""
+
+    @app.before_request
+    def _enforce():
+        if request.endpoint is None:
+            return None  # 404/405 answered by routing
+        rule = rule_for(app, request.endpoint)
+        if rule is None:
+            app.logger.error("route %s has no access rule; refused", request.endpoint)
+            abort(403)
+        if rule.public:
+            return None
+        if not current_user.is_authenticated:
+            if wants_json():
+                abort(401)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if rule.roles and not current_user.has_any_role(rule.roles):
+            _log_refusal()
+            abort(403)
+        return None
+
+
+def _log_refusal() -> None:
+    from coordination.audit.operations import log_access
+
+    log_access("route", request.endpoint or "", outcome="refused")
+
+
+def require(condition: bool) -> None:
+    """Refuse with 403 unless the condition holds (the caller may know the object exists)."""
+    if not condition:
+        _log_refusal()
+        raise Forbidden(_("Du har inte behörighet till det här."))
+
+
+def require_visible(condition: bool) -> None:
+    """Answer 404 unless the caller may see the object at all."""
+    if not condition:
+        _log_refusal()
+        raise NotFound(_("Sidan eller uppgiften finns inte."))
+
+
+def has_role(user, roles: Iterable[str]) -> bool:
+    """Tell whether a user holds any of the roles in any unit."""
+    return bool(user and user.is_authenticated and user.has_any_role(roles))

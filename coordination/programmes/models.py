@@ -1,0 +1,58 @@
+"""The programme table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordination.core.db import check_in
+from coordination.extensions import db
+from workflows.programme import CountingMode, Eligibility, PriorityRule
+
+
+class Programme(db.Model):
+    """A programme funded by the förbund, with its settings (defaults from DOMAIN.md)."""
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        check_in("priority_rule", [r.value for r in PriorityRule]),
+        check_in("counting_mode", [m.value for m in CountingMode]),
+        CheckConstraint("min_age >= 0 AND min_age <= max_age", name="age_band"),
+        CheckConstraint("min_agencies BETWEEN 1 AND 4", name="min_agencies_range"),
+        CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
+        CheckConstraint("complexity_default BETWEEN 1 AND 3", name="complexity_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    min_age: Mapped[int] = mapped_column(default=18)
+    max_age: Mapped[int] = mapped_column(default=64)
+    min_agencies: Mapped[int] = mapped_column(default=2)
+    capacity: Mapped[int] = mapped_column(default=30)
+    max_duration_days: Mapped[int | None] = mapped_column()
+    duration_warning_percent: Mapped[int] = mapped_column(default=80)
+    conference_weekday: Mapped[int] = mapped_column(default=1)  # Tuesday
+    conference_interval_weeks: Mapped[int] = mapped_column(default=2)
+    conference_first_date: Mapped[date | None] = mapped_column(Date)
+    agenda_cutoff_working_days: Mapped[int] = mapped_column(default=3)
+    prepare_reminder_working_days: Mapped[int] = mapped_column(default=2)
+    quorum_all_named_agencies: Mapped[bool] = mapped_column(default=True)
+    priority_rule: Mapped[str] = mapped_column(
+        String(40), default=PriorityRule.AGE_25_45_CHILDREN_FIRST.value
+    )
+    missed_threshold: Mapped[int] = mapped_column(default=3)
+    counting_mode: Mapped[str] = mapped_column(String(20), default=CountingMode.SINCE_RESET.value)
+    group_sessions_count: Mapped[bool] = mapped_column(default=False)
+    escalation_decision_working_days: Mapped[int] = mapped_column(default=5)
+    plan_review_months: Mapped[int] = mapped_column(default=3)
+    completion_deadline_working_days: Mapped[int] = mapped_column(default=10)
+    complexity_default: Mapped[int] = mapped_column(default=1)
+
+    @property
+    def eligibility(self) -> Eligibility:
+        """Return the eligibility rule of the programme."""
+        return Eligibility(self.min_age, self.max_age, self.min_agencies)

@@ -1,0 +1,59 @@
+"""Who may see and change a referral (DOMAIN.md §3, §10)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from coordination.referrals.models import Referral
+from workflows.organisation import Role
+from workflows.referral import EDITABLE_STATES, ReferralState
+
+_CLOSED = {ReferralState.DECIDED.value, ReferralState.WITHDRAWN.value}
+
+
+def can_create(user) -> bool:
+    """A referrer in some unit may write referrals."""
+    return user.has_any_role([Role.REFERRER])
+
+
+def can_view(user, referral: Referral) -> bool:
+    """The referrer sees their own; a team lead sees every referral once submitted."""
+    if referral.referrer_id == user.id:
+        return True
+    if referral.state == ReferralState.DRAFT.value:
+        return False
+    return user.has_any_role([Role.TEAM_LEAD])
+
+
+def can_edit(user, referral: Referral) -> bool:
+    """Only the referrer edits, and only a draft or a referral sent back for completion."""
+    return referral.referrer_id == user.id and referral.state in {s.value for s in EDITABLE_STATES}
+
+
+def can_withdraw(user, referral: Referral) -> bool:
+    """The referrer may withdraw until the decision."""
+    return referral.referrer_id == user.id and referral.state not in _CLOSED
+
+
+def can_request_completion(user, referral: Referral) -> bool:
+    """A team lead may send a submitted referral back for more information."""
+    return user.has_any_role([Role.TEAM_LEAD]) and referral.state in (
+        ReferralState.SUBMITTED.value,
+        ReferralState.ON_AGENDA.value,
+    )
+
+
+def can_see_identity(user, referral: Referral) -> bool:
+    """Tell whether the caller may see the person's name (protected identity is masked)."""
+    if not referral.protected_identity:
+        return True
+    return referral.referrer_id == user.id and referral.state in {s.value for s in EDITABLE_STATES}
+
+
+def visible_query(user):
+    """Return a select of the referrals the user may see."""
+    query = select(Referral)
+    conditions = [Referral.referrer_id == user.id]
+    if user.has_any_role([Role.TEAM_LEAD]):
+        conditions.append(Referral.state != ReferralState.DRAFT.value)
+    return query.where(or_(*conditions))

@@ -1,0 +1,316 @@
+"""Referral pages: my referrals, the form (save a draft or submit), the referral, transitions."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy import select
+
+from coordination.audit.operations import log_access
+from coordination.codes.operations import choices
+from coordination.core.errors import Conflict, ValidationFailed
+from coordination.core.permissions import access, require, require_visible
+from coordination.extensions import db
+from coordination.programmes.models import Programme
+from coordination.referrals import attachments as files
+from coordination.referrals import operations as ops
+from coordination.referrals import permissions as perms
+from coordination.referrals.forms import form_to_input, referral_to_form
+from coordination.referrals.models import Attachment, Referral
+from coordination.referrals.schemas import CompletionRequestSchema, ReferralDraftSchema
+from workflows.organisation import MEMBER_AGENCIES, Role
+from workflows.referral import ReferralState
+
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+
+STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR)
+
+
+def load_visible(referral_id: int, *, lock: bool = False) -> Referral:
+    """Load a referral the current user may see, or answer 404 (and log the refusal)."""
+    referral = db.session.get(Referral, referral_id)
+    require_visible(referral is not None and perms.can_view(current_user, referral))
+    if lock:
+        referral = ops.get_referral(referral_id, lock=True)
+    return referral
+
+
+@bp.get("/")
+@access(*STAFF)
+def index():
+    """List the referrals the user may see, newest first, optionally by state."""
+    state = request.args.get("state") or None
+    query = perms.visible_query(current_user).order_by(Referral.updated_at.desc())
+    if state in {s.value for s in ReferralState}:
+        query = query.where(Referral.state == state)
+    referrals = list(db.session.scalars(query.limit(200)))
+    for referral in referrals:
+        log_access("referral", referral.id, action="list", person_id=referral.person_id)
+    db.session.commit()
+    return render_template(
+        "referrals/index.html",
+        referrals=referrals,
+        state=state,
+        states=list(ReferralState),
+        can_create=perms.can_create(current_user),
+        can_see_identity=lambda r: perms.can_see_identity(current_user, r),
+    )
+
+
+def _form_context(referral, form, errors, message=None):
+    programmes = list(
+        db.session.scalars(
+            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
+        )
+    )
+    return dict(
+        referral=referral,
+        form=form,
+        errors=errors,
+        message=message,
+        programmes=programmes,
+        units=current_user.units_with(Role.REFERRER),
+        agencies=list(MEMBER_AGENCIES),
+        reasons=choices("referral_reason"),
+        supports=choices("support"),
+        occupations=choices("occupation"),
+        educations=choices("education"),
+        times=choices("time_on_support"),
+        genders=choices("gender"),
+    )
+
+
+def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
+    """Save what can be saved of the form; return the referral and the type errors."""
+    schema = ReferralDraftSchema()
+    raw = form_to_input(request.form)
+    try:
+        data, type_errors = schema.load(raw), {}
+    except SchemaError as exc:
+        data = exc.valid_data or {}
+        type_errors = exc.messages if isinstance(exc.messages, dict) else {}
+    if referral is None:
+        programme = db.session.get(Programme, request.form.get("programme_id", type=int) or 0)
+        units = current_user.units_with(Role.REFERRER)
+        unit = next(
+            (u for u in units if u.id == request.form.get("referring_unit_id", type=int)),
+            units[0] if len(units) == 1 else None,
+        )
+        missing = {}
+        if programme is None or not programme.active:
+            missing["programme_id"] = [_("Välj insats.")]
+        if unit is None:
+            missing["referring_unit_id"] = [_("Välj vilken enhet du skickar remissen från.")]
+        if missing:
+            return None, {**type_errors, **missing}
+        referral = ops.create_draft(programme=programme, by=current_user, unit=unit, data=data)
+    else:
+        ops.ensure_not_stale(referral, request.form.get("version", type=int))
+        ops.update_draft(referral, by=current_user, data=data)
+    return referral, type_errors
+
+
+def _handle_form(referral: Referral | None):
+    action = request.form.get("action", "save")
+    referral, type_errors = _save_from_form(referral)
+    if referral is None:
+        db.session.rollback()
+        message = _("Remissen kunde inte sparas. Rätta felen nedan.")
+        return render_template(
+            "referrals/form.html", **_form_context(None, request.form, type_errors, message)
+        ), 422
+    log_access("referral", referral.id, action="update", person_id=referral.person_id)
+    db.session.commit()
+    if type_errors:
+        message = _("Utkastet är sparat, men några fält har fel. Rätta dem nedan.")
+        return render_template(
+            "referrals/form.html", **_form_context(referral, request.form, type_errors, message)
+        ), 422
+    if action != "submit":
+        flash(_("Utkastet är sparat."), "success")
+        return redirect(url_for(".detail", referral_id=referral.id))
+    try:
+        ops.submit(referral, by=current_user)
+        log_access("referral", referral.id, action="submit", person_id=referral.person_id)
+        db.session.commit()
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        referral = db.session.get(Referral, referral.id)
+        form = referral_to_form(referral)
+        return render_template(
+            "referrals/form.html", **_form_context(referral, form, exc.errors, exc.message)
+        ), exc.status
+    flash(_("Remissen är skickad till remissgruppen."), "success")
+    return redirect(url_for(".detail", referral_id=referral.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access(Role.REFERRER)
+def new():
+    """Write a new referral; it is kept as a draft until submitted."""
+    if request.method == "POST":
+        return _handle_form(None)
+    form = request.args.copy()
+    return render_template("referrals/form.html", **_form_context(None, form, {}))
+
+
+@bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])
+@access(Role.REFERRER)
+def edit(referral_id: int):
+    """Continue a draft or complete a referral that was sent back."""
+    referral = load_visible(referral_id)
+    require(perms.can_edit(current_user, referral))
+    if request.method == "POST":
+        return _handle_form(referral)
+    log_access("referral", referral.id, action="read", person_id=referral.person_id)
+    db.session.commit()
+    return render_template(
+        "referrals/form.html", **_form_context(referral, referral_to_form(referral), {})
+    )
+
+
+@bp.get("/<int:referral_id>")
+@access(*STAFF)
+def detail(referral_id: int):
+    """Show one referral with its history, attachments and what the user may do next."""
+    referral = load_visible(referral_id)
+    log_access("referral", referral.id, action="read", person_id=referral.person_id)
+    db.session.commit()
+    return render_template(
+        "referrals/detail.html",
+        referral=referral,
+        can_edit=perms.can_edit(current_user, referral),
+        can_withdraw=perms.can_withdraw(current_user, referral),
+        can_request_completion=perms.can_request_completion(current_user, referral),
+        show_identity=perms.can_see_identity(current_user, referral),
+        errors={},
+    )
+
+
+@bp.post("/<int:referral_id>/submit")
+@access(Role.REFERRER)
+def submit(referral_id: int):
+    """Submit a saved draft."""
+    referral = load_visible(referral_id, lock=True)
+    require(perms.can_edit(current_user, referral))
+    try:
+        ops.submit(referral, by=current_user)
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        referral = db.session.get(Referral, referral_id)
+        return render_template(
+            "referrals/form.html",
+            **_form_context(referral, referral_to_form(referral), exc.errors, exc.message),
+        ), exc.status
+    log_access("referral", referral.id, action="submit", person_id=referral.person_id)
+    db.session.commit()
+    flash(_("Remissen är skickad till remissgruppen."), "success")
+    return redirect(url_for(".detail", referral_id=referral.id))
+
+
+@bp.route("/<int:referral_id>/withdraw", methods=["GET", "POST"])
+@access(Role.REFERRER)
+def withdraw(referral_id: int):
+    """Withdraw a referral before the conference decides."""
+    referral = load_visible(referral_id, lock=request.method == "POST")
+    require(perms.can_withdraw(current_user, referral))
+    if request.method == "POST":
+        ops.withdraw(referral, by=current_user, reason=request.form.get("reason", ""))
+        log_access("referral", referral.id, action="withdraw", person_id=referral.person_id)
+        db.session.commit()
+        flash(_("Remissen är återtagen."), "success")
+        return redirect(url_for(".detail", referral_id=referral.id))
+    return render_template("referrals/withdraw.html", referral=referral)
+
+
+@bp.route("/<int:referral_id>/request-completion", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def request_completion(referral_id: int):
+    """Ask the referrer for more information, with a deadline."""
+    referral = load_visible(referral_id, lock=request.method == "POST")
+    require(perms.can_request_completion(current_user, referral))
+    errors: dict = {}
+    if request.method == "POST":
+        raw = {"note": request.form.get("note", ""), "due_on": request.form.get("due_on") or None}
+        try:
+            data = CompletionRequestSchema().load(raw)
+            ops.request_completion(referral, by=current_user, **data)
+            log_access("referral", referral.id, action="update", person_id=referral.person_id)
+            db.session.commit()
+            flash(_("Remittenten har ombetts att komplettera remissen."), "success")
+            return redirect(url_for(".detail", referral_id=referral.id))
+        except SchemaError as exc:
+            db.session.rollback()
+            errors = {
+                "note": [_("Skriv vad som behöver kompletteras.")]
+                if "note" in exc.messages
+                else [],
+                "due_on": [_("Ange ett giltigt datum.")] if "due_on" in exc.messages else [],
+            }
+            errors = {k: v for k, v in errors.items() if v}
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "referrals/request_completion.html", referral=referral, errors=errors, form=request.form
+    ), (422 if errors else 200)
+
+
+@bp.post("/<int:referral_id>/attachments")
+@access(Role.REFERRER)
+def upload(referral_id: int):
+    """Attach a file to a referral that is still editable."""
+    referral = load_visible(referral_id)
+    require(perms.can_edit(current_user, referral))
+    upload_file = request.files.get("file")
+    try:
+        files.store(
+            referral,
+            filename=upload_file.filename if upload_file else "",
+            content=upload_file.read() if upload_file else b"",
+            by=current_user,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return render_template(
+            "referrals/detail.html",
+            referral=referral,
+            can_edit=True,
+            can_withdraw=perms.can_withdraw(current_user, referral),
+            can_request_completion=False,
+            show_identity=perms.can_see_identity(current_user, referral),
+            errors=exc.errors,
+        ), 422
+    log_access("attachment", referral.id, action="create", person_id=referral.person_id)
+    db.session.commit()
+    flash(_("Filen är bifogad."), "success")
+    return redirect(url_for(".detail", referral_id=referral.id))
+
+
+@bp.get("/<int:referral_id>/attachments/<int:attachment_id>")
+@access(*STAFF)
+def download(referral_id: int, attachment_id: int):
+    """Download an attachment (logged as an export)."""
+    referral = load_visible(referral_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.referral_id != referral.id:
+        abort(404)
+    log_access("attachment", attachment.id, action="export", person_id=referral.person_id)
+    db.session.commit()
+    return send_file(
+        files.path_of(attachment),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Start the web server, one Celery worker and beat together on the embedded default
+# (SQLite + Kombu's SQLAlchemy transport). Ctrl-C stops all three.
+set -euo pipefail
+PORT="${1:-5000}"
+BIN=.venv/bin
+export FLASK_APP=wsgi.py
+mkdir -p instance
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping web, worker and beat..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+$BIN/celery -A notifications.worker worker --loglevel=INFO --concurrency=1 \
+  --hostname="worker-local@%h" >instance/worker.log 2>&1 &
+pids+=($!)
+$BIN/celery -A notifications.worker beat --loglevel=INFO \
+  --schedule=instance/celerybeat-schedule >instance/beat.log 2>&1 &
+pids+=($!)
+$BIN/flask run --host 127.0.0.1 --port "$PORT" >instance/web.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 50); do
+  if curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.3
+done
+cat <<MSG
+
+  Samordning is running at http://127.0.0.1:$PORT
+  (web, one Celery worker and beat; logs in instance/*.log)
+
+  Demo logins, password for all: demo-losenord-2026
+    admin@demo.example              administratör
+    samordnare@demo.example         samordnare (team lead)
+    koordinator@demo.example        koordinator
+    remittent.kommun@demo.example   remittent (kommun)
+    remittent.af@demo.example       remittent (Arbetsförmedlingen)
+    ledamot.kommun@demo.example     ledamot i remissgruppen (also .af .fk .region)
+    analytiker@demo.example         analytiker
+    granskare@demo.example          loggranskare
+
+  Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "A process stopped; see instance/*.log"

@@ -1,0 +1,161 @@
+"""Test setup: real PostgreSQL and Redis, migrations once per run, a rolled-back transaction each.
+
+COORD_TEST_DATABASE_URL (default: a fresh `coord_test` database on 127.0.0.1:5432) and
+COORD_TEST_REDIS_URL (default: redis://127.0.0.1:6379/15). A missing server stops the run with a
+message saying what to start: the suite never silently skips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import redis
+from flask import g
+from flask_sqlalchemy.session import Session as AppSession
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from coordination.app import create_app
+from coordination.extensions import db
+
+DATABASE_URL = os.environ.get(
+    "COORD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/coord_test"
+)
+REDIS_URL = os.environ.get("COORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _fresh_database(url: str) -> None:
+    """Drop and recreate the test database so every run starts from the migrations."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except Exception as exc:  # pragma: no cover - the message is the point
+        pytest.exit(
+            f"PostgreSQL is not reachable at {target.render_as_string(hide_password=True)}: {exc}\n"
+            "Start PostgreSQL (see README, 'Running the tests') or set COORD_TEST_DATABASE_URL.",
+            returncode=3,
+        )
+    finally:
+        admin.dispose()
+
+
+def _check_redis(url: str) -> None:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # pragma: no cover
+        pytest.exit(
+            f"Redis is not reachable at {url}: {exc}\n"
+            "Start Redis (see README, 'Running the tests') or set COORD_TEST_REDIS_URL.",
+            returncode=3,
+        )
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application on the test database, migrated once."""
+    _fresh_database(DATABASE_URL)
+    _check_redis(REDIS_URL)
+    application = create_app(
+        {
+            "DATABASE_URL": DATABASE_URL,
+            "BROKER_URL": REDIS_URL,
+            "TESTING": True,
+            "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    from flask_migrate import upgrade
+
+    def _fresh_request_state():
+        # Test requests reuse the test's app context (and so its `g`); a real request never does.
+        for key in ("_login_user", "access_refusals", "csrf_token"):
+            g.pop(key, None)
+
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+class _ConnectionBoundSession(AppSession):
+    """Flask-SQLAlchemy's session always picks the engine; this one uses the test's connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return (
+            self.bind if self.bind is not None else super().get_bind(mapper, clause, bind, **kwargs)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request):
+    """Run each test inside a transaction that is rolled back afterwards."""
+    if "workflows" in request.node.path.parts:
+        yield  # pure domain rules need no database
+        return
+    app = request.getfixturevalue("app")
+    if "committing" in request.keywords:
+        with app.app_context():
+            yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {
+                "bind": connection,
+                "class_": _ConnectionBoundSession,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+class FormClient:
+    """A test client that adds the CSRF token to form posts, as a browser would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf(self) -> str:
+        page = self.client.get("/", follow_redirects=True)  # start page, or login when signed out
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        assert found, "no CSRF token on the page"
+        return found.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, email: str, password: str):
+        return self.post_form("/login", {"email": email, "password": password})
+
+
+@pytest.fixture()
+def client(app):
+    """A browser-like client (CSRF on)."""
+    return FormClient(app.test_client())
+
+
+@pytest.fixture()
+def api(app):
+    """A JSON API client; `api.as_user(user)` returns headers with a bearer token."""
+    return app.test_client()

@@ -1,0 +1,135 @@
+"""Factories that build valid objects in a given state.
+
+They commit, as real data is committed; the per-test outer transaction still rolls it all back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from coordination.auth.operations import create_user, issue_token
+from coordination.extensions import db
+from coordination.organisations.models import OrganisationUnit
+from coordination.programmes.models import Programme
+from coordination.referrals import operations as ops
+from coordination.referrals.operations import local_today
+from workflows.personnummer import luhn_check_digit
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def identity_number(birth: date, serial: int | None = None) -> str:
+    """Return a valid personnummer for a birth date."""
+    serial = next(_seq) % 1000 if serial is None else serial
+    digits = birth.strftime("%y%m%d") + f"{serial:03d}"
+    return f"{birth:%Y%m%d}-{serial:03d}{luhn_check_digit(digits)}"
+
+
+def birth_for_age(age: int, on: date | None = None) -> date:
+    """Return a birth date that makes the person exactly `age` years old on the date."""
+    on = on or local_today()
+    try:
+        return on.replace(year=on.year - age)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - age, day=28)
+
+
+def make_unit(agency_kind: str = "kommun", name: str | None = None) -> OrganisationUnit:
+    """Create an organisation unit."""
+    unit = OrganisationUnit(
+        name=name or f"{agency_kind} unit {next(_seq)}", agency_kind=agency_kind
+    )
+    db.session.add(unit)
+    db.session.commit()
+    return unit
+
+
+def make_user(*roles: str, unit: OrganisationUnit | None = None, email: str | None = None):
+    """Create a user holding the roles in one unit (a new kommun unit by default)."""
+    unit = unit or make_unit(
+        "forbund" if set(roles) & {"admin", "team_lead", "coordinator"} else "kommun"
+    )
+    user = create_user(
+        email=email or f"user{next(_seq)}@test.example",
+        name=f"Test User {next(_seq)}",
+        password=PASSWORD,
+        memberships=[(unit, r) for r in roles or ("referrer",)],
+    )
+    db.session.commit()
+    return user
+
+
+def make_programme(**settings) -> Programme:
+    """Create a programme with the default settings unless given."""
+    programme = Programme(name=settings.pop("name", f"Programme {next(_seq)}"), **settings)
+    db.session.add(programme)
+    db.session.commit()
+    return programme
+
+
+def referral_data(**overrides) -> dict:
+    """Return the fields of a complete, eligible referral for a 30-year-old."""
+    today = local_today()
+    data = {
+        "identity_number": identity_number(birth_for_age(30) - timedelta(days=10)),
+        "first_name": "Testa",
+        "last_name": "Testsson",
+        "gender": "kvinna",
+        "phone": "070-123 45 67",
+        "email": None,
+        "address": None,
+        "preferred_channel": "sms",
+        "interpreter_needed": False,
+        "interpreter_language": None,
+        "protected_identity": False,
+        "home_municipality": "Dalby",
+        "reason": "psykiska_besvar",
+        "agencies_needed": ["kommun", "af"],
+        "support_current": ["forsorjningsstod"],
+        "occupation": "arbetssokande_utan_sysselsattning",
+        "education": "gymnasium",
+        "time_on_support": "upp_till_2_ar",
+        "children_in_household": False,
+        "background": "Bakgrund.",
+        "question_to_conference": "Inskrivning?",
+        "consent_given_on": today - timedelta(days=1),
+        "consent_form": "written",
+        "consent_witness": None,
+        "consent_valid_until": None,
+        "consent_agencies": ["kommun", "af", "fk", "region"],
+        "consent_info_kinds": ["health", "employment"],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_referral(state: str = "draft", *, programme=None, referrer=None, **overrides):
+    """Create a referral in the given state: draft, submitted, completion_requested, withdrawn."""
+    programme = programme or make_programme()
+    referrer = referrer or make_user("referrer")
+    unit = referrer.units_with("referrer")[0]
+    referral = ops.create_draft(
+        programme=programme, by=referrer, unit=unit, data=referral_data(**overrides)
+    )
+    if state == "draft":
+        db.session.commit()
+        return referral
+    ops.submit(referral, by=referrer)
+    if state == "completion_requested":
+        lead = make_user("team_lead")
+        ops.request_completion(referral, by=lead, note="Mer om hälsan, tack.")
+    elif state == "withdrawn":
+        ops.withdraw(referral, by=referrer, reason="Fick arbete.")
+    elif state != "submitted":
+        raise ValueError(f"make_referral cannot build state {state!r} yet")
+    db.session.commit()
+    return referral
+
+
+def token_headers(user) -> dict:
+    """Return Authorization headers with a fresh API token for the user."""
+    secret, _expires = issue_token(user, 1)
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}

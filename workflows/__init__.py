@@ -1,0 +1,4 @@
+"""Pure domain rules: states, transitions, guards, ladders and working-day arithmetic.
+
+Imports nothing from Flask, SQLAlchemy or Celery.
+"""
