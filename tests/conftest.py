@@ -79,7 +79,7 @@ def app(tmp_path_factory):
     application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
 
     with application.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield application
     with application.app_context():
         db.engine.dispose()
