@@ -121,7 +121,9 @@ def register_error_handlers(app: Flask) -> None:
         from coordination.extensions import db
 
         db.session.rollback()
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        from coordination.core.i18n import translate_schema_messages
+
+        messages = translate_schema_messages(exc.messages)
         detail = _("Uppgifterna innehåller fel. Rätta dem och försök igen.")
         if wants_json():
             return problem(422, "Validation failed", detail, messages)

@@ -22,6 +22,16 @@ LABELS: dict[str, dict[str, object]] = {
         "decided": _l("Beslutad"),
         "withdrawn": _l("Återtagen"),
     },
+    "action": {
+        "create": _l("Utkast skapat"),
+        "edit": _l("Ändrad"),
+        "submit": _l("Skickad"),
+        "request_completion": _l("Komplettering begärd"),
+        "put_on_agenda": _l("Satt på dagordningen"),
+        "remove_from_agenda": _l("Borttagen från dagordningen"),
+        "decide": _l("Beslutad"),
+        "withdraw": _l("Återtagen"),
+    },
     "agency": {
         "kommun": _l("Kommun"),
         "af": _l("Arbetsförmedlingen"),
@@ -110,4 +120,52 @@ def install(app: Flask) -> None:
             return format_datetime(value, "yyyy-MM-dd")
         return format_date(value, "yyyy-MM-dd")
 
-    app.jinja_env.globals.update(label=label, LANGUAGES=LANGUAGES)
+    from coordination.codes.operations import code_label
+
+    app.jinja_env.globals.update(label=label, code_label=code_label, LANGUAGES=LANGUAGES)
+
+
+SCHEMA_MESSAGES = {
+    "Missing data for required field.": _l("Fältet måste fyllas i."),
+    "Field may not be null.": _l("Fältet måste fyllas i."),
+    "Not a valid integer.": _l("Ange ett heltal."),
+    "Not a valid date.": _l("Ange ett datum som ÅÅÅÅ-MM-DD."),
+    "Not a valid datetime.": _l("Ange datum och tid."),
+    "Not a valid boolean.": _l("Välj ja eller nej."),
+    "Not a valid string.": _l("Ange text."),
+    "Not a valid list.": _l("Ange en lista."),
+    "Unknown field.": _l("Okänt fält."),
+    "Must be one of": _l("Välj ett av alternativen."),
+    "Longer than maximum length": _l("Texten är för lång."),
+    "Shorter than minimum length": _l("Fältet måste fyllas i."),
+    "Must be greater than or equal to": _l("Värdet är utanför det tillåtna intervallet."),
+}
+
+
+def translate_schema_messages(messages) -> dict:
+    """Translate marshmallow's English messages into the user's language, field by field."""
+
+    def one(message: str) -> str:
+        for prefix, translated in SCHEMA_MESSAGES.items():
+            if str(message).startswith(prefix):
+                return str(translated)
+        return str(message)
+
+    def walk(value):
+        if isinstance(value, dict):
+            flat: list[str] = []
+            for item in value.values():
+                result = walk(item)
+                flat.extend(result if isinstance(result, list) else [result])
+            return flat
+        if isinstance(value, list):
+            out: list[str] = []
+            for item in value:
+                result = walk(item)
+                out.extend(result if isinstance(result, list) else [result])
+            return out
+        return one(value)
+
+    if not isinstance(messages, dict):
+        return {"_schema": walk(messages)}
+    return {field: walk(value) for field, value in messages.items()}

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import translate_schema_messages
 from coordination.core.permissions import access
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -39,24 +40,10 @@ def form_input(form: MultiDict) -> dict:
 
 
 def _messages(exc: SchemaError) -> dict:
-    translated = {
-        "Missing data for required field.": _("Fältet måste fyllas i."),
-        "Not a valid integer.": _("Ange ett heltal."),
-        "Not a valid date.": _("Ange ett datum (ÅÅÅÅ-MM-DD)."),
-        "The lowest age must not be above the highest.": _(
-            "Den lägsta åldern får inte vara högre än den högsta."
-        ),
-    }
-    out = {}
-    for field, messages in exc.messages.items():
-        items = messages if isinstance(messages, list) else [str(messages)]
-        out[field] = [
-            translated.get(m, _("Värdet är inte tillåtet."))
-            if m not in translated
-            else translated[m]
-            for m in items
-        ]
-    return out
+    messages = translate_schema_messages(exc.messages)
+    if "max_age" in exc.messages and any("lowest age" in m for m in exc.messages["max_age"]):
+        messages["max_age"] = [_("Den lägsta åldern får inte vara högre än den högsta.")]
+    return messages
 
 
 @bp.get("/")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
+from coordination.core.i18n import translate_schema_messages
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -99,7 +100,7 @@ def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
         data, type_errors = schema.load(raw), {}
     except SchemaError as exc:
         data = exc.valid_data or {}
-        type_errors = exc.messages if isinstance(exc.messages, dict) else {}
+        type_errors = translate_schema_messages(exc.messages)
     if referral is None:
         programme = db.session.get(Programme, request.form.get("programme_id", type=int) or 0)
         units = current_user.units_with(Role.REFERRER)
@@ -134,8 +135,10 @@ def _handle_form(referral: Referral | None):
     db.session.commit()
     if type_errors:
         message = _("Utkastet är sparat, men några fält har fel. Rätta dem nedan.")
+        form = request.form.copy()
+        form["version"] = str(referral.version)  # the save above moved the version on
         return render_template(
-            "referrals/form.html", **_form_context(referral, request.form, type_errors, message)
+            "referrals/form.html", **_form_context(referral, form, type_errors, message)
         ), 422
     if action != "submit":
         flash(_("Utkastet är sparat."), "success")
