@@ -15,6 +15,12 @@ from coordination.core import events, i18n, permissions
 from coordination.core.errors import register_error_handlers
 from coordination.extensions import babel, csrf, db, login_manager, migrate
 
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: defaults, then COORD_* variables, then overrides."""
@@ -54,11 +60,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @app.after_request
     def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if current_user and getattr(current_user, "is_authenticated", False):
-            response.headers["Cache-Control"] = "no-store"
+            response.headers["Cache-Control"] = "no-store"  # pages with personal data
         return response
 
     return app
@@ -73,7 +83,10 @@ def _install_events_once() -> None:
     if not _events_installed:
         from flask_sqlalchemy.session import Session as AppSession
 
+        from coordination.audit import chain
+
         events.install(AppSession)
+        chain.install(AppSession)
         _events_installed = True
 
 
@@ -105,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
 def _install_session_rules(app: Flask) -> None:
     from coordination.auth.models import User
     from coordination.auth.operations import user_for_token
+    from coordination.auth.security import end_session, session_alive
 
     @login_manager.user_loader
     def _load(user_key: str):
@@ -114,6 +128,8 @@ def _install_session_rules(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         if user is None or not user.active or str(user.session_version) != version:
             return None
+        if session_alive(user.id, session.get("sid")) is None:
+            return None  # ended on the server: logout elsewhere, password change, deactivation
         return user
 
     @login_manager.request_loader
@@ -136,6 +152,8 @@ def _install_session_rules(app: Flask) -> None:
         idle = now - seen > int(settings["IDLE_TIMEOUT_MINUTES"]) * 60
         too_long = now - started > int(settings["ABSOLUTE_TIMEOUT_HOURS"]) * 3600
         if idle or too_long:
+            end_session(session.get("sid"), "timeout")
+            db.session.commit()
             logout_user()
             session.clear()
             flash(_("Du har loggats ut eftersom du varit inaktiv en längre tid."), "info")

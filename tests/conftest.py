@@ -146,7 +146,16 @@ class FormClient:
         return self.client.post(url, data=data, **kwargs)
 
     def login(self, email: str, password: str):
-        return self.post_form("/login", {"email": email, "password": password})
+        """Sign in as a person would: password, then the code from the authenticator app."""
+        from coordination.auth.operations import find_user
+        from tests.factories import totp_code
+
+        response = self.post_form("/login", {"email": email, "password": password})
+        if response.status_code == 302 and "/login/code" in response.headers["Location"]:
+            user = find_user(email)
+            db.session.refresh(user)
+            response = self.post_form("/login/code", {"code": totp_code(user)})
+        return response
 
 
 @pytest.fixture()

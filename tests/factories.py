@@ -6,9 +6,13 @@ They commit, as real data is committed; the per-test outer transaction still rol
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date, timedelta
 
+import pyotp
+
 from coordination.auth.operations import create_user, issue_token
+from coordination.auth.security import enrol_totp
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
@@ -57,8 +61,16 @@ def make_user(*roles: str, unit: OrganisationUnit | None = None, email: str | No
         password=PASSWORD,
         memberships=[(unit, r) for r in roles or ("referrer",)],
     )
+    enrol_totp(user, pyotp.random_base32())  # every role uses two-factor login
     db.session.commit()
     return user
+
+
+def totp_code(user, *, after_last_use: bool = True) -> str:
+    """Return the code the user's authenticator app shows (a step not used before)."""
+    totp = pyotp.TOTP(user.totp_secret)
+    step = max(int(time.time() // totp.interval), user.totp_last_step + 1)
+    return totp.generate_otp(step)
 
 
 def make_programme(**settings) -> Programme:

@@ -83,6 +83,9 @@ def set_active(user: User, active: bool, *, by: User) -> None:
         raise Conflict(_("Du kan inte inaktivera ditt eget konto."))
     user.active = active
     if not active:
+        from coordination.auth.security import end_all_sessions
+
+        end_all_sessions(user, "deactivated")
         user.session_version += 1
         for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
             token.revoked = True
@@ -95,7 +98,10 @@ def set_password(user: User, password: str) -> None:
             _("Lösenordet ska ha minst 12 tecken."),
             errors={"password": [_("Lösenordet ska ha minst 12 tecken.")]},
         )
+    from coordination.auth.security import end_all_sessions
+
     user.password_hash = hash_password(password)
+    end_all_sessions(user, "password_changed")
     user.session_version += 1
 
 

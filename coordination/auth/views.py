@@ -8,11 +8,19 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
+from coordination.auth import security
 from coordination.auth.models import User
-from coordination.auth.operations import authenticate, create_user, set_active, set_roles
+from coordination.auth.operations import (
+    authenticate,
+    create_user,
+    set_active,
+    set_password,
+    set_roles,
+)
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import LANGUAGES
 from coordination.core.permissions import access
@@ -32,39 +40,137 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @access(public=True)
 def login():
-    """Show the login form and sign the user in."""
+    """Check email and password; then the second factor, or its enrolment."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     error = None
+    status = 200
     if request.method == "POST":
         email = request.form.get("email", "")
-        user = authenticate(email, request.form.get("password", ""))
-        if user is None:
-            error = _("Fel e-postadress eller lösenord.")
-            log_access("login", None, action="login", outcome="failed", user=None)
-            db.session.commit()
+        if security.is_locked(email):
+            error = _("För många misslyckade försök. Vänta 15 minuter och försök igen.")
+            status = 429
         else:
-            session.clear()  # a fresh session at login: no fixation
-            login_user(user)
-            now = datetime.now(UTC).timestamp()
-            session["login_at"] = now
-            session["seen"] = now
-            session.permanent = True
-            log_access("login", user.id, action="login", user=user)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else 200
+            user = authenticate(email, request.form.get("password", ""))
+            if user is None:
+                security.record_failure(email)
+                log_access("login", None, action="login", outcome="failed", user=None)
+                db.session.commit()
+                error, status = _("Fel e-postadress eller lösenord."), 401
+            else:
+                next_url = _safe_next(request.args.get("next"))
+                session.clear()
+                session["pending_user"] = user.id
+                session["pending_next"] = next_url
+                session["pending_at"] = datetime.now(UTC).timestamp()
+                if user.totp_enrolled_at is not None:
+                    return redirect(url_for(".second_factor"))
+                if security.totp_required():
+                    session["enrol_secret"] = security.new_totp_secret()
+                    return redirect(url_for(".enrol"))
+                return _complete_login(user, email)
     return render_template("auth/login.html", error=error), status
+
+
+def _pending_user() -> User | None:
+    """Return the user who passed the password step in the last five minutes."""
+    user_id = session.get("pending_user")
+    started = session.get("pending_at", 0)
+    if not user_id or datetime.now(UTC).timestamp() - started > 300:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def _complete_login(user: User, email: str):
+    next_url = session.get("pending_next") or url_for("home.index")
+    session.clear()  # a fresh session at login: no fixation
+    security.clear_failures(email)
+    session["sid"] = security.start_session(user)
+    login_user(user)
+    now = datetime.now(UTC).timestamp()
+    session["login_at"] = now
+    session["seen"] = now
+    session.permanent = True
+    log_access("login", user.id, action="login", user=user)
+    db.session.commit()
+    return redirect(next_url)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@access(public=True)
+def second_factor():
+    """Ask for the six-digit code from the authenticator app."""
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for(".login"))
+    error, status = None, 200
+    if request.method == "POST":
+        if security.check_totp(user, request.form.get("code", "")):
+            return _complete_login(user, user.email)
+        security.record_failure(user.email)
+        log_access("login", user.id, action="login", outcome="failed", user=user)
+        db.session.commit()
+        error, status = _("Koden stämmer inte. Skriv de sex siffrorna som appen visar nu."), 401
+    return render_template("auth/code.html", error=error), status
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@access(public=True)
+def enrol():
+    """Set up two-factor login the first time: scan the code, confirm with a six-digit code."""
+    user = _pending_user()
+    secret = session.get("enrol_secret")
+    if user is None or not secret:
+        return redirect(url_for(".login"))
+    error, status = None, 200
+    if request.method == "POST":
+        if security.check_totp(user, request.form.get("code", ""), secret=secret):
+            security.enrol_totp(user, secret)
+            return _complete_login(user, user.email)
+        error, status = _("Koden stämmer inte. Skriv de sex siffrorna som appen visar nu."), 422
+    uri = security.provisioning_uri(user, secret)
+    return render_template(
+        "auth/enrol.html", error=error, secret=secret, qr=Markup(security.qr_svg(uri))
+    ), status
 
 
 @bp.post("/logout")
 @access()
 def logout():
-    """Sign out and end the session."""
+    """Sign out and end the session, here and on the server."""
+    security.end_session(session.get("sid"), "logout")
+    log_access("login", current_user.id, action="logout")
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("Du är utloggad."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access()
+def change_password():
+    """Change one's own password; every session of the user ends."""
+    errors: dict = {}
+    if request.method == "POST":
+        if authenticate(current_user.email, request.form.get("current", "")) is None:
+            errors["current"] = [_("Det nuvarande lösenordet stämmer inte.")]
+        if request.form.get("new", "") != request.form.get("confirm", ""):
+            errors["confirm"] = [_("Lösenorden är inte lika.")]
+        if not errors:
+            try:
+                set_password(current_user, request.form.get("new", ""))
+                log_access("user", current_user.id, action="update")
+                db.session.commit()
+                logout_user()
+                session.clear()
+                flash(_("Lösenordet är bytt. Logga in med det nya lösenordet."), "success")
+                return redirect(url_for(".login"))
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors = {"new": exc.errors["password"]}
+    return render_template("auth/password.html", errors=errors), (422 if errors else 200)
 
 
 @bp.post("/language")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from coordination.audit.models import AccessLogEntry
 from coordination.auth.operations import set_active
 from coordination.extensions import db
-from tests.factories import PASSWORD, make_user, token_headers
+from tests.factories import PASSWORD, make_user, token_headers, totp_code
 
 
 def test_pages_require_login(client):
@@ -91,7 +91,12 @@ def test_deactivated_user_loses_session_and_tokens(client, api):
 def test_api_token_roundtrip(api):
     user = make_user("referrer")
     db.session.commit()
-    response = api.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    no_code = api.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    assert no_code.status_code == 401
+    response = api.post(
+        "/api/v1/auth/token",
+        json={"email": user.email, "password": PASSWORD, "otp": totp_code(user)},
+    )
     assert response.status_code == 200
     token = response.get_json()["token"]
     assert response.get_json()["expires_at"]
