@@ -5,6 +5,8 @@ set -euo pipefail
 PORT="${1:-5000}"
 BIN=.venv/bin
 export FLASK_APP=wsgi.py
+# The local demo signs in with a password only; production requires two-factor (see README).
+export COORD_REQUIRE_TOTP="${COORD_REQUIRE_TOTP:-false}"
 mkdir -p instance
 
 pids=()
@@ -43,6 +45,9 @@ cat <<MSG
     ledamot.kommun@demo.example     ledamot i remissgruppen (also .af .fk .region)
     analytiker@demo.example         analytiker
     granskare@demo.example          loggranskare
+
+  Two-factor login is off in this local demo (COORD_REQUIRE_TOTP=false);
+  it is on by default everywhere else.
 
   Press Ctrl-C to stop.
 MSG

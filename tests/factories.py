@@ -66,7 +66,7 @@ def make_user(*roles: str, unit: OrganisationUnit | None = None, email: str | No
     return user
 
 
-def totp_code(user, *, after_last_use: bool = True) -> str:
+def totp_code(user) -> str:
     """Return the code the user's authenticator app shows (a step not used before)."""
     totp = pyotp.TOTP(user.totp_secret)
     step = max(int(time.time() // totp.interval), user.totp_last_step + 1)

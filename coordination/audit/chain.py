@@ -31,11 +31,20 @@ def _chain_new_entries(session: Session, flush_context, instances) -> None:
     ).scalar()
     previous = previous or ""
     for entry in new:
-        if entry.at is None:
-            entry.at = utcnow()
+        _apply_defaults(entry)
         entry.prev_hash = previous
         entry.hash = digest(entry)
         previous = entry.hash
+
+
+def _apply_defaults(entry: AccessLogEntry) -> None:
+    """Fill the column defaults now, so the hash covers the values that will be stored."""
+    if entry.at is None:
+        entry.at = utcnow()
+    for column in AccessLogEntry.__table__.columns:
+        default = column.default
+        if getattr(entry, column.key) is None and default is not None and default.is_scalar:
+            setattr(entry, column.key, default.arg)
 
 
 def install(session_class) -> None:
