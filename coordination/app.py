@@ -92,6 +92,7 @@ def _install_events_once() -> None:
 
 def _import_models() -> None:
     """Import every models module so that metadata and migrations see all tables."""
+    _discover("models")
     from coordination.audit import models as _audit  # noqa: F401
     from coordination.auth import models as _auth  # noqa: F401
     from coordination.codes import models as _codes  # noqa: F401
@@ -102,7 +103,34 @@ def _import_models() -> None:
     from coordination.referrals import models as _referrals  # noqa: F401
 
 
+def _discover(module_name: str) -> list:
+    """Import `coordination.<package>.<module_name>` for every domain package that has one."""
+    import importlib
+    import importlib.util
+    import pkgutil
+
+    import coordination
+
+    found = []
+    for info in pkgutil.iter_modules(coordination.__path__):
+        if not info.ispkg or info.name in ("api", "migrations", "translations", "static"):
+            continue
+        spec = importlib.util.find_spec(f"coordination.{info.name}.{module_name}")
+        if spec is not None:
+            found.append(importlib.import_module(f"coordination.{info.name}.{module_name}"))
+    return found
+
+
 def _register_blueprints(app: Flask) -> None:
+    """Register every domain's `views.bp` (explicit ones first), then the API."""
+    _register_listed_blueprints(app)
+    for module in _discover("views"):
+        blueprint = getattr(module, "bp", None)
+        if blueprint is not None and blueprint.name not in app.blueprints:
+            app.register_blueprint(blueprint)
+
+
+def _register_listed_blueprints(app: Flask) -> None:
     from coordination.api import bp as api_bp
     from coordination.auth.views import bp as auth_bp
     from coordination.health import bp as health_bp

@@ -1,0 +1,87 @@
+"""Recording and withdrawing consent, and asking whether it covers an agency."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from coordination.consent.models import FORMS, INFO_KINDS, Consent
+from coordination.core import events
+from coordination.core.db import utcnow
+from coordination.core.errors import IllegalTransition, ValidationFailed
+from coordination.extensions import db
+from workflows.organisation import MEMBER_AGENCIES
+
+
+def consents_of(person_id: int) -> list[Consent]:
+    """Return every consent a person has given, newest first."""
+    return list(
+        db.session.scalars(
+            select(Consent).where(Consent.person_id == person_id).order_by(Consent.id.desc())
+        )
+    )
+
+
+def covering(person_id: int | None, agencies, on: date) -> Consent | None:
+    """Return a consent in force on the date that covers every agency named, if any."""
+    if person_id is None:
+        return None
+    for consent in consents_of(person_id):
+        if consent.covers(agencies, on):
+            return consent
+    return None
+
+
+def record_consent(*, person_id: int, data: dict, by, today: date, referral_id=None) -> Consent:
+    """Record a new consent; every problem is reported at once."""
+    errors: dict[str, list[str]] = {}
+    agencies = data.get("agencies") or []
+    kinds = data.get("info_kinds") or []
+    if not agencies or not set(agencies) <= {a.value for a in MEMBER_AGENCIES}:
+        errors["agencies"] = [_("Välj vilka myndigheter samtycket gäller.")]
+    if not kinds or not set(kinds) <= set(INFO_KINDS):
+        errors["info_kinds"] = [_("Ange vilka slags uppgifter samtycket gäller.")]
+    given_on = data.get("given_on")
+    if given_on is None:
+        errors["given_on"] = [_("Ange när samtycket gavs.")]
+    elif given_on > today:
+        errors["given_on"] = [_("Samtycket kan inte vara givet i framtiden.")]
+    if data.get("form") not in FORMS:
+        errors["form"] = [_("Ange om samtycket är skriftligt eller muntligt.")]
+    if data.get("form") == "oral" and not (data.get("witness") or "").strip():
+        errors["witness"] = [_("Ett muntligt samtycke ska ha ett vittne. Ange vem.")]
+    valid_until = data.get("valid_until")
+    if valid_until is not None and given_on is not None and valid_until < given_on:
+        errors["valid_until"] = [_("Giltighetstiden kan inte sluta före dagen samtycket gavs.")]
+    if errors:
+        raise ValidationFailed(_("Samtycket kunde inte registreras."), errors=errors)
+    consent = Consent(
+        person_id=person_id,
+        referral_id=referral_id,
+        agencies=sorted(set(agencies)),
+        info_kinds=sorted(set(kinds)),
+        given_on=given_on,
+        form=data["form"],
+        witness=(data.get("witness") or "").strip() or None,
+        valid_until=valid_until,
+        recorded_by_id=by.id,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    events.record(db.session, "ConsentRecorded", consent_id=consent.id, person_id=person_id)
+    return consent
+
+
+def withdraw_consent(consent: Consent, *, by, note: str = "") -> Consent:
+    """Withdraw a consent; it stops covering anything at once."""
+    if consent.withdrawn_at is not None:
+        raise IllegalTransition(_("Samtycket är redan återkallat."))
+    consent.withdrawn_at = utcnow()
+    consent.withdrawal_note = note or None
+    db.session.flush()
+    events.record(
+        db.session, "ConsentWithdrawn", consent_id=consent.id, person_id=consent.person_id
+    )
+    return consent

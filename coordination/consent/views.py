@@ -1,0 +1,94 @@
+"""Consent pages: the person's consents seen from a referral, recording and withdrawing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError as SchemaError
+
+from coordination.audit.operations import log_access
+from coordination.consent import operations as ops
+from coordination.consent.models import INFO_KINDS, Consent
+from coordination.consent.permissions import can_manage_for_referral
+from coordination.consent.schemas import ConsentLoadSchema
+from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import translate_schema_messages
+from coordination.core.permissions import access, require_visible
+from coordination.extensions import db
+from coordination.referrals.models import Referral
+from coordination.referrals.operations import local_today
+from workflows.organisation import MEMBER_AGENCIES, Role
+
+bp = Blueprint("consent", __name__, url_prefix="/consent")
+
+
+def _referral(referral_id: int) -> Referral:
+    referral = db.session.get(Referral, referral_id)
+    require_visible(referral is not None and can_manage_for_referral(current_user, referral))
+    return referral
+
+
+def _form_input(form) -> dict:
+    return {
+        "agencies": form.getlist("agencies"),
+        "info_kinds": form.getlist("info_kinds"),
+        "given_on": form.get("given_on") or None,
+        "form": form.get("form") or None,
+        "witness": form.get("witness") or None,
+        "valid_until": form.get("valid_until") or None,
+    }
+
+
+@bp.route("/referral/<int:referral_id>", methods=["GET", "POST"])
+@access(Role.REFERRER, Role.TEAM_LEAD)
+def for_referral(referral_id: int):
+    """Show the person's consents and record a new one."""
+    referral = _referral(referral_id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = ConsentLoadSchema().load(_form_input(request.form))
+            ops.record_consent(
+                person_id=referral.person_id,
+                referral_id=referral.id,
+                data=data,
+                by=current_user,
+                today=local_today(),
+            )
+            log_access("consent", referral.id, action="create", person_id=referral.person_id)
+            db.session.commit()
+            flash(_("Samtycket är registrerat."), "success")
+            return redirect(url_for(".for_referral", referral_id=referral.id))
+        except SchemaError as exc:
+            db.session.rollback()
+            errors = translate_schema_messages(exc.messages)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    log_access("consent", referral.id, action="read", person_id=referral.person_id)
+    db.session.commit()
+    return render_template(
+        "consent/index.html",
+        referral=referral,
+        consents=ops.consents_of(referral.person_id),
+        errors=errors,
+        form=request.form,
+        agencies=list(MEMBER_AGENCIES),
+        info_kinds=INFO_KINDS,
+        today=local_today(),
+    ), (422 if errors else 200)
+
+
+@bp.post("/<int:consent_id>/withdraw")
+@access(Role.REFERRER, Role.TEAM_LEAD)
+def withdraw(consent_id: int):
+    """Withdraw a consent; it stops covering anything at once."""
+    consent = db.session.get(Consent, consent_id)
+    referral = db.session.get(Referral, consent.referral_id) if consent else None
+    require_visible(referral is not None and can_manage_for_referral(current_user, referral))
+    ops.withdraw_consent(consent, by=current_user, note=request.form.get("note", ""))
+    log_access("consent", consent.id, action="update", person_id=consent.person_id)
+    db.session.commit()
+    flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
+    return redirect(url_for(".for_referral", referral_id=referral.id))
