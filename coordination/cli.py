@@ -54,6 +54,17 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users)
 
+    @app.cli.command("retention")
+    def retention():
+        """Erase personal data of people whose business closed longer ago than the period."""
+        from coordination.core.db import utcnow
+        from coordination.people.retention import erase_expired
+
+        years = int(app.config["COORD"]["RETENTION_YEARS"])
+        erased = erase_expired(utcnow(), years)
+        db.session.commit()
+        click.echo(f"Erased the personal data of {erased} people (retention {years} years).")
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
     def seed_demo(if_empty: bool):
