@@ -28,7 +28,10 @@ def log_access(
     channel = "web"
     if has_request_context() and request.path.startswith("/api/"):
         channel = "api"
+    reason = g.get("break_glass_reason") if has_request_context() else None
     entry = AccessLogEntry(
+        break_glass=reason is not None,
+        reason=reason,
         user_id=getattr(user, "id", None),
         unit_id=unit_id,
         role=role,

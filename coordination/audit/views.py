@@ -156,3 +156,37 @@ def extract(person_id: int, fmt: str):
         return Response(body, mimetype="application/json", headers=headers)
     html = render_template("audit/extract_pdf.html", data=data, today=local_today())
     return Response(render_pdf(html), mimetype="application/pdf", headers=headers)
+
+
+BREAK_GLASS_TARGETS = {
+    "referral": ("referrals.detail", "referral_id"),
+    "case": ("cases.detail", "case_id"),
+}
+
+
+@bp.route("/break-glass", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def break_glass_page():
+    """Open an object you may not normally see, stating why; flagged in the log."""
+    from coordination.audit import break_glass
+
+    errors: dict = {}
+    if request.method == "POST":
+        kind = request.form.get("object_type", "")
+        number = request.form.get("object_id", type=int)
+        try:
+            if number is None:
+                raise ValidationFailed(
+                    _("Ange numret."),
+                    errors={"object_id": [_("Ange numret på remissen eller ärendet.")]},
+                )
+            break_glass.grant(current_user, kind, number, request.form.get("reason", ""))
+            db.session.commit()
+            endpoint, arg = BREAK_GLASS_TARGETS[kind]
+            return redirect(url_for(endpoint, **{arg: number}))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template("audit/break_glass.html", errors=errors, form=request.form), (
+        422 if errors else 200
+    )

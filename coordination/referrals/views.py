@@ -42,7 +42,11 @@ STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR
 def load_visible(referral_id: int, *, lock: bool = False) -> Referral:
     """Load a referral the current user may see, or answer 404 (and log the refusal)."""
     referral = db.session.get(Referral, referral_id)
-    require_visible(referral is not None and perms.can_view(current_user, referral))
+    require_visible(
+        referral is not None and perms.can_view(current_user, referral), ("referral", referral_id)
+    )
+    if referral is None:
+        abort(404)
     if lock:
         referral = ops.get_referral(referral_id, lock=True)
     return referral
