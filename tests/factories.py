@@ -145,3 +145,35 @@ def token_headers(user) -> dict:
     secret, _expires = issue_token(user, 1)
     db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
+
+
+def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fields):
+    """Create a live SUS participant with registrations {occasion: values} and self-ratings."""
+    from coordination.statistics import operations as stats
+    from coordination.statistics.models import ProgressionRating
+    from workflows.statistics import PROGRESSION_QUESTIONS
+
+    enrolled_on = fields.pop("enrolled_on", date(2024, 1, 15))
+    participant = stats.enrol_participant(
+        programme_id=fields.pop("programme_id", None),
+        participant_ref=fields.pop("participant_ref", f"P-{next(_seq)}"),
+        enrolled_on=enrolled_on,
+        gender=fields.pop("gender", "kvinna"),
+        birth_year=fields.pop("birth_year", 1995),
+        home_municipality=fields.pop("home_municipality", "Dalby"),
+        referring_agency=fields.pop("referring_agency", "kommun"),
+        case_id=fields.pop("case_id", None),
+    )
+    for occasion, values in (registrations or {}).items():
+        values = dict(values)
+        stats.record_registration(
+            participant, occasion, registered_on=values.pop("registered_on", enrolled_on), **values
+        )
+    for rated_on, score in ratings:
+        scores = score if isinstance(score, dict) else dict.fromkeys(PROGRESSION_QUESTIONS, score)
+        db.session.add(ProgressionRating(participant=participant, rated_on=rated_on, **scores))
+    db.session.commit()
+    return participant
+
+
+# --- conferences and cases (issue 5) -----------------------------------------------------------

@@ -117,6 +117,62 @@ def install(app: Flask) -> None:
         if value is None:
             return ""
         if isinstance(value, datetime):
+    "report_gender": {
+        "kvinna": _l("Kvinna"),
+        "man": _l("Man"),
+        "annat": _l("Annat/ej angivet"),
+        "total": _l("Totalt"),
+    },
+    "occasion": {
+        "intake": _l("Inskrivning"),
+        "exit": _l("Utskrivning"),
+        "follow_up_6": _l("Uppföljning efter 6 månader"),
+        "follow_up_12": _l("Uppföljning efter 12 månader"),
+    },
+    "population": {
+        "enrolled": _l("Inskrivna under perioden"),
+        "active": _l("Aktiva någon gång under perioden"),
+        "exited": _l("Utskrivna under perioden"),
+    },
+    "report_unit": {
+        "participants": _l("deltagare"),
+        "registrations": _l("registreringar"),
+        "pairs": _l("par av registreringar"),
+        "referrals": _l("remisser"),
+        "enrolments": _l("inskrivningar"),
+    },
+    "funnel": {
+        "received": _l("Mottagna remisser"),
+        "open": _l("Under behandling"),
+        "decided": _l("Beslutade"),
+        "admitted": _l("Inskrivna (beslut: inskrivning)"),
+        "recommended": _l("Rekommendation utan inskrivning"),
+        "withdrawn": _l("Återtagna"),
+        "with_recommendation": _l("Med skriftlig gemensam rekommendation"),
+        "without_recommendation": _l("Utan skriftlig gemensam rekommendation"),
+    },
+    "participant_count": {
+        "enrolled": _l("Inskrivna"),
+        "active": _l("Aktiva"),
+        "exited": _l("Utskrivna"),
+    },
+    "progression_change": {
+        "positive": _l("Förbättring"),
+        "negative": _l("Försämring"),
+        "unchanged": _l("Oförändrad"),
+    },
+    "progression_question": {
+        "job_search_clarity": _l("Jag vet hur jag ska gå till väga för att söka arbete"),
+        "use_of_competences": _l("Jag kan använda mina kompetenser"),
+        "managing_a_job": _l("Jag klarar av att sköta ett arbete"),
+        "time_available": _l("Jag har tid för arbete eller studier"),
+        "health_for_work": _l("Min hälsa räcker för att arbeta"),
+        "network_support": _l("Jag får stöd från mitt nätverk"),
+        "contacting_strangers": _l("Jag kan ta kontakt med personer jag inte känner"),
+        "cooperation": _l("Jag kan samarbeta med andra"),
+        "managing_studies": _l("Jag klarar av att studera"),
+        "job_goal_clarity": _l("Jag vet vilket arbete jag vill ha"),
+    },
             return format_datetime(value, "yyyy-MM-dd")
         return format_date(value, "yyyy-MM-dd")
 

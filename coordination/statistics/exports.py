@@ -1,0 +1,89 @@
+"""CSV and XLSX exports of a report: the same table, the filters and the denominator."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from coordination.core.i18n import label
+from coordination.statistics.reports import COLUMNS, Report
+
+
+def _header() -> list[str]:
+    out = [_("Kod"), _("Benämning")]
+    for column in COLUMNS:
+        name = label("report_gender", column)
+        out += [name, _("%(column)s, procent", column=name)]
+    return out
+
+
+def _preamble(report: Report) -> list[list]:
+    filters = report.filters.as_dict() | {"population": report.population}
+    shown = ", ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, "", False))
+    lines = [[report.title], [_("Filter: %(filters)s", filters=shown or _("inga"))]]
+    lines.append([report.denominator_text()])
+    if report.note:
+        lines.append([report.note])
+    if report.filters.suppress:
+        lines.append([_("Antal under 5 visas som <5.")])
+    return lines
+
+
+def table_rows(report: Report) -> list[list]:
+    """Return the report's rows (and totals) as cells: counts, percentages one decimal."""
+    rows = []
+    for row in report.rows:
+        cells: list = [row.code or "", row.label]
+        for column in COLUMNS:
+            pct = report.percent(row, column)
+            cells += [report.cell(row.counts[column]), None if pct is None else float(pct)]
+        rows.append(cells)
+    if report.show_totals:
+        cells = ["", _("Totalt")]
+        for column in COLUMNS:
+            total = report.totals[column]
+            cells += [report.cell(total), None]
+        rows.append(cells)
+    return rows
+
+
+def to_csv(report: Report) -> bytes:
+    """Return the report as UTF-8 CSV (with a byte-order mark, so spreadsheets read å, ä, ö)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for line in _preamble(report):
+        writer.writerow(line)
+    writer.writerow([])
+    writer.writerow(_header())
+    for cells in table_rows(report):
+        writer.writerow(
+            ["" if c is None else (f"{c:.1f}" if isinstance(c, float) else c) for c in cells]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """Return the report as an XLSX workbook with numbers as numbers."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = report.name[:31]
+    for line in _preamble(report):
+        sheet.append(line)
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([])
+    sheet.append(_header())
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for cells in table_rows(report):
+        sheet.append(cells)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, float):
+                cell.number_format = "0.0"
+    sheet.column_dimensions["B"].width = 48
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

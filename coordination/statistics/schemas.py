@@ -1,0 +1,108 @@
+"""Marshmallow schemas: the report as the API returns it, imports, and self-ratings."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from workflows.statistics import PROGRESSION_QUESTIONS, RATING_MAX, RATING_MIN
+
+
+class CountsSchema(Schema):
+    """A count (or "<5" when suppressed) per gender and in total."""
+
+    kvinna = fields.Raw()
+    man = fields.Raw()
+    annat = fields.Raw()
+    total = fields.Raw()
+
+
+class PercentSchema(Schema):
+    """Percentages with one decimal (null when hidden or undefined)."""
+
+    kvinna = fields.Float(allow_none=True)
+    man = fields.Float(allow_none=True)
+    annat = fields.Float(allow_none=True)
+    total = fields.Float(allow_none=True)
+
+
+class ReportRowSchema(Schema):
+    """One row of a report."""
+
+    code = fields.String(allow_none=True)
+    label = fields.String()
+    kvinna = fields.Raw()
+    man = fields.Raw()
+    annat = fields.Raw()
+    total = fields.Raw()
+    percent = fields.Nested(PercentSchema)
+    denominator = fields.Nested(CountsSchema)
+
+
+class ReportFiltersSchema(Schema):
+    """The filters the report was built with."""
+
+    programme_id = fields.Integer(allow_none=True)
+    date_from = fields.Date(allow_none=True)
+    date_to = fields.Date(allow_none=True)
+    municipality = fields.String(allow_none=True)
+    population = fields.String(allow_none=True)
+    occasion = fields.String()
+    suppress = fields.Boolean()
+    band_start = fields.Integer()
+    band_end = fields.Integer()
+    band_width = fields.Integer()
+
+
+class ReportSchema(Schema):
+    """A report: GET /api/v1/statistics/{report}."""
+
+    report = fields.String()
+    title = fields.String()
+    available = fields.Boolean()
+    filters = fields.Nested(ReportFiltersSchema)
+    unit = fields.String()
+    denominator = fields.Nested(CountsSchema)
+    denominator_text = fields.String()
+    note = fields.String()
+    rows = fields.List(fields.Nested(ReportRowSchema))
+    totals = fields.Nested(CountsSchema)
+    summary = fields.Dict()
+
+
+class ReportListItemSchema(Schema):
+    """A report the caller can ask for."""
+
+    report = fields.String()
+    title = fields.String()
+    group = fields.String()
+    uses_occasion = fields.Boolean()
+
+
+class RowErrorSchema(Schema):
+    """One bad row of an import file."""
+
+    line = fields.Integer()
+    column = fields.String()
+    reason = fields.String()
+
+
+class ImportSummarySchema(Schema):
+    """An accepted import."""
+
+    batch_id = fields.Integer()
+    participants = fields.Integer()
+    registrations = fields.Integer()
+    support_registrations = fields.Integer()
+
+
+RatingLoadSchema = Schema.from_dict(
+    {
+        "rated_on": fields.Date(required=True),
+        **{
+            question: fields.Integer(required=True, validate=validate.Range(RATING_MIN, RATING_MAX))
+            for question in PROGRESSION_QUESTIONS
+        },
+    },
+    name="RatingLoadSchema",
+)
+"""A self-rating: the date and the ten scores, 1-10 each (unknown fields are refused)."""

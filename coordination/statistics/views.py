@@ -1,0 +1,284 @@
+"""Statistics pages: reports with chart and exports, the import, participants' self-ratings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy import func, select
+
+from coordination.audit.operations import log_access
+from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import translate_schema_messages
+from coordination.core.permissions import access, require, require_visible
+from coordination.extensions import db
+from coordination.programmes.models import Programme
+from coordination.statistics import charts, exports, reports
+from coordination.statistics import operations as ops
+from coordination.statistics import permissions as perms
+from coordination.statistics.models import ImportBatch, SusParticipant
+from coordination.statistics.schemas import RatingLoadSchema
+from workflows.organisation import Role
+from workflows.statistics import PROGRESSION_QUESTIONS, Occasion, Population, percent
+
+bp = Blueprint("statistics", __name__, url_prefix="/statistics")
+
+REPORT_ROLES = perms.REPORT_ROLES
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+@bp.app_template_filter("pct")
+def _pct(value) -> str:
+    """Format a percentage with one decimal in the user's language ('' when hidden)."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format="0.0")
+
+
+@bp.get("/")
+@access(Role.ANALYST, Role.TEAM_LEAD, Role.ADMIN, Role.COORDINATOR)
+def index():
+    """The statistics start page: reports by group, import and participants by role."""
+    groups: dict[str, list] = {}
+    for definition in reports.REPORTS.values():
+        groups.setdefault(str(definition.group), []).append(definition)
+    return render_template(
+        "statistics/index.html",
+        groups=groups,
+        can_view_reports=perms.can_view_reports(current_user),
+        can_import=perms.can_import(current_user),
+        can_view_participants=current_user.has_any_role(perms.PARTICIPANT_ROLES),
+    )
+
+
+def _definition(name: str) -> reports.Definition:
+    definition = reports.REPORTS.get(name)
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def _form_options() -> dict:
+    programmes = list(db.session.scalars(select(Programme).order_by(Programme.name)))
+    municipalities = db.session.scalars(
+        select(SusParticipant.home_municipality)
+        .where(SusParticipant.home_municipality.is_not(None))
+        .group_by(SusParticipant.home_municipality)
+        .order_by(SusParticipant.home_municipality)
+    ).all()
+    return {
+        "programme_options": [(str(p.id), p.name) for p in programmes],
+        "municipality_options": [(m, m) for m in municipalities],
+        "population_options": [(p.value, p.value) for p in Population],
+        "occasion_options": [(o.value, o.value) for o in Occasion],
+    }
+
+
+@bp.get("/reports/<name>")
+@access(*REPORT_ROLES)
+def report_page(name: str):
+    """Show one report: filters, the table, the chart beside it and the export links."""
+    definition = _definition(name)
+    try:
+        filters = reports.parse_filters(request.args)
+    except ValidationFailed as exc:
+        return render_template(
+            "statistics/report.html",
+            definition=definition,
+            result=None,
+            form=request.args,
+            errors=exc.errors,
+            **_form_options(),
+        ), 422
+    result = reports.run(name, filters)
+    return render_template(
+        "statistics/report.html",
+        definition=definition,
+        result=result,
+        form=request.args,
+        errors={},
+        query=filters.query_args(),
+        share=percent,
+        **_form_options(),
+    )
+
+
+@bp.get("/reports/<name>.svg")
+@access(*REPORT_ROLES)
+def report_chart(name: str):
+    """The report's chart as an SVG image (no script; the table holds the same figures)."""
+    _definition(name)
+    filters = reports.parse_filters(request.args)
+    svg = charts.report_chart(reports.run(name, filters))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = charts.CHART_CSP
+    return response
+
+
+@bp.get("/reports/<name>.<any(csv, xlsx):fmt>")
+@access(*REPORT_ROLES)
+def report_export(name: str, fmt: str):
+    """Download the report as CSV or XLSX (logged as an export; no person is involved)."""
+    _definition(name)
+    filters = reports.parse_filters(request.args)
+    result = reports.run(name, filters)
+    log_access("statistics", name, action="export")
+    db.session.commit()
+    stamp = date.today().isoformat()
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(result), "text/csv; charset=utf-8"
+    else:
+        body = exports.to_xlsx(result)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
+    return response
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def import_page():
+    """Import historical participant records from a CSV file; nothing is kept if a row is bad."""
+    programmes = list(db.session.scalars(select(Programme).order_by(Programme.name)))
+    context = {
+        "programme_options": [(str(p.id), p.name) for p in programmes],
+        "columns": ops.IMPORT_COLUMNS,
+        "row_errors": [],
+        "errors": {},
+        "form": request.form,
+        "batches": list(
+            db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(10))
+        ),
+    }
+    if request.method == "GET":
+        return render_template("statistics/import.html", **context)
+    upload = request.files.get("file")
+    programme_id = request.form.get("programme_id", type=int)
+    errors = {}
+    if upload is None or not upload.filename:
+        errors["file"] = [_("Välj en CSV-fil.")]
+    if programme_id and db.session.get(Programme, programme_id) is None:
+        errors["programme_id"] = [_("Välj en insats i listan.")]
+    if errors:
+        return render_template("statistics/import.html", **context | {"errors": errors}), 422
+    content = upload.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        errors["file"] = [_("Filen är för stor.")]
+        return render_template("statistics/import.html", **context | {"errors": errors}), 422
+    try:
+        batch = ops.import_participants(
+            upload.filename, content, by=current_user, programme_id=programme_id or None
+        )
+    except ops.ImportRejected as exc:
+        db.session.rollback()
+        return render_template(
+            "statistics/import.html",
+            **context
+            | {
+                "row_errors": exc.row_errors,
+                "errors": {"file": [exc.message]},
+            },
+        ), 422
+    log_access("sus_import", batch.id, action="import")
+    db.session.commit()
+    flash(
+        _(
+            "%(count)s deltagare importerades från %(file)s.",
+            count=batch.participant_count,
+            file=batch.filename,
+        ),
+        "success",
+    )
+    return redirect(url_for(".import_page"))
+
+
+@bp.get("/participants")
+@access(*perms.PARTICIPANT_ROLES)
+def participants():
+    """Find a participant's SUS record by reference (no names are kept here)."""
+    ref = (request.args.get("ref") or "").strip()
+    found = []
+    if ref:
+        found = list(
+            db.session.scalars(
+                select(SusParticipant)
+                .where(func.lower(SusParticipant.participant_ref) == ref.lower())
+                .order_by(SusParticipant.id)
+                .limit(50)
+            )
+        )
+        for participant in found:
+            log_access("sus_participant", participant.id, action="list")
+        db.session.commit()
+    return render_template(
+        "statistics/participants.html", ref=ref, found=found, due_on=ops.rating_due_on
+    )
+
+
+def _participant(participant_id: int) -> SusParticipant:
+    participant = db.session.get(SusParticipant, participant_id)
+    require_visible(perms.can_view_participant(current_user, participant))
+    return participant
+
+
+def _detail(participant: SusParticipant, form, errors, status=200):
+    log_access("sus_participant", participant.id, action="read")
+    db.session.commit()
+    return render_template(
+        "statistics/participant.html",
+        participant=participant,
+        questions=PROGRESSION_QUESTIONS,
+        occasions=[o.value for o in Occasion],
+        due_on=ops.rating_due_on(participant),
+        can_record=perms.can_record_rating(current_user, participant),
+        form=form,
+        errors=errors,
+    ), status
+
+
+@bp.get("/participants/<int:participant_id>")
+@access(*perms.PARTICIPANT_ROLES)
+def participant(participant_id: int):
+    """A participant's SUS registrations and self-ratings, with the radar chart."""
+    found = _participant(participant_id)
+    return _detail(found, {"rated_on": ops.local_today().isoformat()}, {})
+
+
+@bp.post("/participants/<int:participant_id>/ratings")
+@access(*perms.PARTICIPANT_ROLES)
+def add_rating(participant_id: int):
+    """Record a self-rating (ten questions, 1-10)."""
+    found = _participant(participant_id)
+    require(perms.can_record_rating(current_user, found))
+    raw = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
+    try:
+        data = RatingLoadSchema().load(raw)
+        ops.record_rating(found, rated_on=data.pop("rated_on"), scores=data, by=current_user)
+    except SchemaError as exc:
+        db.session.rollback()
+        return _detail(found, request.form, translate_schema_messages(exc.messages), 422)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _detail(found, request.form, exc.errors, 422)
+    log_access("sus_participant", found.id, action="update")
+    db.session.commit()
+    flash(_("Skattningen är sparad."), "success")
+    return redirect(url_for(".participant", participant_id=found.id))
+
+
+@bp.get("/participants/<int:participant_id>/radar.svg")
+@access(*perms.PARTICIPANT_ROLES)
+def radar(participant_id: int):
+    """The participant's self-ratings as a radar chart, one polygon per occasion."""
+    found = _participant(participant_id)
+    log_access("sus_participant", found.id, action="read")
+    db.session.commit()
+    response = Response(
+        charts.radar_chart(found.participant_ref, found.ratings), mimetype="image/svg+xml"
+    )
+    response.headers["Content-Security-Policy"] = charts.CHART_CSP
+    return response
