@@ -38,6 +38,13 @@ DEFAULTS: dict[str, object] = {
     "SMS_FILE": str(INSTANCE / "sms.log"),
     "SMS_URL": None,
     "SMS_TOKEN": None,
+    "SMTP_TIMEOUT": 30,
+    "NOTIFY_QUIET_HOURS": True,
+    "NOTIFY_MAX_ATTEMPTS": 5,
+    "NOTIFY_BACKOFF_SECONDS": 60,
+    "NOTIFY_REQUEUE_SECONDS": 300,
+    "NOTIFY_SWEEP_SECONDS": 60,
+    "NOTIFY_SWEEP_BATCH": 500,
     "TESTING": False,
 }
 

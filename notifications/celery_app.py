@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 
-celery = Celery("coordination", include=[])
+celery = Celery("coordination", include=["notifications.tasks"])
 _flask_app = None
 
 
@@ -13,6 +14,7 @@ def configure(app) -> Celery:
     global _flask_app
     _flask_app = app
     settings = app.config["COORD"]
+    sweep_seconds = float(settings.get("NOTIFY_SWEEP_SECONDS", 60))
     celery.conf.update(
         broker_url=settings["BROKER_URL"],
         result_backend=settings["RESULT_BACKEND"],
@@ -26,6 +28,23 @@ def configure(app) -> Celery:
         enable_utc=True,
         broker_connection_retry_on_startup=True,
         task_ignore_result=True,
+        # A web request whose broker is down waits about a second, then the sweep takes over.
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        broker_connection_timeout=3,
+        broker_transport_options={"socket_connect_timeout": 3, "socket_timeout": 10},
+        beat_schedule={
+            "notifications-sweep": {
+                "task": "notifications.sweep",
+                "schedule": sweep_seconds,
+                # A sweep nobody ran in time is pointless: the next one does the same work.
+                "options": {"expires": max(sweep_seconds * 2, 5)},
+            }
+        },
     )
 
     class AppContextTask(Task):
@@ -36,3 +55,13 @@ def configure(app) -> Celery:
     celery.Task = AppContextTask
     app.extensions["celery"] = celery
     return celery
+
+
+@worker_process_init.connect
+def _fresh_connections_in_child(**_kwargs) -> None:
+    """A forked worker child must not share its parent's database connections."""
+    if _flask_app is not None:
+        from coordination.extensions import db
+
+        with _flask_app.app_context():
+            db.engine.dispose(close=False)

@@ -177,3 +177,29 @@ def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fie
 
 
 # --- conferences and cases (issue 5) -----------------------------------------------------------
+
+
+def make_inbox_item(user, **fields):
+    """Create an inbox item (a delivered notification on the inbox channel) for a user."""
+    from coordination.core.db import utcnow
+    from notifications.models import Notification
+
+    now = fields.pop("created_at", None) or utcnow()
+    item = Notification(
+        recipient_id=user.id,
+        kind=fields.pop("kind", "referral_submitted"),
+        channel="inbox",
+        template=fields.pop("template", "referral_submitted"),
+        locale=user.locale,
+        params=fields.pop("params", {}),
+        link=fields.pop("link", "/referrals/1"),
+        idempotency_key=fields.pop("idempotency_key", f"test:{next(_seq)}:inbox"),
+        status="sent",
+        sent_at=now,
+        not_before=now,
+        created_at=now,
+        **fields,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item

@@ -1,6 +1,8 @@
-"""Organisation units and role memberships."""
+"""Organisation units, role memberships and the förbund's own days off."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -41,3 +43,13 @@ class Membership(db.Model):
 
     user = relationship("User", back_populates="memberships")
     unit: Mapped[OrganisationUnit] = relationship(back_populates="memberships")
+
+
+class DayOff(db.Model):
+    """A day the förbund's office is closed besides weekends and public holidays."""
+
+    __tablename__ = "day_off"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(200))

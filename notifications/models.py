@@ -1,0 +1,107 @@
+"""The outbox (Notification), the reminders waiting to fall due, and users' channel preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordination.core.db import UTCDateTime, check_in, utcnow
+from coordination.extensions import db
+
+CHANNELS = ("inbox", "email", "sms")
+OPTIONAL_CHANNELS = ("email", "sms")  # the inbox is always on
+NOTIFICATION_STATUSES = ("pending", "sent", "failed", "cancelled")
+REMINDER_STATUSES = ("pending", "fired", "cancelled")
+
+
+class Notification(db.Model):
+    """One message owed to one user on one channel; an inbox item is the row itself.
+
+    The idempotency key makes a replayed event or a repeated task harmless: a second row with the
+    same key is never inserted, and a row is sent at most once (the sent mark and the send commit
+    together; see notifications.delivery).
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        check_in("channel", CHANNELS),
+        check_in("status", NOTIFICATION_STATUSES),
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        CheckConstraint("link IS NULL OR link LIKE '/%'", name="link_relative"),
+        Index("ix_notification_due", "status", "not_before"),
+        Index("ix_notification_inbox", "recipient_id", "channel", "created_at"),
+        Index("ix_notification_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(String(60))
+    locale: Mapped[str] = mapped_column(String(5), default="sv")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # ids, dates and codes only
+    link: Mapped[str | None] = mapped_column(String(300))  # relative, ids only
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column()
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def unread(self) -> bool:
+        """Tell whether an inbox item has been neither opened nor marked done."""
+        return self.read_at is None and self.done_at is None
+
+
+class Reminder(db.Model):
+    """A message owed later: at due_at the sweep turns it into notifications and marks it fired."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        check_in("status", REMINDER_STATUSES),
+        CheckConstraint("level >= 1", name="level_positive"),
+        CheckConstraint("link IS NULL OR link LIKE '/%'", name="link_relative"),
+        Index("ix_reminder_due", "status", "due_at"),
+        Index("ix_reminder_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(60))
+    template: Mapped[str] = mapped_column(String(60))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    level: Mapped[int] = mapped_column(default=1)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    link: Mapped[str | None] = mapped_column(String(300))
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationPreference(db.Model):
+    """A user's choice to receive (or not) one kind of message on email or SMS."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "channel", name="uq_notification_preference_choice"),
+        check_in("channel", OPTIONAL_CHANNELS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(10))
+    enabled: Mapped[bool] = mapped_column(default=True)

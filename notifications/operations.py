@@ -1,0 +1,100 @@
+"""The only place that changes inbox items, preferences and failed messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from coordination.core import events
+from coordination.core.db import utcnow
+from coordination.core.errors import Conflict, NotFound
+from coordination.extensions import db
+from notifications.dispatch import QUEUED
+from notifications.kinds import KINDS
+from notifications.models import OPTIONAL_CHANNELS, Notification, NotificationPreference
+
+
+def inbox_item(user, notification_id: int) -> Notification:
+    """Load one of the user's inbox items; anything else is 404."""
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.channel != "inbox" or item.recipient_id != user.id:
+        raise NotFound(_("Meddelandet finns inte."))
+    return item
+
+
+def mark_read(item: Notification, now: datetime | None = None) -> Notification:
+    """Mark an inbox item as read (opening it twice changes nothing)."""
+    if item.read_at is None:
+        item.read_at = now or utcnow()
+        db.session.flush()
+    return item
+
+
+def mark_done(item: Notification, now: datetime | None = None) -> Notification:
+    """Mark an inbox item as done (and read); marking it again changes nothing."""
+    now = now or utcnow()
+    if item.read_at is None:
+        item.read_at = now
+    if item.done_at is None:
+        item.done_at = now
+    db.session.flush()
+    return item
+
+
+def preferences(user) -> dict[tuple[str, str], bool]:
+    """Return the user's effective choice for every kind and optional channel."""
+    stored = {
+        (p.kind, p.channel): p.enabled
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    return {
+        (kind, channel): stored.get((kind, channel), channel in spec.defaults)
+        for kind, spec in KINDS.items()
+        for channel in OPTIONAL_CHANNELS
+    }
+
+
+def set_preferences(user, chosen: set[tuple[str, str]]) -> None:
+    """Store the user's choice for every kind and optional channel (unchosen means off)."""
+    existing = {
+        (p.kind, p.channel): p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for kind in KINDS:
+        for channel in OPTIONAL_CHANNELS:
+            enabled = (kind, channel) in chosen
+            row = existing.get((kind, channel))
+            if row is None:
+                db.session.add(
+                    NotificationPreference(
+                        user_id=user.id, kind=kind, channel=channel, enabled=enabled
+                    )
+                )
+            else:
+                row.enabled = enabled
+    db.session.flush()
+
+
+def resend(notification_id: int, now: datetime | None = None) -> Notification:
+    """Give a failed message a fresh set of attempts, sent as soon as the commit is done."""
+    now = now or utcnow()
+    row = db.session.scalar(
+        select(Notification).where(Notification.id == notification_id).with_for_update()
+    )
+    if row is None:
+        raise NotFound(_("Meddelandet finns inte."))
+    if row.status != "failed":
+        raise Conflict(_("Bara meddelanden som inte kunde skickas kan skickas igen."))
+    row.status = "pending"
+    row.attempts = 0
+    row.not_before = now
+    row.enqueued_at = now
+    db.session.flush()
+    events.record(db.session, QUEUED, notification_ids=[row.id])
+    return row

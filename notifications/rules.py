@@ -1,0 +1,132 @@
+"""Which event owes whom what, and when: one table from event name to handler.
+
+A handler `(session, event, now) -> None` runs inside the transaction that records the event and
+adds rows with `notify` (an inbox item, plus email/SMS by the recipient's preference, sent within
+working hours unless the kind is urgent), `remind` (a message owed at a later time) and
+`cancel_pending`. Every row gets an idempotency key from the event, its subject, the occurrence,
+the recipient and the channel (and the level for reminders), so running a handler twice for the
+same event writes nothing the second time.
+
+To add a rule: write the handler here, add it to RULES, add its kind to notifications/kinds.py
+and its email templates to templates/emails/<template>.txt and .html.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.auth.models import User
+from coordination.core.events import DomainEvent
+from coordination.organisations.calendar import working_calendar
+from coordination.organisations.models import Membership
+from coordination.referrals.models import Referral
+from notifications.outbox import cancel_pending, notify, preferences_of, remind
+from workflows.organisation import Role
+
+Rule = Callable[[Session, DomainEvent, datetime], None]
+
+COMPLETION_REMINDER_WORKING_DAYS = 2
+
+
+def _team_leads(session: Session) -> list[User]:
+    """Return every active user holding the team lead role in some unit."""
+    ids = select(Membership.user_id).where(Membership.role == Role.TEAM_LEAD.value)
+    query = select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id)
+    return list(session.scalars(query))
+
+
+def _referral_link(referral_id: int) -> str:
+    return f"/referrals/{referral_id}"
+
+
+def referral_submitted(session: Session, event: DomainEvent, now: datetime) -> None:
+    """Tell every team lead a referral is waiting; cancel the reminders to complete it."""
+    referral_id = event.data["referral_id"]
+    subject = ("referral", referral_id)
+    cancel_pending(session, subject, ["completion_reminder"])
+    referral = session.get(Referral, referral_id)
+    # A referral can be submitted again after completion: each submission is its own occurrence.
+    occurrence = referral.submitted_at.isoformat() if referral and referral.submitted_at else ""
+    leads = _team_leads(session)
+    preferences = preferences_of(session, [u.id for u in leads])
+    calendar = working_calendar(session)
+    for lead in leads:
+        notify(
+            session,
+            now,
+            recipient=lead,
+            kind="referral_submitted",
+            template="referral_submitted",
+            key=f"ReferralSubmitted:referral:{referral_id}:{occurrence}",
+            link=_referral_link(referral_id),
+            subject=subject,
+            params={"referral_id": referral_id},
+            calendar=calendar,
+            preferences=preferences,
+        )
+
+
+def completion_requested(session: Session, event: DomainEvent, now: datetime) -> None:
+    """Ask the referrer to complete the referral; remind them before and at the deadline.
+
+    Level 1 falls due at the start of the working day two working days before the deadline's
+    day (skipped when that has already passed), level 2 at the deadline itself.
+    """
+    referral_id = event.data["referral_id"]
+    referrer = session.get(User, event.data["referrer_id"])
+    if referrer is None:
+        return
+    due_at = datetime.fromisoformat(event.data["due_at"]).astimezone(UTC)
+    calendar = working_calendar(session)
+    due_on = due_at.astimezone(calendar.tz).date()
+    subject = ("referral", referral_id)
+    link = _referral_link(referral_id)
+    params = {"referral_id": referral_id, "due_on": due_on.isoformat()}
+    key = f"CompletionRequested:referral:{referral_id}:{due_at.isoformat()}"
+    notify(
+        session,
+        now,
+        recipient=referrer,
+        kind="completion_requested",
+        template="completion_requested",
+        key=key,
+        link=link,
+        subject=subject,
+        params=params,
+        calendar=calendar,
+    )
+    before_day = calendar.add_working_days(due_on, -COMPLETION_REMINDER_WORKING_DAYS)
+    before = datetime.combine(before_day, calendar.day_start, tzinfo=calendar.tz).astimezone(UTC)
+    schedule = [(1, "completion_reminder", before), (2, "completion_deadline", due_at)]
+    for level, template, when in schedule:
+        if when <= now:
+            continue
+        remind(
+            session,
+            now,
+            recipient_id=referrer.id,
+            kind="completion_reminder",
+            template=template,
+            key=key,
+            due_at=when,
+            level=level,
+            subject=subject,
+            link=link,
+            params=params,
+        )
+
+
+def referral_withdrawn(session: Session, event: DomainEvent, now: datetime) -> None:
+    """A withdrawn referral needs no completion: cancel its reminders."""
+    cancel_pending(session, ("referral", event.data["referral_id"]), ["completion_reminder"])
+
+
+RULES: dict[str, Rule] = {
+    "ReferralSubmitted": referral_submitted,
+    "CompletionRequested": completion_requested,
+    "ReferralWithdrawn": referral_withdrawn,
+}

@@ -1,0 +1,33 @@
+"""Celery tasks: they take ids, never objects, and their bodies are idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from notifications.celery_app import celery
+from notifications.delivery import deliver, sweep
+
+log = logging.getLogger(__name__)
+
+
+@celery.task(name="notifications.deliver_notification")
+def deliver_notification(notification_id: int) -> str:
+    """Deliver one notification by id (a second run sends nothing)."""
+    return deliver(int(notification_id))
+
+
+@celery.task(name="notifications.sweep")
+def sweep_task() -> dict:
+    """Fire due reminders and enqueue due messages the broker does not hold (every minute)."""
+    result = sweep()
+    if result.ran and (result.reminders_fired or result.enqueued):
+        log.info(
+            "sweep: %d reminders fired, %d deliveries enqueued",
+            result.reminders_fired,
+            len(result.enqueued),
+        )
+    return {
+        "ran": result.ran,
+        "reminders_fired": result.reminders_fired,
+        "enqueued": len(result.enqueued),
+    }
