@@ -79,44 +79,6 @@ LABELS: dict[str, dict[str, object]] = {
         "3": _l("torsdag"),
         "4": _l("fredag"),
     },
-}
-
-
-def label(kind: str, code: str | None) -> str:
-    """Return the translated label of a fixed code, or the code itself."""
-    if code is None:
-        return ""
-    value = LABELS.get(kind, {}).get(str(code))
-    return str(value) if value is not None else str(code)
-
-
-def select_locale() -> str:
-    """Choose the language: the session's choice, the user's setting, then Swedish."""
-    chosen = session.get("lang") if request else None
-    if chosen in LANGUAGES:
-        return chosen
-    if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user.locale
-    return "sv"
-
-
-def local(value: datetime | None) -> datetime | None:
-    """Return a UTC datetime in Europe/Stockholm."""
-    return value.astimezone(STOCKHOLM) if value else None
-
-
-def install(app: Flask) -> None:
-    """Register the template filters and globals for labels and Swedish dates."""
-
-    @app.template_filter("dt")
-    def _dt(value: datetime | None) -> str:
-        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
-
-    @app.template_filter("d")
-    def _d(value: date | datetime | None) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
     "report_gender": {
         "kvinna": _l("Kvinna"),
         "man": _l("Man"),
@@ -173,6 +135,44 @@ def install(app: Flask) -> None:
         "managing_studies": _l("Jag klarar av att studera"),
         "job_goal_clarity": _l("Jag vet vilket arbete jag vill ha"),
     },
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    """Return the translated label of a fixed code, or the code itself."""
+    if code is None:
+        return ""
+    value = LABELS.get(kind, {}).get(str(code))
+    return str(value) if value is not None else str(code)
+
+
+def select_locale() -> str:
+    """Choose the language: the session's choice, the user's setting, then Swedish."""
+    chosen = session.get("lang") if request else None
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.locale
+    return "sv"
+
+
+def local(value: datetime | None) -> datetime | None:
+    """Return a UTC datetime in Europe/Stockholm."""
+    return value.astimezone(STOCKHOLM) if value else None
+
+
+def install(app: Flask) -> None:
+    """Register the template filters and globals for labels and Swedish dates."""
+
+    @app.template_filter("dt")
+    def _dt(value: datetime | None) -> str:
+        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+    @app.template_filter("d")
+    def _d(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
             return format_datetime(value, "yyyy-MM-dd")
         return format_date(value, "yyyy-MM-dd")
 

@@ -99,13 +99,7 @@ def _form_context(referral, form, errors, message=None):
 
 def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
     """Save what can be saved of the form; return the referral and the type errors."""
-    schema = ReferralDraftSchema()
-    raw = form_to_input(request.form)
-    try:
-        data, type_errors = schema.load(raw), {}
-    except SchemaError as exc:
-        data = exc.valid_data or {}
-        type_errors = translate_schema_messages(exc.messages)
+    data, type_errors = _loaded(ReferralDraftSchema(), form_to_input(request.form))
     if referral is None:
         programme = db.session.get(Programme, request.form.get("programme_id", type=int) or 0)
         units = current_user.units_with(Role.REFERRER)
@@ -127,10 +121,31 @@ def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
     return referral, type_errors
 
 
+def _all_errors_without_draft(errors: dict) -> dict:
+    """Check every submission rule on what was typed, even though no draft could be saved."""
+    data, _errors = _loaded(ReferralDraftSchema(), form_to_input(request.form))
+    probe = Referral(**{k: v for k, v in data.items() if k in ops.DRAFT_FIELDS})
+    probe.programme = db.session.get(Programme, request.form.get("programme_id", type=int) or 0)
+    db.session.expunge(probe) if probe in db.session else None
+    combined = dict(ops.submission_errors(probe, ops.local_today()))
+    for field, messages in errors.items():
+        combined[field] = messages
+    return combined
+
+
+def _loaded(schema, raw: dict) -> tuple[dict, dict]:
+    try:
+        return schema.load(raw), {}
+    except SchemaError as exc:
+        return exc.valid_data or {}, translate_schema_messages(exc.messages)
+
+
 def _handle_form(referral: Referral | None):
     action = request.form.get("action", "save")
     referral, type_errors = _save_from_form(referral)
     if referral is None:
+        if action == "submit":
+            type_errors = _all_errors_without_draft(type_errors)
         db.session.rollback()
         message = _("Remissen kunde inte sparas. Rätta felen nedan.")
         return render_template(
@@ -170,7 +185,10 @@ def new():
     if request.method == "POST":
         return _handle_form(None)
     form = request.args.copy()
-    return render_template("referrals/form.html", **_form_context(None, form, {}))
+    context = _form_context(None, form, {})
+    if len(context["programmes"]) == 1 and "programme_id" not in form:
+        form["programme_id"] = str(context["programmes"][0].id)  # the only one: chosen already
+    return render_template("referrals/form.html", **context)
 
 
 @bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])

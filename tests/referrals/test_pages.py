@@ -105,3 +105,15 @@ def test_attachment_upload_checks_type_and_downloads(client):
     download = client.get(f"/referrals/{referral.id}/attachments/{attachment.id}")
     assert download.status_code == 200
     assert download.data == b"%PDF-1.4 test"
+
+
+def test_submit_without_a_programme_still_lists_every_error(client):
+    make_programme()
+    user = make_user("referrer")
+    client.login(user.email, PASSWORD)
+    response = client.post_form("/referrals/new", {"first_name": "Ny", "action": "submit"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in ("Välj insats.", "Ange efternamn.", "Ange personnummer", "Ange hemkommun."):
+        assert message in page
+    assert 'value="Ny"' in page
