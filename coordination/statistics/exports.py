@@ -29,7 +29,7 @@ def _preamble(report: Report) -> list[list]:
     if report.note:
         lines.append([report.note])
     if report.filters.suppress:
-        lines.append([_("Antal under 5 visas som <5.")])
+        lines.append([_("Antal under 5 visas som %(mark)s.", mark="<5")])
     return lines
 
 

@@ -107,7 +107,7 @@ def report_page(name: str):
     )
 
 
-@bp.get("/reports/<name>.svg")
+@bp.get("/reports/<name>/chart.svg")
 @access(*REPORT_ROLES)
 def report_chart(name: str):
     """The report's chart as an SVG image (no script; the table holds the same figures)."""
@@ -119,11 +119,13 @@ def report_chart(name: str):
     return response
 
 
-@bp.get("/reports/<name>.<any(csv, xlsx):fmt>")
+@bp.get("/reports/<name>/export.<fmt>")
 @access(*REPORT_ROLES)
 def report_export(name: str, fmt: str):
     """Download the report as CSV or XLSX (logged as an export; no person is involved)."""
     _definition(name)
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
     filters = reports.parse_filters(request.args)
     result = reports.run(name, filters)
     log_access("statistics", name, action="export")
