@@ -147,6 +147,32 @@ def token_headers(user) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
+def make_inbox_item(user, **fields):
+    """Create an inbox item (a delivered notification on the inbox channel) for a user."""
+    from coordination.core.db import utcnow
+    from notifications.models import Notification
+
+    now = fields.pop("created_at", None) or utcnow()
+    item = Notification(
+        recipient_id=user.id,
+        kind=fields.pop("kind", "referral_submitted"),
+        channel="inbox",
+        template=fields.pop("template", "referral_submitted"),
+        locale=user.locale,
+        params=fields.pop("params", {}),
+        link=fields.pop("link", "/referrals/1"),
+        idempotency_key=fields.pop("idempotency_key", f"test:{next(_seq)}:inbox"),
+        status="sent",
+        sent_at=now,
+        not_before=now,
+        created_at=now,
+        **fields,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
 def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fields):
     """Create a live SUS participant with registrations {occasion: values} and self-ratings."""
     from coordination.statistics import operations as stats
@@ -179,27 +205,106 @@ def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fie
 # --- conferences and cases (issue 5) -----------------------------------------------------------
 
 
-def make_inbox_item(user, **fields):
-    """Create an inbox item (a delivered notification on the inbox channel) for a user."""
-    from coordination.core.db import utcnow
-    from notifications.models import Notification
+def make_conference(
+    programme=None,
+    *,
+    state: str = "planned",
+    held_on: date | None = None,
+    agencies=("kommun", "af", "fk", "region"),
+    chair=None,
+    place: str | None = "Kommunhuset, sal Åsen",
+    video_link: str | None = None,
+    present=None,
+    now=None,
+):
+    """Create a conference: one member per agency kind and a team-lead chair.
 
-    now = fields.pop("created_at", None) or utcnow()
-    item = Notification(
-        recipient_id=user.id,
-        kind=fields.pop("kind", "referral_submitted"),
-        channel="inbox",
-        template=fields.pop("template", "referral_submitted"),
-        locale=user.locale,
-        params=fields.pop("params", {}),
-        link=fields.pop("link", "/referrals/1"),
-        idempotency_key=fields.pop("idempotency_key", f"test:{next(_seq)}:inbox"),
-        status="sent",
-        sent_at=now,
-        not_before=now,
-        created_at=now,
-        **fields,
+    state: planned, published or closed. present: the agency kinds recorded as present
+    ("all" for every member); attendance is only recorded on a published conference.
+    """
+    from coordination.conferences import operations as conf_ops
+    from workflows.calendar import WorkingCalendar
+
+    programme = programme or make_programme()
+    calendar = WorkingCalendar()
+    held_on = held_on or calendar.add_working_days(local_today(now), 10)
+    chair = chair or make_user("team_lead")
+    members = {a: make_user("conference_member", unit=make_unit(a)) for a in agencies}
+    conference = conf_ops.create_conference(
+        programme=programme,
+        held_on=held_on,
+        place=place,
+        video_link=video_link,
+        members=members,
+        chair=chair,
+        by=chair,
+        now=now,
+        calendar=calendar,
     )
-    db.session.add(item)
+    if state in ("published", "closed"):
+        conf_ops.publish(conference, by=chair, now=now)
+        if present is not None:
+            chosen = set(agencies) if present == "all" else set(present)
+            ids = [m.user_id for m in conference.agency_members if m.agency in chosen]
+            conf_ops.record_attendance(conference, present_user_ids=ids + [chair.id], by=chair)
+    if state == "closed":
+        conf_ops.close(conference, by=chair, now=now)
     db.session.commit()
-    return item
+    return conference
+
+
+def decide_referral(referral, conference, *, outcome="recommend", coordinator=None, **fields):
+    """Record a decision on a referral on the conference's agenda, as the chair would."""
+    from coordination.conferences import operations as conf_ops
+
+    if outcome == "admit" and coordinator is None:
+        coordinator = make_user("coordinator")
+    decision = conf_ops.decide(
+        referral.id,
+        conference=conference,
+        by=conference.chair.user,
+        data=conf_ops.DecisionInput(
+            outcome=outcome,
+            recommendation=fields.pop(
+                "recommendation", "Samordnade insatser från kommun och Arbetsförmedlingen."
+            ),
+            positions=fields.pop(
+                "positions", {a: "Tillstyrker." for a in conference.present_agencies}
+            ),
+            coordinator_id=coordinator.id if outcome == "admit" else None,
+            complexity_weight=fields.pop("complexity_weight", 2) if outcome == "admit" else None,
+        ),
+        now=fields.pop("now", None),
+    )
+    db.session.commit()
+    return decision
+
+
+_make_referral_before_conferences = make_referral
+
+
+def make_referral(state: str = "draft", *, programme=None, referrer=None, **overrides):
+    """Create a referral in any state; on_agenda and decided go through a conference.
+
+    For on_agenda and decided: conference= (default: a new published one, every agency present),
+    and for decided outcome= ("recommend" or "admit") and coordinator=.
+    """
+    if state not in ("on_agenda", "decided"):
+        return _make_referral_before_conferences(
+            state, programme=programme, referrer=referrer, **overrides
+        )
+    from coordination.conferences import operations as conf_ops
+
+    conference = overrides.pop("conference", None)
+    outcome = overrides.pop("outcome", "recommend")
+    coordinator = overrides.pop("coordinator", None)
+    if conference is None:
+        conference = make_conference(programme, state="published", present="all")
+    referral = _make_referral_before_conferences(
+        "submitted", programme=conference.programme, referrer=referrer, **overrides
+    )
+    conf_ops.add_to_agenda(conference, referral, by=conference.chair.user)
+    db.session.commit()
+    if state == "decided":
+        decide_referral(referral, conference, outcome=outcome, coordinator=coordinator)
+    return referral

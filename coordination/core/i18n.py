@@ -21,6 +21,16 @@ LABELS: dict[str, dict[str, object]] = {
         "on_agenda": _l("På dagordningen"),
         "decided": _l("Beslutad"),
         "withdrawn": _l("Återtagen"),
+        # Conferences (ett möte) and cases (ett deltagande).
+        "planned": _l("Planerat"),
+        "published": _l("Dagordningen publicerad"),
+        "cancelled": _l("Inställt"),
+        "waiting": _l("I kö"),
+        "enrolled": _l("Inskrivet"),
+        "active": _l("Aktivt"),
+        "paused": _l("Uppehåll"),
+        "exiting": _l("Under avslut"),
+        "closed": _l("Avslutat"),
     },
     "action": {
         "create": _l("Utkast skapat"),
@@ -31,6 +41,34 @@ LABELS: dict[str, dict[str, object]] = {
         "remove_from_agenda": _l("Borttagen från dagordningen"),
         "decide": _l("Beslutad"),
         "withdraw": _l("Återtagen"),
+    },
+    "case_action": {
+        "admit": _l("Antagen av remissgruppen"),
+        "enrol": _l("Inskriven från kön"),
+        "activate": _l("Planen undertecknad"),
+        "pause": _l("Uppehåll"),
+        "resume": _l("Återupptaget"),
+        "start_exit": _l("Avslut påbörjat"),
+        "close": _l("Avslutat"),
+    },
+    "outcome": {
+        "admit": _l("Skrivs in i insatsen"),
+        "recommend": _l("Skrivs inte in: gemensam rekommendation"),
+    },
+    "agenda_status": {
+        "pending": _l("Väntar på beslut"),
+        "decided": _l("Beslutad"),
+        "sent_back": _l("Skickad tillbaka för komplettering"),
+        "withdrawn": _l("Återtagen av remittenten"),
+        "removed": _l("Flyttad till nästa möte"),
+    },
+    "agenda_origin": {
+        "cutoff": _l("Vid brytdagen"),
+        "manual": _l("Tillagd för hand"),
+    },
+    "member_role": {
+        "member": _l("Ledamot"),
+        "chair": _l("Ordförande"),
     },
     "agency": {
         "kommun": _l("Kommun"),

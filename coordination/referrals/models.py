@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
@@ -20,6 +20,10 @@ class Referral(db.Model):
     __tablename__ = "referral"
     __table_args__ = (
         check_in("state", [s.value for s in ReferralState]),
+        # Every decided referral has the conference's decision (its recommendation and agencies).
+        CheckConstraint(
+            "state <> 'decided' OR decision_id IS NOT NULL", name="decided_has_decision"
+        ),
         Index("ix_referral_programme_state", "programme_id", "state"),
         # One open referral per person and programme, whatever races the application loses.
         Index(
@@ -80,6 +84,9 @@ class Referral(db.Model):
     completion_note: Mapped[str | None] = mapped_column(Text)
     completion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decision.id", use_alter=True), unique=True
+    )
 
     programme = relationship("Programme")
     referrer = relationship("User", foreign_keys=[referrer_id])

@@ -17,12 +17,19 @@ def can_create(user) -> bool:
 
 
 def can_view(user, referral: Referral) -> bool:
-    """The referrer sees their own; a team lead sees every referral once submitted."""
+    """The referrer sees their own; a team lead every submitted one; members their agenda's."""
     if referral.referrer_id == user.id:
         return True
     if referral.state == ReferralState.DRAFT.value:
         return False
-    return user.has_any_role([Role.TEAM_LEAD])
+    return user.has_any_role([Role.TEAM_LEAD]) or _conference_member_may_view(user, referral)
+
+
+def _conference_member_may_view(user, referral: Referral) -> bool:
+    """Conference members read it while on their published agenda, within the consent."""
+    from coordination.conferences.permissions import member_may_view_referral
+
+    return member_may_view_referral(user, referral)
 
 
 def can_edit(user, referral: Referral) -> bool:
@@ -56,4 +63,8 @@ def visible_query(user):
     conditions = [Referral.referrer_id == user.id]
     if user.has_any_role([Role.TEAM_LEAD]):
         conditions.append(Referral.state != ReferralState.DRAFT.value)
+    if user.has_any_role([Role.CONFERENCE_MEMBER]):
+        from coordination.conferences.permissions import member_visible_referral_ids
+
+        conditions.append(Referral.id.in_(member_visible_referral_ids(user)))
     return query.where(or_(*conditions))

@@ -1,0 +1,131 @@
+"""Conference and decision schemas: separate load and dump, unknown fields rejected."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from workflows.conference import Outcome
+from workflows.organisation import MEMBER_AGENCIES
+
+AGENCY_CODES = [a.value for a in MEMBER_AGENCIES]
+
+
+class ConferenceCreateSchema(Schema):
+    """Schedule a conference by hand."""
+
+    class Meta:
+        unknown = RAISE
+
+    programme_id = fields.Integer(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    place = fields.String(allow_none=True, validate=validate.Length(max=300))
+    video_link = fields.String(allow_none=True, validate=validate.Length(max=500))
+    member_ids = fields.List(fields.Integer(), load_default=list)
+    chair_id = fields.Integer(allow_none=True)
+
+
+class AgendaAddSchema(Schema):
+    """Put a referral on the agenda."""
+
+    class Meta:
+        unknown = RAISE
+
+    referral_id = fields.Integer(required=True)
+
+
+class AttendanceSchema(Schema):
+    """Who is present at the conference."""
+
+    class Meta:
+        unknown = RAISE
+
+    present_user_ids = fields.List(fields.Integer(), required=True)
+
+
+class PositionSchema(Schema):
+    """One represented agency's position."""
+
+    class Meta:
+        unknown = RAISE
+
+    agency = fields.String(required=True, validate=validate.OneOf(AGENCY_CODES))
+    position = fields.String(required=True, validate=validate.Length(max=5000))
+
+
+class DecisionLoadSchema(Schema):
+    """The conference's decision on a referral (API.md)."""
+
+    class Meta:
+        unknown = RAISE
+
+    conference_id = fields.Integer(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
+    recommendation = fields.String(required=True, validate=validate.Length(max=10000))
+    positions = fields.List(fields.Nested(PositionSchema), load_default=list)
+    coordinator_id = fields.Integer(allow_none=True, load_default=None)
+    complexity_weight = fields.Integer(allow_none=True, load_default=None)
+
+
+class PositionDumpSchema(Schema):
+    """One agency's position as recorded."""
+
+    agency = fields.String()
+    position = fields.String(attribute="stance")
+
+
+class DecisionDumpSchema(Schema):
+    """A recorded decision, with the case it opened."""
+
+    id = fields.Integer()
+    referral_id = fields.Integer()
+    conference_id = fields.Integer()
+    outcome = fields.String()
+    recommendation = fields.String()
+    agencies = fields.List(fields.String())
+    positions = fields.List(fields.Nested(PositionDumpSchema))
+    coordinator_id = fields.Integer(allow_none=True)
+    complexity_weight = fields.Integer(allow_none=True)
+    decided_by_id = fields.Integer()
+    decided_at = fields.AwareDateTime()
+    case_id = fields.Integer(allow_none=True)
+    case_state = fields.String(allow_none=True)
+
+
+class MemberDumpSchema(Schema):
+    """A conference member and their attendance."""
+
+    user_id = fields.Integer()
+    name = fields.String(attribute="user.name")
+    agency = fields.String()
+    role = fields.String()
+    present = fields.Boolean(allow_none=True)
+
+
+class AgendaItemDumpSchema(Schema):
+    """One referral on the agenda."""
+
+    number = fields.Integer()
+    referral_id = fields.Integer()
+    status = fields.String()
+    origin = fields.String()
+    added_at = fields.AwareDateTime()
+    outcome = fields.String(allow_none=True)
+
+
+class ConferenceDumpSchema(Schema):
+    """A conference with its members and (for those who may see it) its agenda."""
+
+    id = fields.Integer()
+    programme_id = fields.Integer()
+    state = fields.String()
+    origin = fields.String()
+    held_on = fields.Date()
+    starts_at = fields.AwareDateTime()
+    place = fields.String(allow_none=True)
+    video_link = fields.String(allow_none=True)
+    agenda_cutoff_at = fields.AwareDateTime()
+    prepare_due_at = fields.AwareDateTime()
+    published_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    members = fields.List(fields.Nested(MemberDumpSchema))
+    agenda = fields.List(fields.Nested(AgendaItemDumpSchema))

@@ -1,0 +1,605 @@
+"""Conference pages: the list, scheduling, the chair's page, decisions, minutes and the overview."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import click
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy import select
+
+from coordination.audit.operations import log_access
+from coordination.auth.models import User
+from coordination.cases import operations as case_ops
+from coordination.conferences import operations as ops
+from coordination.conferences import permissions as perms
+from coordination.conferences.models import Conference, Decision
+from coordination.core.db import utcnow
+from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import STOCKHOLM
+from coordination.core.permissions import access, require, require_visible
+from coordination.extensions import db
+from coordination.programmes.models import Programme
+from coordination.referrals import operations as referral_ops
+from coordination.referrals import permissions as referral_perms
+from coordination.referrals.models import Referral
+from coordination.referrals.schemas import CompletionRequestSchema
+from workflows.conference import AgendaStatus, ConferenceState
+from workflows.organisation import Role
+
+bp = Blueprint("conferences", __name__, url_prefix="/conferences")
+
+VIEWERS = (Role.TEAM_LEAD, Role.CONFERENCE_MEMBER)
+STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR)
+
+
+def load_visible(conference_id: int, *, lock: bool = False) -> Conference:
+    """Load a conference the current user may see, or answer 404 (and log the refusal)."""
+    conference = db.session.get(Conference, conference_id)
+    require_visible(conference is not None and perms.can_view(current_user, conference))
+    return ops.get_conference(conference_id, lock=True) if lock else conference
+
+
+def _programmes() -> list[Programme]:
+    return list(
+        db.session.scalars(
+            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
+        )
+    )
+
+
+def _today() -> date:
+    return utcnow().astimezone(STOCKHOLM).date()
+
+
+@bp.get("/")
+@access(*VIEWERS)
+def index():
+    """List the upcoming and earlier conferences the user may see."""
+    conferences = list(
+        db.session.scalars(
+            perms.visible_query(current_user).order_by(Conference.starts_at, Conference.id)
+        )
+    )
+    now = utcnow()
+    upcoming = [c for c in conferences if c.starts_at >= now - timedelta(hours=12)]
+    earlier = [c for c in conferences if c not in upcoming][::-1][:50]
+    return render_template(
+        "conferences/index.html",
+        upcoming=upcoming,
+        earlier=earlier,
+        can_manage=perms.is_team_lead(current_user),
+    )
+
+
+@bp.post("/schedule")
+@access(Role.TEAM_LEAD)
+def schedule():
+    """Create the coming conferences of every active programme by its cadence."""
+    created = []
+    for programme in _programmes():
+        created += ops.schedule_ahead(programme, utcnow())
+    db.session.commit()
+    if created:
+        flash(
+            _("%(n)s möten har planerats enligt insatsernas intervall.", n=len(created)), "success"
+        )
+    else:
+        flash(_("Alla möten de kommande åtta veckorna var redan planerade."), "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/cutoffs")
+@access(Role.TEAM_LEAD)
+def cutoffs():
+    """Put submitted referrals on the agendas whose cut-off has come (also run every hour)."""
+    added = ops.run_cutoffs(utcnow())
+    for item in added:
+        log_access("referral", item.referral_id, action="update")
+    db.session.commit()
+    flash(_("%(n)s remisser har satts på dagordningen.", n=len(added)), "success")
+    return redirect(url_for(".index"))
+
+
+def _member_choices() -> dict[str, list[User]]:
+    return {agency: ops.member_candidates(agency) for agency in ops.AGENCIES}
+
+
+def _members_from_form(form) -> tuple[dict[str, User | None], User | None]:
+    members = {}
+    for agency in ops.AGENCIES:
+        user_id = form.get(f"member_{agency}", type=int)
+        members[agency] = db.session.get(User, user_id) if user_id else None
+    chair_id = form.get("chair_id", type=int)
+    return members, db.session.get(User, chair_id) if chair_id else None
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _parse_time(value: str | None):
+    try:
+        return datetime.strptime(value, "%H:%M").time() if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def new():
+    """Schedule a conference by hand: programme, day, time, place or video link, members."""
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        members, chair = _members_from_form(form)
+        try:
+            conference = ops.create_conference(
+                programme=db.session.get(Programme, form.get("programme_id", type=int) or 0),
+                held_on=_parse_date(form.get("held_on")),
+                at=_parse_time(form.get("at")),
+                place=form.get("place"),
+                video_link=form.get("video_link"),
+                members=members,
+                chair=chair,
+                by=current_user,
+            )
+            log_access("conference", conference.id, action="create")
+            db.session.commit()
+            flash(_("Mötet är planerat."), "success")
+            return redirect(url_for(".detail", conference_id=conference.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    else:
+        form = {"at": "09:00", "chair_id": str(current_user.id)}
+    return render_template(
+        "conferences/form.html",
+        conference=None,
+        form=form,
+        errors=errors,
+        programmes=_programmes(),
+        candidates=_member_choices(),
+        chairs=ops.chair_candidates(),
+    ), (422 if errors else 200)
+
+
+@bp.route("/<int:conference_id>/edit", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def edit(conference_id: int):
+    """Change the place, video link and members of a conference."""
+    conference = load_visible(conference_id, lock=request.method == "POST")
+    require(perms.can_manage(current_user, conference))
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        members, chair = _members_from_form(form)
+        try:
+            ops.update_conference(
+                conference,
+                place=form.get("place"),
+                video_link=form.get("video_link"),
+                members=members,
+                chair=chair,
+                by=current_user,
+            )
+            log_access("conference", conference.id, action="update")
+            db.session.commit()
+            flash(_("Mötet är ändrat."), "success")
+            return redirect(url_for(".detail", conference_id=conference.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            conference = db.session.get(Conference, conference_id)
+            errors = exc.errors
+    else:
+        form = {"place": conference.place or "", "video_link": conference.video_link or ""}
+        for member in conference.agency_members:
+            form[f"member_{member.agency}"] = str(member.user_id)
+        if conference.chair:
+            form["chair_id"] = str(conference.chair.user_id)
+    return render_template(
+        "conferences/form.html",
+        conference=conference,
+        form=form,
+        errors=errors,
+        programmes=_programmes(),
+        candidates=_member_choices(),
+        chairs=ops.chair_candidates(),
+    ), (422 if errors else 200)
+
+
+def _agenda_rows(conference: Conference) -> list[dict]:
+    """Return the agenda as rows with what the current user may see of each referral."""
+    rows = []
+    for item in conference.agenda:
+        referral = db.session.get(Referral, item.referral_id)
+        visible = referral_perms.can_view(current_user, referral)
+        decision = (
+            db.session.get(Decision, referral.decision_id)
+            if item.status == AgendaStatus.DECIDED.value
+            else None
+        )
+        rows.append(
+            {
+                "item": item,
+                "referral": referral,
+                "visible": visible,
+                "show_identity": visible
+                and referral_perms.can_see_identity(current_user, referral),
+                "decision": decision,
+                "case": ops.case_for(referral.id) if decision else None,
+            }
+        )
+    return rows
+
+
+def _log_agenda_reads(rows: list[dict], action: str = "read") -> None:
+    for row in rows:
+        if row["visible"]:
+            log_access(
+                "referral", row["referral"].id, action=action, person_id=row["referral"].person_id
+            )
+
+
+@bp.get("/<int:conference_id>")
+@access(*VIEWERS)
+def detail(conference_id: int):
+    """The conference page: details, members and attendance, the agenda and what to do next."""
+    conference = load_visible(conference_id)
+    show_agenda = perms.can_see_agenda(current_user, conference)
+    rows = _agenda_rows(conference) if show_agenda else []
+    log_access("conference", conference.id, action="read")
+    _log_agenda_reads(rows, "list")
+    db.session.commit()
+    can_manage = perms.can_manage(current_user, conference)
+    addable = []
+    if can_manage and conference.state in ("planned", "published"):
+        addable = list(
+            db.session.scalars(
+                select(Referral)
+                .where(
+                    Referral.programme_id == conference.programme_id,
+                    Referral.state == "submitted",
+                )
+                .order_by(Referral.referral_date, Referral.id)
+            )
+        )
+    return render_template(
+        "conferences/detail.html",
+        conference=conference,
+        rows=rows,
+        show_agenda=show_agenda,
+        can_manage=can_manage,
+        can_chair=perms.can_chair(current_user, conference),
+        addable=addable,
+        can_see_identity=lambda r: referral_perms.can_see_identity(current_user, r),
+        errors={},
+    )
+
+
+@bp.post("/<int:conference_id>/agenda")
+@access(Role.TEAM_LEAD)
+def add_to_agenda(conference_id: int):
+    """Put a submitted referral on the agenda by hand."""
+    conference = load_visible(conference_id, lock=True)
+    require(perms.can_manage(current_user, conference))
+    referral_id = request.form.get("referral_id", type=int)
+    referral = db.session.get(Referral, referral_id) if referral_id else None
+    if referral is None:
+        flash(_("Välj en remiss att sätta på dagordningen."), "error")
+        return redirect(url_for(".detail", conference_id=conference.id))
+    require_visible(referral_perms.can_view(current_user, referral))
+    referral = referral_ops.get_referral(referral.id, lock=True)
+    ops.add_to_agenda(conference, referral, by=current_user)
+    log_access("referral", referral.id, action="update", person_id=referral.person_id)
+    db.session.commit()
+    flash(_("Remiss %(id)s är satt på dagordningen.", id=referral.id), "success")
+    return redirect(url_for(".detail", conference_id=conference.id))
+
+
+@bp.post("/<int:conference_id>/publish")
+@access(Role.TEAM_LEAD)
+def publish(conference_id: int):
+    """Publish the agenda to the members."""
+    conference = load_visible(conference_id, lock=True)
+    require(perms.can_manage(current_user, conference))
+    try:
+        ops.publish(conference, by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return redirect(url_for(".detail", conference_id=conference_id))
+    log_access("conference", conference.id, action="update")
+    db.session.commit()
+    flash(_("Dagordningen är publicerad. Ledamöterna kan nu läsa remisserna."), "success")
+    return redirect(url_for(".detail", conference_id=conference.id))
+
+
+@bp.post("/<int:conference_id>/attendance")
+@access(Role.TEAM_LEAD)
+def attendance(conference_id: int):
+    """Record which members are present."""
+    conference = load_visible(conference_id, lock=True)
+    require(perms.can_chair(current_user, conference))
+    present = [int(v) for v in request.form.getlist("present") if v.isdigit()]
+    ops.record_attendance(conference, present_user_ids=present, by=current_user)
+    log_access("conference", conference.id, action="update")
+    db.session.commit()
+    flash(_("Närvaron är registrerad."), "success")
+    return redirect(url_for(".detail", conference_id=conference.id))
+
+
+@bp.post("/<int:conference_id>/close")
+@access(Role.TEAM_LEAD)
+def close(conference_id: int):
+    """Close the held conference; undecided referrals wait for the next one."""
+    conference = load_visible(conference_id, lock=True)
+    require(perms.can_chair(current_user, conference))
+    ops.close(conference, by=current_user)
+    log_access("conference", conference.id, action="update")
+    db.session.commit()
+    flash(_("Mötet är avslutat. Protokollet är klart."), "success")
+    return redirect(url_for(".detail", conference_id=conference.id))
+
+
+@bp.post("/<int:conference_id>/cancel")
+@access(Role.TEAM_LEAD)
+def cancel(conference_id: int):
+    """Cancel a conference; its referrals wait for the next one."""
+    conference = load_visible(conference_id, lock=True)
+    require(perms.can_manage(current_user, conference))
+    ops.cancel(conference, by=current_user)
+    log_access("conference", conference.id, action="update")
+    db.session.commit()
+    flash(_("Mötet är inställt."), "success")
+    return redirect(url_for(".detail", conference_id=conference.id))
+
+
+def _decision_input(form) -> ops.DecisionInput:
+    outcome = form.get("outcome") or None
+    admit = outcome == "admit"
+    return ops.DecisionInput(
+        outcome=outcome,
+        recommendation=form.get("recommendation", ""),
+        positions={a: form.get(f"position_{a}", "") for a in ops.AGENCIES},
+        coordinator_id=form.get("coordinator_id", type=int) if admit else None,
+        complexity_weight=form.get("complexity_weight", type=int) if admit else None,
+    )
+
+
+def _load_agenda_referral(conference: Conference, referral_id: int) -> Referral:
+    referral = db.session.get(Referral, referral_id)
+    require_visible(
+        referral is not None
+        and referral_perms.can_view(current_user, referral)
+        and any(i.referral_id == referral_id for i in conference.agenda)
+    )
+    return referral
+
+
+@bp.route("/<int:conference_id>/referrals/<int:referral_id>/decision", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def decide(conference_id: int, referral_id: int):
+    """The chair records the agencies' positions and the one decision, with the recommendation."""
+    conference = load_visible(conference_id)
+    require(perms.can_chair(current_user, conference))
+    referral = _load_agenda_referral(conference, referral_id)
+    errors: dict = {}
+    message = None
+    form = request.form
+    if request.method == "POST":
+        try:
+            ops.decide(
+                referral.id, conference=conference, by=current_user, data=_decision_input(form)
+            )
+            log_access("referral", referral.id, action="decide", person_id=referral.person_id)
+            db.session.commit()
+            flash(_("Beslutet om remiss %(id)s är sparat.", id=referral.id), "success")
+            return redirect(url_for(".detail", conference_id=conference.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            conference = db.session.get(Conference, conference_id)
+            referral = db.session.get(Referral, referral_id)
+            errors, message = exc.errors, exc.message
+    else:
+        form = {"complexity_weight": str(conference.programme.complexity_default)}
+    log_access("referral", referral.id, action="read", person_id=referral.person_id)
+    db.session.commit()
+    programme = conference.programme
+    return render_template(
+        "conferences/decision.html",
+        conference=conference,
+        referral=referral,
+        item=ops.pending_item(conference, referral.id),
+        form=form,
+        errors=errors,
+        message=message,
+        coordinators=case_ops.coordinators(),
+        occupied=case_ops.occupied_places(programme.id),
+        show_identity=referral_perms.can_see_identity(current_user, referral),
+        quorum_missing=ops.quorum_missing(
+            referral.agencies_needed or [],
+            conference.present_agencies,
+            all_named_required=programme.quorum_all_named_agencies,
+        ),
+    ), (422 if errors else 200)
+
+
+@bp.route("/<int:conference_id>/referrals/<int:referral_id>/send-back", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def send_back(conference_id: int, referral_id: int):
+    """Send a referral on the agenda back to the referrer for completion."""
+    conference = load_visible(conference_id)
+    require(perms.can_chair(current_user, conference))
+    referral = _load_agenda_referral(conference, referral_id)
+    errors: dict = {}
+    if request.method == "POST":
+        raw = {"note": request.form.get("note", ""), "due_on": request.form.get("due_on") or None}
+        try:
+            data = CompletionRequestSchema().load(raw)
+            referral = referral_ops.get_referral(referral.id, lock=True)
+            ops.send_back(conference, referral, by=current_user, **data)
+            log_access("referral", referral.id, action="update", person_id=referral.person_id)
+            db.session.commit()
+            flash(
+                _("Remiss %(id)s är skickad tillbaka för komplettering.", id=referral.id), "success"
+            )
+            return redirect(url_for(".detail", conference_id=conference.id))
+        except SchemaError as exc:
+            db.session.rollback()
+            errors = {}
+            if "note" in exc.messages:
+                errors["note"] = [_("Skriv vad som behöver kompletteras.")]
+            if "due_on" in exc.messages:
+                errors["due_on"] = [_("Ange ett giltigt datum.")]
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "conferences/send_back.html",
+        conference=conference,
+        referral=referral,
+        errors=errors,
+        form=request.form,
+    ), (422 if errors else 200)
+
+
+def _minutes_context(conference: Conference) -> dict:
+    rows = _agenda_rows(conference)
+    return {
+        "conference": conference,
+        "rows": rows,
+        "generated_at": utcnow(),
+    }
+
+
+def _require_minutes(conference: Conference) -> None:
+    require_visible(
+        perms.can_see_agenda(current_user, conference)
+        and conference.state in (ConferenceState.PUBLISHED.value, ConferenceState.CLOSED.value)
+    )
+
+
+@bp.get("/<int:conference_id>/minutes")
+@access(*VIEWERS)
+def minutes(conference_id: int):
+    """The minutes (protokoll): attendance, positions, decisions and recommendations."""
+    conference = load_visible(conference_id)
+    _require_minutes(conference)
+    context = _minutes_context(conference)
+    log_access("conference", conference.id, action="read")
+    _log_agenda_reads(context["rows"])
+    db.session.commit()
+    return render_template("conferences/minutes.html", **context)
+
+
+@bp.get("/<int:conference_id>/minutes.pdf")
+@access(*VIEWERS)
+def minutes_pdf(conference_id: int):
+    """The minutes as an accessible PDF (logged as a print)."""
+    from weasyprint import HTML
+
+    conference = load_visible(conference_id)
+    _require_minutes(conference)
+    context = _minutes_context(conference)
+    html = render_template("conferences/minutes_pdf.html", **context)
+    pdf = HTML(string=html, base_url=current_app.static_folder).write_pdf(pdf_variant="pdf/ua-1")
+    log_access("conference", conference.id, action="print")
+    _log_agenda_reads(context["rows"], "print")
+    db.session.commit()
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    filename = f"protokoll-remissgrupp-{conference.held_on.isoformat()}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@bp.get("/referrals/<int:referral_id>/decision")
+@access(*STAFF)
+def decision(referral_id: int):
+    """The decision and the written joint recommendation, as the referrer reads it."""
+    referral = db.session.get(Referral, referral_id)
+    require_visible(
+        referral is not None
+        and referral.decision_id is not None
+        and referral_perms.can_view(current_user, referral)
+    )
+    decision_row = db.session.get(Decision, referral.decision_id)
+    log_access("decision", decision_row.id, action="read", person_id=referral.person_id)
+    db.session.commit()
+    return render_template(
+        "conferences/decision_letter.html",
+        referral=referral,
+        decision=decision_row,
+        case=ops.case_for(referral.id),
+        show_identity=referral_perms.can_see_identity(current_user, referral),
+    )
+
+
+@bp.get("/overview")
+@access(Role.TEAM_LEAD)
+def overview():
+    """The referral funnel for a period: received, decided, admitted, recommended, withdrawn."""
+    today = _today()
+    errors: dict = {}
+    start = _parse_date(request.args.get("from")) if request.args.get("from") else None
+    end = _parse_date(request.args.get("to")) if request.args.get("to") else None
+    if request.args.get("from") and start is None:
+        errors["from"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
+    if request.args.get("to") and end is None:
+        errors["to"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
+    start = start or date(today.year, 1, 1)
+    end = end or today
+    if not errors and end < start:
+        errors["to"] = [_("Slutdatum kan inte ligga före startdatum.")]
+    programme_id = request.args.get("programme_id", type=int)
+    figures = None
+    if not errors:
+        figures = ops.funnel(start, end, programme_id=programme_id)
+    return render_template(
+        "conferences/overview.html",
+        figures=figures,
+        errors=errors,
+        form={
+            "from": request.args.get("from", start.isoformat()),
+            "to": request.args.get("to", end.isoformat()),
+            "programme_id": str(programme_id or ""),
+        },
+        programmes=_programmes(),
+        start=start,
+        end=end,
+    ), (422 if errors else 200)
+
+
+@bp.cli.command("schedule")
+@click.option("--weeks", default=8, show_default=True, help="How far ahead to schedule.")
+def schedule_command(weeks: int):
+    """Create the coming conferences of every active programme by its cadence."""
+    created = []
+    for programme in _programmes():
+        created += ops.schedule_ahead(programme, utcnow(), weeks=weeks)
+    db.session.commit()
+    click.echo(f"Scheduled {len(created)} conferences.")
+
+
+@bp.cli.command("cutoffs")
+def cutoffs_command():
+    """Put submitted referrals on the agendas whose cut-off has come (run it every hour)."""
+    added = ops.run_cutoffs(utcnow())
+    db.session.commit()
+    click.echo(f"Put {len(added)} referrals on agendas.")

@@ -1,0 +1,135 @@
+"""Two team leads decide one referral at once: the row lock lets one win, the other gets 409."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from coordination.audit.models import AccessLogEntry
+from coordination.conferences import operations as ops
+from coordination.conferences.models import AgendaItem, Conference, Decision
+from coordination.extensions import db
+from coordination.referrals.models import Referral
+from tests.factories import make_referral, make_user, token_headers
+
+
+def _snapshot() -> dict[str, int]:
+    """Return the highest id of every table with an integer id (to remove what the test adds)."""
+    marks = {}
+    for table in db.metadata.sorted_tables:
+        if "id" in table.c and table.name != "access_log":
+            marks[table.name] = db.session.scalar(select(func.max(table.c.id))) or 0
+    return marks
+
+
+def _purge(marks: dict[str, int]) -> None:
+    """Delete every row added since the snapshot, retrying tables that others still reference."""
+    db.session.rollback()
+    pending = [t for t in reversed(db.metadata.sorted_tables) if t.name in marks]
+    for _attempt in range(len(pending) + 1):
+        left = []
+        for table in pending:
+            try:
+                with db.engine.begin() as connection:
+                    connection.execute(table.delete().where(table.c.id > marks[table.name]))
+            except IntegrityError:
+                left.append(table)
+        if not left:
+            return
+        pending = left
+    raise AssertionError(f"could not clean up {[t.name for t in pending]}")
+
+
+@pytest.mark.committing
+def test_two_simultaneous_decisions_one_wins_the_other_gets_409(app, api):
+    marks = _snapshot()
+    log_rows_before = db.session.scalar(select(func.count()).select_from(AccessLogEntry))
+    try:
+        referral = make_referral("on_agenda")
+        referral_id = referral.id
+        conference_id = db.session.scalar(
+            select(AgendaItem.conference_id).where(AgendaItem.referral_id == referral_id)
+        )
+        conference = db.session.get(Conference, conference_id)
+        ops.record_attendance(
+            conference,
+            present_user_ids=[m.user_id for m in conference.members],
+            by=conference.chair.user,
+        )
+        db.session.commit()
+        first_lead_id = conference.chair.user_id
+        second_lead = make_user("team_lead")
+        headers = token_headers(second_lead)
+        positions = {a: "Tillstyrker." for a in conference.present_agencies}
+        body = {
+            "conference_id": conference_id,
+            "outcome": "recommend",
+            "recommendation": "Den andra ledamotens rekommendation.",
+            "positions": [{"agency": a, "position": p} for a, p in positions.items()],
+        }
+        db.session.remove()
+
+        holding, release = threading.Event(), threading.Event()
+        outcome: dict = {}
+
+        def first_decides_and_holds_the_lock():
+            with app.app_context():
+                try:
+                    chair = db.session.get(Conference, conference_id).chair.user
+                    ops.decide(
+                        referral_id,
+                        conference=db.session.get(Conference, conference_id),
+                        by=chair,
+                        data=ops.DecisionInput(
+                            outcome="recommend",
+                            recommendation="Den första ledamotens rekommendation.",
+                            positions=positions,
+                        ),
+                    )
+                    holding.set()
+                    release.wait(timeout=20)
+                    db.session.commit()
+                    outcome["first"] = "committed"
+                except Exception as exc:  # pragma: no cover - reported below
+                    outcome["first"] = repr(exc)
+                    holding.set()
+                finally:
+                    db.session.remove()
+
+        def second_decides_through_the_api():
+            response = api.post(
+                f"/api/v1/referrals/{referral_id}/decision", json=body, headers=headers
+            )
+            outcome["second"] = (response.status_code, response.get_json())
+
+        first = threading.Thread(target=first_decides_and_holds_the_lock)
+        first.start()
+        assert holding.wait(timeout=20)
+        second = threading.Thread(target=second_decides_through_the_api)
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive(), "the second decision must wait for the first one's row lock"
+        release.set()
+        first.join(timeout=20)
+        second.join(timeout=20)
+
+        assert outcome["first"] == "committed"
+        status, problem = outcome["second"]
+        assert status == 409
+        assert "redan beslutad" in problem["detail"]
+        decided = db.session.get(Referral, referral_id)
+        assert decided.state == "decided"
+        decisions = db.session.scalars(
+            select(Decision).where(Decision.conference_id == conference_id)
+        ).all()
+        assert [d.recommendation for d in decisions] == ["Den första ledamotens rekommendation."]
+        assert decisions[0].decided_by_id == first_lead_id
+        assert problem["decision_id"] == decisions[0].id
+        log_rows_after = db.session.scalar(select(func.count()).select_from(AccessLogEntry))
+        assert log_rows_after == log_rows_before  # nothing this test cannot clean up
+    finally:
+        release_all = locals().get("release")
+        if release_all is not None:
+            release_all.set()
+        _purge(marks)
