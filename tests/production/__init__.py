@@ -1,0 +1,1 @@
+"""Production: deployment files, logs, metrics, worker health."""
