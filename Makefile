@@ -45,3 +45,12 @@ test: install lint
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
+# sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
+SMOKE_DATABASE ?= coord_smoke
+SMOKE_REDIS_DB ?= 13
+
+.PHONY: prod-smoke
+prod-smoke: install
+	SMOKE_DATABASE=$(SMOKE_DATABASE) SMOKE_REDIS_DB=$(SMOKE_REDIS_DB) bash deploy/prod-smoke

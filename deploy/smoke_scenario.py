@@ -281,8 +281,11 @@ def team_lead_has_an_inbox_item(ctx: Context) -> None:
 
 
 def metrics_show_the_scenario(ctx: Context) -> None:
-    """The web metrics count exactly the scenario's API requests; the state gauges and the
-    workers' heartbeats and tasks are there."""
+    """The metrics count exactly the scenario's requests, its email and the workers' beats.
+
+    Web: requests and latency by endpoint (no URL in a label), the state gauges, notifications
+    sent and none failed, a fresh heartbeat per worker. Workers: the delivery task counted.
+    """
     samples = metric_samples(get_text(ctx.metrics_url))
     wrong = []
     for (endpoint, status_class), count in sorted(ctx.requests.items()):
