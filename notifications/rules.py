@@ -125,8 +125,120 @@ def referral_withdrawn(session: Session, event: DomainEvent, now: datetime) -> N
     cancel_pending(session, ("referral", event.data["referral_id"]), ["completion_reminder"])
 
 
+def referral_decided(session: Session, event: DomainEvent, now: datetime) -> None:
+    """Tell the referrer the conference has decided; on admission, tell the coordinator too."""
+    data = event.data
+    referral_id = data["referral_id"]
+    calendar = working_calendar(session)
+    referrer = session.get(User, data["referrer_id"])
+    if referrer is not None:
+        notify(
+            session,
+            now,
+            recipient=referrer,
+            kind="referral_decided",
+            template="referral_decided_" + data["outcome"],
+            key=f"ReferralDecided:referral:{referral_id}:{data['decision_id']}",
+            link=f"/conferences/referrals/{referral_id}/decision",
+            subject=("referral", referral_id),
+            params={"referral_id": referral_id},
+            calendar=calendar,
+        )
+    coordinator = session.get(User, data["coordinator_id"]) if data.get("coordinator_id") else None
+    if coordinator is not None and data.get("case_id"):
+        notify(
+            session,
+            now,
+            recipient=coordinator,
+            kind="case_assigned",
+            template="case_assigned",
+            key=f"CaseAssigned:case:{data['case_id']}:{coordinator.id}:{data['decision_id']}",
+            link=f"/cases/{data['case_id']}",
+            subject=("case", data["case_id"]),
+            params={"case_id": data["case_id"]},
+            calendar=calendar,
+        )
+
+
+def agenda_published(session: Session, event: DomainEvent, now: datetime) -> None:
+    """Tell each member the agenda is out, and remind them to prepare before the conference."""
+    conference_id = event.data["conference_id"]
+    prepare_due_at = datetime.fromisoformat(event.data["prepare_due_at"]).astimezone(UTC)
+    calendar = working_calendar(session)
+    subject = ("conference", conference_id)
+    link = f"/conferences/{conference_id}"
+    params = {
+        "conference_id": conference_id,
+        "prepare_on": prepare_due_at.astimezone(calendar.tz).date().isoformat(),
+    }
+    for member_id in event.data["member_ids"]:
+        member = session.get(User, member_id)
+        if member is None or not member.active:
+            continue
+        key = f"AgendaPublished:conference:{conference_id}:{member_id}"
+        notify(
+            session,
+            now,
+            recipient=member,
+            kind="agenda_published",
+            template="agenda_published",
+            key=key,
+            link=link,
+            subject=subject,
+            params=params,
+            calendar=calendar,
+        )
+        if prepare_due_at > now:
+            remind(
+                session,
+                now,
+                recipient_id=member.id,
+                kind="prepare_reminder",
+                template="prepare_reminder",
+                key=key,
+                due_at=prepare_due_at,
+                level=1,
+                subject=subject,
+                link=link,
+                params=params,
+            )
+
+
+def conference_cancelled(session: Session, event: DomainEvent, now: datetime) -> None:
+    """A cancelled conference needs no preparation."""
+    cancel_pending(session, ("conference", event.data["conference_id"]), ["prepare_reminder"])
+
+
+def case_opened(session: Session, event: DomainEvent, now: datetime) -> None:
+    """A case that has to wait for a place is news for the team leads (the queue grows)."""
+    if event.data.get("state") != "waiting":
+        return
+    case_id = event.data["case_id"]
+    leads = _team_leads(session)
+    preferences = preferences_of(session, [u.id for u in leads])
+    calendar = working_calendar(session)
+    for lead in leads:
+        notify(
+            session,
+            now,
+            recipient=lead,
+            kind="case_queued",
+            template="case_queued",
+            key=f"CaseQueued:case:{case_id}",
+            link="/cases/queue",
+            subject=("case", case_id),
+            params={"case_id": case_id},
+            calendar=calendar,
+            preferences=preferences,
+        )
+
+
 RULES: dict[str, Rule] = {
     "ReferralSubmitted": referral_submitted,
     "CompletionRequested": completion_requested,
     "ReferralWithdrawn": referral_withdrawn,
+    "ReferralDecided": referral_decided,
+    "AgendaPublished": agenda_published,
+    "ConferenceCancelled": conference_cancelled,
+    "CaseOpened": case_opened,
 }

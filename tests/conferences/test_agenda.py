@@ -353,3 +353,61 @@ def test_closing_moves_undecided_referrals_back_for_the_next_conference():
     db.session.expire_all()
     assert db.session.get(Referral, waiting.id).state == "submitted"
     assert [i.status for i in _items(conference.id)] == ["removed"]
+
+
+def test_the_chair_runs_the_conference_on_the_pages(client):
+    conference = make_conference()
+    referral = make_referral("on_agenda", conference=conference, agencies_needed=["kommun", "af"])
+    lead = conference.chair.user
+    client.login(lead.email, PASSWORD)
+    assert client.get("/conferences/").status_code == 200
+    assert client.post_form(f"/conferences/{conference.id}/publish").status_code == 302
+    present = [m.user_id for m in conference.agency_members if m.agency in ("kommun", "af")]
+    response = client.post_form(
+        f"/conferences/{conference.id}/attendance", {"present": [str(i) for i in present]}
+    )
+    assert response.status_code == 302
+    page = client.get(f"/conferences/{conference.id}/referrals/{referral.id}/decision")
+    body = page.get_data(as_text=True)
+    assert 'name="position_kommun"' in body and 'name="position_af"' in body
+    assert 'name="position_fk"' not in body  # absent agencies take no position
+    decided = client.post_form(
+        f"/conferences/{conference.id}/referrals/{referral.id}/decision",
+        {
+            "position_kommun": "Tillstyrker.",
+            "position_af": "Tillstyrker.",
+            "outcome": "recommend",
+            "recommendation": "Arbetsförmedlingens rehabiliteringsinsatser först.",
+        },
+    )
+    assert decided.status_code == 302
+    assert client.post_form(f"/conferences/{conference.id}/close").status_code == 302
+    minutes = client.get(f"/conferences/{conference.id}/minutes").get_data(as_text=True)
+    assert "Arbetsförmedlingens rehabiliteringsinsatser först." in minutes
+    assert "Avslutat" in minutes
+
+
+def test_members_see_their_conferences_but_not_the_chairs_tools(client):
+    conference = make_conference(state="published")
+    member = _member(conference, "kommun")
+    client.login(member.email, PASSWORD)
+    listing = client.get("/conferences/").get_data(as_text=True)
+    assert f"/conferences/{conference.id}" in listing
+    assert "Planera ett möte" not in listing
+    assert client.get("/conferences/overview").status_code == 403
+    assert client.post_form(f"/conferences/{conference.id}/close").status_code == 403
+    other = make_conference()
+    assert client.get(f"/conferences/{other.id}").status_code == 404
+
+
+def test_the_openapi_document_describes_the_conference_endpoints(api):
+    spec = api.get("/api/v1/openapi.json").get_json()
+    for path in (
+        "/api/v1/conferences",
+        "/api/v1/conferences/{conference_id}",
+        "/api/v1/conferences/{conference_id}/agenda",
+        "/api/v1/referrals/{referral_id}/decision",
+    ):
+        assert path in spec["paths"]
+    decision = spec["components"]["schemas"]["DecisionLoadSchema"]
+    assert set(decision["required"]) == {"conference_id", "outcome", "recommendation"}
