@@ -54,3 +54,10 @@ SMOKE_REDIS_DB ?= 13
 .PHONY: prod-smoke
 prod-smoke: install
 	SMOKE_DATABASE=$(SMOKE_DATABASE) SMOKE_REDIS_DB=$(SMOKE_REDIS_DB) bash deploy/prod-smoke
+
+# 200,000 participants on PostgreSQL, the time of each statistics report (needs a local server).
+STATISTICS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_statistics
+
+.PHONY: bench-statistics
+bench-statistics: $(STAMP)
+	BENCH_DATABASE_URL=$(STATISTICS_BENCH_URL) $(BIN)/python -m coordination.statistics.bench

@@ -167,7 +167,10 @@ def record_registration(
     registration.registered_on = registered_on
     for name, value in values.items():
         setattr(registration, name, value)
-    registration.supports = [SusSupport(code=code) for code in support]
+    registration.supports = [
+        SusSupport(code=code, participant_id=participant.id, occasion=occasion.value)
+        for code in support
+    ]
     if occasion is Occasion.EXIT:
         participant.exited_on = registered_on
         participant.exit_reason = exit_reason
@@ -463,12 +466,17 @@ def import_participants(
 
 
 def _write_rows(batch: ImportBatch, rows: list[ParsedRow], programme_id: int | None) -> None:
-    """Insert the participants, registrations and supports in bulk (imports can be large)."""
+    """Insert the participants, registrations and supports in bulk (imports can be large).
+
+    Core inserts with RETURNING in parameter order: one multi-row statement per chunk.
+    """
     chunk = 5000
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         participant_ids = db.session.scalars(
-            insert(SusParticipant).returning(SusParticipant.id, sort_by_parameter_order=True),
+            insert(SusParticipant.__table__).returning(
+                SusParticipant.__table__.c.id, sort_by_parameter_order=True
+            ),
             [
                 {
                     "programme_id": programme_id,
@@ -523,16 +531,25 @@ def _write_rows(batch: ImportBatch, rows: list[ParsedRow], programme_id: int | N
                 )
                 supports_for.append(r.support_after)
         registration_ids = db.session.scalars(
-            insert(SusRegistration).returning(SusRegistration.id, sort_by_parameter_order=True),
+            insert(SusRegistration.__table__).returning(
+                SusRegistration.__table__.c.id, sort_by_parameter_order=True
+            ),
             registrations,
         ).all()
         supports = [
-            {"registration_id": registration_id, "code": code}
-            for registration_id, codes in zip(registration_ids, supports_for, strict=True)
+            {
+                "registration_id": registration_id,
+                "code": code,
+                "participant_id": registration["participant_id"],
+                "occasion": registration["occasion"],
+            }
+            for registration_id, registration, codes in zip(
+                registration_ids, registrations, supports_for, strict=True
+            )
             for code in codes
         ]
         if supports:
-            db.session.execute(insert(SusSupport), supports)
+            db.session.execute(insert(SusSupport.__table__), supports)
     db.session.flush()
 
 

@@ -469,8 +469,10 @@ def _variable_report(variable: str) -> Callable:
         if variable == "support":
             S = aliased(SusSupport)
             grouped = db.session.execute(
-                joined.join(S, S.registration_id == R.id)
-                .add_columns(S.code, *gender_counts(P.gender))
+                select(S.code, *gender_counts(P.gender))
+                .select_from(P)
+                .join(S, and_(S.participant_id == P.id, S.occasion == occasion))
+                .where(*population_conditions(filters, population))
                 .group_by(S.code)
             ).all()
             people = db.session.execute(joined.add_columns(*gender_counts(P.gender))).one()
@@ -514,15 +516,12 @@ for _variable in ("work", "occupation", "education", "time_on_support", "support
 )
 def support_transition(filters: Filters, population: str) -> Report:
     """Cross-tabulate each person's means of support at intake against those at exit."""
-    RI, RE = aliased(SusRegistration), aliased(SusRegistration)
     SI, SE = aliased(SusSupport), aliased(SusSupport)
     grouped = db.session.execute(
         select(SI.code.label("intake"), SE.code.label("exit"), *gender_counts(P.gender))
         .select_from(P)
-        .join(RI, and_(RI.participant_id == P.id, RI.occasion == Occasion.INTAKE.value))
-        .join(SI, SI.registration_id == RI.id)
-        .join(RE, and_(RE.participant_id == P.id, RE.occasion == Occasion.EXIT.value))
-        .join(SE, SE.registration_id == RE.id)
+        .join(SI, and_(SI.participant_id == P.id, SI.occasion == Occasion.INTAKE.value))
+        .join(SE, and_(SE.participant_id == P.id, SE.occasion == Occasion.EXIT.value))
         .where(*population_conditions(filters, population))
         .group_by(SI.code, SE.code)
     ).all()

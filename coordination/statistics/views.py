@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import click
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -29,6 +30,16 @@ bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
 REPORT_ROLES = perms.REPORT_ROLES
 MAX_UPLOAD = 50 * 1024 * 1024
+
+
+@bp.cli.command("ratings-due")
+@click.option("--date", "day", default=None, help="The day to check (default: today).")
+def ratings_due(day: str | None):
+    """Record ProgressionRatingDue for every participant whose self-rating is due (daily)."""
+    today = date.fromisoformat(day) if day else ops.local_today()
+    announced = ops.record_due_ratings(today)
+    db.session.commit()
+    click.echo(f"{len(announced)} self-ratings due on {today.isoformat()}.")
 
 
 @bp.app_template_filter("pct")

@@ -163,3 +163,12 @@ def test_the_live_workflow_registers_enrolment_exit_and_follow_up(api):
         headers=headers,
     ).get_json()
     assert [(r["code"], r["man"]) for r in follow_up["rows"]] == [("ingen_offentlig", 1)]
+
+
+def test_the_daily_command_records_due_ratings(app):
+    make_sus_participant(enrolled_on=date(2024, 1, 10))
+    result = app.test_cli_runner().invoke(
+        args=["statistics", "ratings-due", "--date", "2024-04-10"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 self-ratings due on 2024-04-10." in result.output

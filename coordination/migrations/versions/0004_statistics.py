@@ -80,11 +80,14 @@ def upgrade():
     op.create_table('sus_support',
     sa.Column('registration_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=80), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('occasion', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['sus_participant.id'], name=op.f('fk_sus_support_participant_id_sus_participant'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['registration_id'], ['sus_registration.id'], name=op.f('fk_sus_support_registration_id_sus_registration'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('registration_id', 'code', name=op.f('pk_sus_support'))
     )
     with op.batch_alter_table('sus_support', schema=None) as batch_op:
-        batch_op.create_index('ix_sus_support_code', ['code', 'registration_id'], unique=False)
+        batch_op.create_index('ix_sus_support_occasion_participant', ['occasion', 'participant_id', 'code'], unique=False)
 
     op.create_table('progression_rating',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -124,7 +127,7 @@ def upgrade():
 def downgrade():
     op.drop_table("progression_rating")
     with op.batch_alter_table("sus_support", schema=None) as batch_op:
-        batch_op.drop_index("ix_sus_support_code")
+        batch_op.drop_index("ix_sus_support_occasion_participant")
     op.drop_table("sus_support")
     with op.batch_alter_table("sus_registration", schema=None) as batch_op:
         batch_op.drop_index("ix_sus_registration_occasion")
