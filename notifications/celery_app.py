@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 celery = Celery("coordination", include=["notifications.tasks"])
@@ -43,7 +44,17 @@ def configure(app) -> Celery:
                 "schedule": sweep_seconds,
                 # A sweep nobody ran in time is pointless: the next one does the same work.
                 "options": {"expires": max(sweep_seconds * 2, 5)},
-            }
+            },
+            "conference-cycle": {
+                "task": "notifications.conference_cycle",
+                "schedule": 15 * 60,
+                "options": {"expires": 10 * 60},
+            },
+            "daily-duties": {
+                "task": "notifications.daily_duties",
+                "schedule": crontab(hour=2, minute=15),
+                "options": {"expires": 6 * 3600},
+            },
         },
     )
 

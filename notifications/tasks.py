@@ -31,3 +31,19 @@ def sweep_task() -> dict:
         "reminders_fired": result.reminders_fired,
         "enqueued": len(result.enqueued),
     }
+
+
+@celery.task(name="notifications.conference_cycle")
+def conference_cycle_task() -> dict:
+    """Schedule conferences by cadence and cut off agendas whose time has come (every 15 min)."""
+    from notifications.periodic import conference_cycle
+
+    return conference_cycle()
+
+
+@celery.task(name="notifications.daily_duties")
+def daily_duties_task() -> dict:
+    """Retention and due self-ratings, once a day at night."""
+    from notifications.periodic import daily_duties
+
+    return daily_duties()
