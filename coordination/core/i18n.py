@@ -140,6 +140,7 @@ LABELS: dict[str, dict[str, object]] = {
         "pairs": _l("par av registreringar"),
         "referrals": _l("remisser"),
         "enrolments": _l("inskrivningar"),
+        "cases": _l("ärenden"),
     },
     "funnel": {
         "received": _l("Mottagna remisser"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 import pygal
@@ -20,7 +21,19 @@ STYLE = Style(
     foreground_strong="#1f1f1f",
     foreground_subtle="#555555",
     # Colours with at least 3:1 contrast against white, told apart by order and legend too.
-    colors=("#8a2a63", "#1d5e8c", "#3d6b21", "#6b4a00", "#5a3e8c", "#8c3a1d"),
+    colors=(
+        "#8a2a63",
+        "#1d5e8c",
+        "#3d6b21",
+        "#6b4a00",
+        "#5a3e8c",
+        "#b3261e",
+        "#006b6b",
+        "#4a4a4a",
+        "#9c4f00",
+        "#2b3a8c",
+        "#6b6b00",
+    ),
     font_family="system-ui, sans-serif",
     label_font_size=13,
     major_label_font_size=13,
@@ -70,16 +83,20 @@ def report_chart(report: Report) -> bytes:
         x_title=_("Procent"),
         truncate_label=48,
         no_data_text=_("Inga uppgifter"),
-        range=(0, 100),
     )
+    rows = rows[::-1]  # pygal draws the first label at the bottom; the table starts at the top
     chart.x_labels = [r.label for r in rows]
     columns = ["kvinna", "man"]
     if any(r.counts["annat"] for r in rows):
         columns.append("annat")
     columns.append("total")
+    highest = 0.0
     for column in columns:
         values = [report.percent(r, column) for r in rows]
-        chart.add(label("report_gender", column), [None if v is None else float(v) for v in values])
+        floats = [None if v is None else float(v) for v in values]
+        highest = max([highest, *(v for v in floats if v is not None)])
+        chart.add(label("report_gender", column), floats)
+    chart.range = (0, min(100, max(10, math.ceil(highest / 10) * 10)))
     return _finish(chart, report.title, description)
 
 
@@ -96,6 +113,7 @@ def _matrix_chart(report: Report, description: str) -> bytes:
         x_label_rotation=30,
         truncate_label=24,
         y_title=_("Antal par"),
+        x_title=_("Försörjning vid inskrivning; färgerna visar försörjningen vid utskrivning"),
         no_data_text=_("Inga uppgifter"),
     )
     intake = matrix.get("intake", [])

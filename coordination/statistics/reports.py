@@ -16,10 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import all_codes, label_of
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import label
 from coordination.extensions import db
+from coordination.people.models import Person
 from coordination.referrals.models import Referral, ReferralHistory
 from coordination.statistics.models import (
     ProgressionRating,
@@ -348,6 +350,7 @@ G_SUS = _l("SUS-variabler")
 G_OUTCOME = _l("Avslut och resultat")
 G_REFERRAL = _l("Remisser")
 G_PROGRESSION = _l("Stegförflyttning")
+G_CONTINUITY = _l("Kontinuitet")
 
 
 @report(
@@ -942,4 +945,68 @@ def progression_age(filters: Filters, population: str) -> Report:
         filters,
         rows,
         note=_("Procent inom åldersbandet. Deltagare med minst två skattningar."),
+    )
+
+
+CHANGE_BUCKETS = 3  # 0, 1, 2 and "3 or more" changes
+
+
+@report(
+    "coordinator_changes",
+    _l("Koordinatorsbyten per ärende"),
+    G_CONTINUITY,
+    population=None,
+)
+def coordinator_changes(filters: Filters, population: str | None) -> Report:
+    """Count enrolled cases by how many times the coordinator changed (fewer is better)."""
+    per_case = (
+        select(
+            CoordinatorAssignment.case_id,
+            (func.count() - 1).label("changes"),
+        )
+        .group_by(CoordinatorAssignment.case_id)
+        .subquery()
+    )
+    bucket = case(
+        (per_case.c.changes >= CHANGE_BUCKETS, CHANGE_BUCKETS), else_=per_case.c.changes
+    ).label("bucket")
+    conditions = [Case.enrolled_on.is_not(None)]
+    if filters.programme_id:
+        conditions.append(Case.programme_id == filters.programme_id)
+    if filters.municipality:
+        conditions.append(Referral.home_municipality == filters.municipality)
+    if filters.date_from:
+        conditions.append(Case.enrolled_on >= filters.date_from)
+    if filters.date_to:
+        conditions.append(Case.enrolled_on <= filters.date_to)
+    joined = (
+        select()
+        .select_from(Case)
+        .join(per_case, per_case.c.case_id == Case.id)
+        .join(Person, Person.id == Case.person_id)
+        .join(Referral, Referral.id == Case.referral_id)
+        .where(*conditions)
+    )
+    grouped = db.session.execute(
+        joined.add_columns(bucket, *gender_counts(Person.gender)).group_by(bucket).order_by(bucket)
+    ).all()
+    mean = db.session.scalar(joined.add_columns(func.avg(per_case.c.changes)))
+    names = {
+        0: _("Inga byten"),
+        1: _("1 byte"),
+        2: _("2 byten"),
+        3: _("3 eller fler byten"),
+    }
+    rows = [Row(str(int(r.bucket)), names[int(r.bucket)], _counts(r)) for r in grouped]
+    return _simple(
+        "coordinator_changes",
+        _("Koordinatorsbyten per ärende"),
+        filters,
+        rows,
+        unit="cases",
+        summary={"mean_changes": None if mean is None else round(float(mean), 2)},
+        note=_(
+            "Inskrivna ärenden efter antal byten av koordinator. Färre byten ger bättre "
+            "kontinuitet. Perioden avser inskrivningsdatum."
+        ),
     )

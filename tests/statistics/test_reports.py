@@ -338,3 +338,82 @@ def test_funnel_and_joint_recommendation_use_the_decisions_once_they_exist(api, 
         ("with_recommendation", 1, 50.0),
         ("without_recommendation", 1, 50.0),
     ]
+
+
+def test_funnel_with_the_conference_decisions(api):
+    programme = make_programme()
+    make_referral("decided", programme=programme, outcome="admit")
+    make_referral("decided", programme=programme, outcome="recommend", gender="man")
+    make_referral("submitted", programme=programme)
+    headers = token_headers(make_user("analyst"))
+    query = {"programme_id": programme.id}
+    funnel = api.get(
+        "/api/v1/statistics/referral_funnel", query_string=query, headers=headers
+    ).get_json()
+    counts = {r["code"]: (r["kvinna"], r["man"], r["total"]) for r in funnel["rows"]}
+    assert counts["received"] == (2, 1, 3)
+    assert counts["decided"] == (1, 1, 2)
+    assert (counts["admitted"], counts["recommended"]) == ((1, 0, 1), (0, 1, 1))
+    assert funnel["summary"]["median_days_to_decision"] is not None
+    share = api.get(
+        "/api/v1/statistics/joint_recommendation", query_string=query, headers=headers
+    ).get_json()
+    assert [(r["code"], r["total"], r["percent"]["total"]) for r in share["rows"]] == [
+        ("with_recommendation", 2, 100.0),
+        ("without_recommendation", 0, 0.0),
+    ]
+
+
+def _case_with_assignments(programme, gender: str, assignments: int, enrolled_on: date):
+    """A case enrolled on a date whose coordinator was assigned `assignments` times."""
+    from coordination.cases.models import Case, CoordinatorAssignment
+    from coordination.core.db import utcnow
+
+    referral = make_referral("submitted", programme=programme, gender=gender)
+    coordinator = make_user("coordinator")
+    case_id = db.session.execute(
+        Case.__table__.insert()
+        .values(
+            person_id=referral.person_id,
+            programme_id=programme.id,
+            referral_id=referral.id,
+            state="active",
+            complexity_weight=1,
+            enrolled_on=enrolled_on,
+            version=1,
+        )
+        .returning(Case.__table__.c.id)
+    ).scalar_one()
+    for number in range(assignments):
+        last = number == assignments - 1
+        db.session.execute(
+            CoordinatorAssignment.__table__.insert().values(
+                case_id=case_id,
+                coordinator_id=coordinator.id,
+                active=last,
+                ended_at=None if last else utcnow(),
+                reason=None if number == 0 else "Byte",
+            )
+        )
+    db.session.commit()
+
+
+def test_coordinator_changes_per_case(api):
+    programme = make_programme()
+    _case_with_assignments(programme, "kvinna", 1, date(2024, 2, 1))
+    _case_with_assignments(programme, "kvinna", 2, date(2024, 2, 1))
+    _case_with_assignments(programme, "man", 5, date(2024, 3, 1))
+    _case_with_assignments(programme, "man", 1, date(2023, 3, 1))
+    headers = token_headers(make_user("team_lead"))
+    body = api.get(
+        "/api/v1/statistics/coordinator_changes",
+        query_string={"programme_id": programme.id, "date_from": "2024-01-01"},
+        headers=headers,
+    ).get_json()
+    assert [(r["label"], r["kvinna"], r["man"], r["total"]) for r in body["rows"]] == [
+        ("Inga byten", 1, 0, 1),
+        ("1 byte", 1, 0, 1),
+        ("3 eller fler byten", 0, 1, 1),
+    ]
+    assert body["unit"] == "cases"
+    assert body["summary"]["mean_changes"] == round(5 / 3, 2)
