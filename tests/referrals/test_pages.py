@@ -117,3 +117,11 @@ def test_submit_without_a_programme_still_lists_every_error(client):
     for message in ("Välj insats.", "Ange efternamn.", "Ange personnummer", "Ange hemkommun."):
         assert message in page
     assert 'value="Ny"' in page
+
+
+def test_a_decided_referral_links_to_the_decision(client):
+    referral = make_referral("decided", outcome="recommend")
+    client.login(referral.referrer.email, PASSWORD)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert f"/conferences/referrals/{referral.id}/decision" in page
+    assert client.get(f"/conferences/referrals/{referral.id}/decision").status_code == 200
