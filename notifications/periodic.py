@@ -48,9 +48,10 @@ def conference_cycle(now: datetime | None = None) -> dict:
 
 
 def daily_duties(now: datetime | None = None) -> dict:
-    """Erase personal data past retention and announce due self-ratings."""
+    """Erase personal data past retention, prune the log past its keeping, announce ratings."""
     from flask import current_app
 
+    from coordination.audit.operations import prune_access_log
     from coordination.people.retention import erase_expired
     from coordination.statistics.operations import local_today, record_due_ratings
 
@@ -58,8 +59,15 @@ def daily_duties(now: datetime | None = None) -> dict:
     if not _try_lock(DAILY_LOCK):
         db.session.rollback()
         return {"ran": False}
-    erased = erase_expired(now, int(current_app.config["COORD"]["RETENTION_YEARS"]))
+    settings = current_app.config["COORD"]
+    erased = erase_expired(now, int(settings["RETENTION_YEARS"]))
+    pruned = prune_access_log(now, int(settings["ACCESS_LOG_YEARS"]))
     ratings = record_due_ratings(local_today())
     db.session.commit()
-    log.info("daily duties: %d people erased, %d self-ratings due", erased, len(ratings))
-    return {"ran": True, "erased": erased, "ratings_due": len(ratings)}
+    log.info(
+        "daily duties: %d people erased, %d log rows past keeping, %d self-ratings due",
+        erased,
+        pruned,
+        len(ratings),
+    )
+    return {"ran": True, "erased": erased, "log_rows_pruned": pruned, "ratings_due": len(ratings)}

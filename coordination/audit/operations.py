@@ -64,3 +64,14 @@ def _current_user():
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user._get_current_object()
     return None
+
+
+def prune_access_log(now, years: int) -> int:
+    """Delete log rows older than the keeping period (the database refuses younger ones)."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    limit = now - timedelta(days=round(365.25 * years))
+    result = db.session.execute(delete(AccessLogEntry).where(AccessLogEntry.at < limit))
+    return result.rowcount or 0

@@ -78,3 +78,20 @@ def test_update_delete_and_truncate_are_refused_by_the_database(statement):
             db.session.execute(text(statement))
     assert "append-only" in str(caught.value)
     assert _rows(object_type="probe")
+
+
+def test_rows_past_five_years_are_pruned_and_the_rest_still_verify():
+    from datetime import timedelta
+
+    from coordination.audit.operations import prune_access_log
+    from coordination.core.db import utcnow
+
+    old = AccessLogEntry(action="read", object_type="probe", at=utcnow() - timedelta(days=6 * 366))
+    db.session.add(old)
+    db.session.commit()
+    db.session.add(AccessLogEntry(action="read", object_type="probe"))
+    db.session.commit()
+    assert prune_access_log(utcnow(), 5) == 1
+    db.session.commit()
+    assert [r.object_type for r in _rows(object_type="probe")] == ["probe"]
+    assert verify(db.session)[0]

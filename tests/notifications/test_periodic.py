@@ -36,4 +36,4 @@ def test_conference_cycle_schedules_ahead_once():
 
 def test_daily_duties_run_and_report():
     result = daily_duties(datetime(2026, 11, 23, 1, 15, tzinfo=UTC))
-    assert result == {"ran": True, "erased": 0, "ratings_due": 0}
+    assert result == {"ran": True, "erased": 0, "log_rows_pruned": 0, "ratings_due": 0}
