@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PORT              ?= 5000
 
-.PHONY: install run test lint format translations translations-update clean
+.PHONY: bench-reminders install run test lint format translations translations-update clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,6 @@ STATISTICS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench
 .PHONY: bench-statistics
 bench-statistics: $(STAMP)
 	BENCH_DATABASE_URL=$(STATISTICS_BENCH_URL) $(BIN)/python -m coordination.statistics.bench
+
+bench-reminders: $(STAMP)
+	$(BIN)/python -m notifications.bench

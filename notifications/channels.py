@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import smtplib
+import socket
 import threading
 import urllib.request
 from email.message import EmailMessage
@@ -39,6 +40,9 @@ class SmtpMailer:
 
     def _connect(self) -> smtplib.SMTP:
         connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        # smtplib writes a command and waits for its reply: without NODELAY, Nagle's algorithm
+        # and delayed ACKs add ~40 ms to several steps of every message.
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.starttls:
             connection.starttls()
         if self.user:

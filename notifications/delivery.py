@@ -26,7 +26,14 @@ from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
 from notifications.channels import mailer, sms_provider
 from notifications.models import Notification, Reminder
-from notifications.outbox import enqueue, notify, preferences_of, requeue_after, take_due_ids
+from notifications.outbox import (
+    enqueue,
+    owed_messages,
+    preferences_of,
+    requeue_after,
+    take_due_ids,
+    write_notifications,
+)
 from notifications.rendering import email_message, sms_text
 
 log = logging.getLogger(__name__)
@@ -178,11 +185,11 @@ def fire_due_reminders(now: datetime | None, enqueued: list[int]) -> int:
         }
         preferences = preferences_of(session, users)
         calendar = working_calendar(session)
+        owed: list[dict] = []
         for reminder in reminders:
             user = users.get(reminder.recipient_id)
             if user is not None:
-                notify(
-                    session,
+                owed += owed_messages(
                     moment,
                     recipient=user,
                     kind=reminder.kind,
@@ -196,6 +203,7 @@ def fire_due_reminders(now: datetime | None, enqueued: list[int]) -> int:
                 )
             reminder.status = "fired"
             reminder.fired_at = moment
+        write_notifications(session, owed)
         due = take_due_ids(session)
         session.commit()
         fired += len(reminders)

@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
+from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser as HeaderParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,14 +44,21 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 @dataclass(frozen=True)
 class Received:
-    """One message as it arrived at the sink."""
+    """One message as it arrived at the sink (parsed in full only when its text is asked for)."""
 
     message_id: str
     to: tuple[str, ...]
     subject: str
     raw: bytes
-    text: str
     at: float
+
+    @property
+    def text(self) -> str:
+        """Return the text of every text part, joined."""
+        parsed = email.message_from_bytes(self.raw, policy=policy.default)
+        return "\n".join(
+            part.get_content() for part in parsed.walk() if part.get_content_maintype() == "text"
+        )
 
 
 class SmtpSink:
@@ -66,17 +75,12 @@ class SmtpSink:
         """Record a message; answer 250 only once it is recorded."""
         if self.delay:
             time.sleep(self.delay)
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        parts = []
-        for part in parsed.walk():
-            if part.get_content_maintype() == "text":
-                parts.append(part.get_content())
+        headers = HeaderParser().parsebytes(envelope.content, headersonly=True)
         received = Received(
-            message_id=str(parsed.get("Message-ID", "")),
+            message_id=str(headers.get("Message-ID", "")),
             to=tuple(envelope.rcpt_tos),
-            subject=str(parsed.get("Subject", "")),
+            subject=str(make_header(decode_header(headers.get("Subject", "")))),
             raw=bytes(envelope.content),
-            text="\n".join(parts),
             at=time.monotonic(),
         )
         with self._lock:
@@ -106,6 +110,11 @@ class SmtpSink:
         """Return how many messages arrived."""
         with self._lock:
             return len(self.messages)
+
+    def unique(self) -> int:
+        """Return how many different Message-IDs arrived."""
+        with self._lock:
+            return len({m.message_id for m in self.messages})
 
     def by_message_id(self) -> Counter:
         """Return how often each Message-ID arrived."""

@@ -32,17 +32,20 @@ def idempotency_key(*parts: object) -> str:
     return ":".join(str(p) for p in parts if p is not None and p != "")
 
 
-def _insert(session: Session, model, values: dict) -> int | None:
-    """Insert one row unless its idempotency key exists; return the new id or None."""
+def _insert(session: Session, model, rows: list[dict]) -> dict[str, int]:
+    """Insert rows whose idempotency key is new, in one statement; return {key: new id}."""
+    if not rows:
+        return {}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
     statement = (
-        insert(model)
-        .values(**values)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(model.id)
+        .returning(table.c.id, table.c.idempotency_key)
     )
-    return session.execute(statement).scalar()
+    result = session.execute(statement, rows)
+    return {key: new_id for new_id, key in result}
 
 
 def preferences_of(session: Session, user_ids: Iterable[int]) -> dict[tuple[int, str, str], bool]:
@@ -80,34 +83,30 @@ def send_time(now: datetime, kind: str, calendar: WorkingCalendar) -> datetime:
     return calendar.next_send_time(now, urgent=urgent)
 
 
-def notify(
-    session: Session,
+def owed_messages(
     now: datetime,
     *,
     recipient: User,
     kind: str,
     template: str,
     key: str,
+    calendar: WorkingCalendar,
+    preferences: dict[tuple[int, str, str], bool],
     link: str | None = None,
     subject: tuple[str, int] | None = None,
     params: dict | None = None,
-    calendar: WorkingCalendar | None = None,
-    preferences: dict[tuple[int, str, str], bool] | None = None,
-) -> list[int]:
-    """Owe a user a message: an inbox item, plus email/SMS by preference; return the new ids.
+) -> list[dict]:
+    """Return the notification rows owed to a user: the inbox item, then email/SMS by preference.
 
-    The inbox item is delivered by existing. Email and SMS wait for working hours unless the kind is
-    urgent; those due now are remembered on the session so that they are enqueued after commit.
+    The inbox item is delivered by existing. Email and SMS wait for working hours unless the kind
+    is urgent; those due now are marked enqueued, since the commit hook enqueues them.
     """
     if not recipient.active:
         return []
-    if preferences is None:
-        preferences = preferences_of(session, [recipient.id])
-    calendar = calendar or working_calendar(session)
     subject_type, subject_id = subject if subject else (None, None)
-    created = []
+    rows = []
     for channel in channels_for(recipient, kind, preferences):
-        values = dict(
+        row = dict(
             recipient_id=recipient.id,
             kind=kind,
             channel=channel,
@@ -122,18 +121,60 @@ def notify(
             created_at=now,
         )
         if channel == "inbox":
-            values.update(status="sent", sent_at=now, not_before=now)
+            row.update(status="sent", sent_at=now, not_before=now, enqueued_at=None)
         else:
             not_before = send_time(now, kind, calendar)
-            due = not_before <= now
-            values.update(status="pending", not_before=not_before, enqueued_at=now if due else None)
-        new_id = _insert(session, Notification, values)
-        if new_id is None:
-            continue
-        created.append(new_id)
-        if channel != "inbox" and values["enqueued_at"] is not None:
-            session.info.setdefault(_DUE_IDS, []).append(new_id)
-    return created
+            enqueued_at = now if not_before <= now else None
+            row.update(
+                status="pending", sent_at=None, not_before=not_before, enqueued_at=enqueued_at
+            )
+        rows.append(row)
+    return rows
+
+
+def write_notifications(session: Session, rows: list[dict]) -> list[int]:
+    """Insert owed rows (a known key is skipped); remember the new ones due now; return new ids."""
+    created = _insert(session, Notification, rows)
+    due = [
+        created[r["idempotency_key"]]
+        for r in rows
+        if r["idempotency_key"] in created and r["enqueued_at"] is not None
+    ]
+    if due:
+        session.info.setdefault(_DUE_IDS, []).extend(due)
+    return [created[r["idempotency_key"]] for r in rows if r["idempotency_key"] in created]
+
+
+def notify(
+    session: Session,
+    now: datetime,
+    *,
+    recipient: User,
+    kind: str,
+    template: str,
+    key: str,
+    link: str | None = None,
+    subject: tuple[str, int] | None = None,
+    params: dict | None = None,
+    calendar: WorkingCalendar | None = None,
+    preferences: dict[tuple[int, str, str], bool] | None = None,
+) -> list[int]:
+    """Owe a user a message: an inbox item, plus email/SMS by preference; return the new ids."""
+    if preferences is None:
+        preferences = preferences_of(session, [recipient.id])
+    rows = owed_messages(
+        now,
+        recipient=recipient,
+        kind=kind,
+        template=template,
+        key=key,
+        calendar=calendar or working_calendar(session),
+        preferences=preferences,
+        link=link,
+        subject=subject,
+        params=params,
+    )
+    return write_notifications(session, rows)
 
 
 def remind(
@@ -151,24 +192,21 @@ def remind(
     params: dict | None = None,
 ) -> int | None:
     """Owe a user a reminder at due_at (the sweep fires it); return the new id or None."""
-    return _insert(
-        session,
-        Reminder,
-        dict(
-            subject_type=subject[0],
-            subject_id=subject[1],
-            kind=kind,
-            template=template,
-            recipient_id=recipient_id,
-            due_at=due_at,
-            level=level,
-            params=params or {},
-            link=link,
-            idempotency_key=idempotency_key(key, "user", recipient_id, "reminder", f"L{level}"),
-            status="pending",
-            created_at=now,
-        ),
+    row = dict(
+        subject_type=subject[0],
+        subject_id=subject[1],
+        kind=kind,
+        template=template,
+        recipient_id=recipient_id,
+        due_at=due_at,
+        level=level,
+        params=params or {},
+        link=link,
+        idempotency_key=idempotency_key(key, "user", recipient_id, "reminder", f"L{level}"),
+        status="pending",
+        created_at=now,
     )
+    return _insert(session, Reminder, [row]).get(row["idempotency_key"])
 
 
 def cancel_pending(session: Session, subject: tuple[str, int], kinds: Iterable[str]) -> None:
@@ -214,19 +252,20 @@ def enqueue(ids: Iterable[int]) -> list[int]:
     If the broker is down the rest are marked not enqueued (enqueued_at NULL) so that the next
     sweep enqueues them; nothing is lost either way, since the rows are committed.
     """
+    from notifications.celery_app import celery
     from notifications.tasks import deliver_notification
 
     ids = list(ids)
     done: list[int] = []
-    for position, notification_id in enumerate(ids):
-        try:
-            deliver_notification.apply_async(args=[notification_id])
-        except Exception as exc:  # the broker is unreachable: the sweep takes over
-            rest = ids[position:]
-            log.warning("broker unavailable, %d deliveries left to the sweep: %s", len(rest), exc)
-            _unmark_enqueued(rest)
-            break
-        done.append(notification_id)
+    try:
+        with celery.producer_or_acquire() as producer:  # one connection for the whole batch
+            for notification_id in ids:
+                deliver_notification.apply_async(args=[notification_id], producer=producer)
+                done.append(notification_id)
+    except Exception as exc:  # the broker is unreachable: the sweep takes over
+        rest = ids[len(done) :]
+        log.warning("broker unavailable, %d deliveries left to the sweep: %s", len(rest), exc)
+        _unmark_enqueued(rest)
     return done
 
 
