@@ -338,7 +338,7 @@ def metrics_show_the_scenario(ctx: Context) -> None:
 
 
 def logs_are_json_without_personal_data(ctx: Context) -> None:
-    """Every web log line is JSON; no log of any process contains the participant's data."""
+    """Every log line of web, workers and beat is JSON; none has the participant's data."""
     leaked = []
     for path in sorted(ctx.log_dir.glob("*.log")):
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -361,6 +361,13 @@ def logs_are_json_without_personal_data(ctx: Context) -> None:
     needed = {"time", "level", "logger", "message", "request_id", "endpoint", "status"}
     if not created or not needed <= set(created[0]) or "duration_ms" not in created[0]:
         raise StepFailed(f"no structured request line for the referral: {created[:1]}")
+    for name in ("worker1.log", "worker2.log", "beat.log"):
+        for line in (ctx.log_dir / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                try:
+                    json.loads(line)
+                except ValueError as exc:
+                    raise StepFailed(f"a line of {name} is not JSON: {line[:200]!r}") from exc
     access = [e for e in entries if e.get("logger") == "gunicorn.access"]
     if not access or any("?" in e.get("message", "") for e in access):
         raise StepFailed("the access log is missing or has a query string")

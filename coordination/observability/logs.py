@@ -114,5 +114,6 @@ def configure_logging(log_format: str = "json", level: int | str = logging.INFO)
         if not any(isinstance(f, ContextFilter) for f in handler.filters):
             handler.addFilter(ContextFilter())
     root.setLevel(level)
+    logging.captureWarnings(True)  # warnings become JSON lines too, not raw text on stderr
     # The development server logs each request line with its query string: not in JSON mode.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -75,8 +75,9 @@ def test_compose_parses_and_names_the_services():
             "service_completed_successfully"
         )
         assert services[name]["env_file"] == "coordination.env"
-    assert services["worker"]["command"][:4] == ["celery", "-A", "notifications.worker", "worker"]
-    assert services["beat"]["command"][:4] == ["celery", "-A", "notifications.worker", "beat"]
+    celery = ["celery", "-A", "notifications.worker", "--quiet"]  # no banner: JSON lines only
+    assert services["worker"]["command"][:5] == [*celery, "worker"]
+    assert services["beat"]["command"][:5] == [*celery, "beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
     assert services["worker"]["healthcheck"]["test"][:2] == ["CMD", "deploy/worker-healthcheck"]
     assert services["worker"]["init"] is True
@@ -145,7 +146,8 @@ def test_the_worker_is_restarted_when_stuck_and_beat_runs_once():
 def test_the_celery_options_in_the_units_exist(command):
     unit = "coordination-worker@.service" if command == "worker" else "coordination-beat.service"
     argv = shlex.split(_unit(unit)["Service"]["ExecStart"])
-    options = {a.split("=")[0] for a in argv if a.startswith("--")}
+    assert argv[1:5] == ["-A", "notifications.worker", "--quiet", command]
+    options = {a.split("=")[0] for a in argv[5:] if a.startswith("--")}
     env = dict(os.environ, COORD_DATABASE_URL="sqlite://", COORD_BROKER_URL="memory://")
     help_text = subprocess.run(
         [str(ROOT / ".venv/bin/celery"), "-A", "notifications.worker", command, "--help"],
