@@ -24,7 +24,8 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from email import policy
 from pathlib import Path
 
@@ -33,14 +34,40 @@ sys.path.insert(0, str(ROOT))
 
 FORBUND = "Samordningsförbundet Röktest"
 KOMMUN = "Röktest kommun, socialtjänsten"
+AGENCIES = {  # the member agencies' units: agency kind -> unit name
+    "kommun": KOMMUN,
+    "af": "Arbetsförmedlingen Röktest",
+    "fk": "Försäkringskassan Röktest",
+    "region": "Vårdcentralen Röktest",
+}
 PROGRAMME = "Röktest insats"
 PASSWORD = "rok-test-losenord-2026"
-# Fixed TOTP secrets the harness stores for the two smoke users (base32).
-REFERRER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-LEAD_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
+
+
+def _secret(n: int) -> str:
+    """A fixed TOTP secret (base32, 160 bits) the harness enrols for user n."""
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[n:] + "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[:n]
+
+
+# role key -> (email, name, "unit:role", TOTP secret); every role signs in with two factors.
 USERS = {
-    "referrer": ("remittent@smoke.example", "Rut Röktest", f"{KOMMUN}:referrer", REFERRER_SECRET),
-    "lead": ("samordnare@smoke.example", "Sam Röktest", f"{FORBUND}:team_lead", LEAD_SECRET),
+    "referrer": ("remittent@smoke.example", "Rut Röktest", f"{KOMMUN}:referrer", _secret(0)),
+    "lead": ("samordnare@smoke.example", "Sam Röktest", f"{FORBUND}:team_lead", _secret(1)),
+    "coordinator": (
+        "koordinator@smoke.example",
+        "Kim Röktest",
+        f"{FORBUND}:coordinator",
+        _secret(2),
+    ),
+    **{
+        f"member_{agency}": (
+            f"ledamot.{agency}@smoke.example",
+            f"Ledamot Röktest {agency}",
+            f"{unit}:conference_member",
+            _secret(3 + index),
+        )
+        for index, (agency, unit) in enumerate(AGENCIES.items())
+    },
 }
 # The participant: distinctive values that must never appear in a log or an email.
 FIRST_NAME = "Zyxomira"
@@ -61,6 +88,7 @@ class Context:
     worker_metrics_urls: list[str]
     maildir: Path
     log_dir: Path
+    user_ids: dict[str, int] = field(default_factory=dict)  # role key -> user id
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     requests: Counter = field(default_factory=Counter)  # (endpoint, status class) -> count
@@ -158,10 +186,11 @@ def web_is_ready(ctx: Context) -> None:
 
 
 def users_sign_in(ctx: Context) -> None:
-    """Both users get a bearer token with email, password and the TOTP code of their app."""
+    """Referrer and team lead get bearer tokens with password and their TOTP code."""
     import pyotp
 
-    for role, (address, _name, _unit, secret) in USERS.items():
+    for role in ("referrer", "lead"):
+        address, _name, _unit, secret = USERS[role]
         answer = ctx.call(
             "POST",
             "/api/v1/auth/token",
@@ -185,6 +214,7 @@ def referrer_submits_a_referral(ctx: Context) -> None:
     )
     items = programmes["items"] if isinstance(programmes, dict) else programmes
     programme_id = next(p["id"] for p in items if p["name"] == PROGRAMME)
+    ctx.ids["programme"] = programme_id
     today = date.today()
     number = identity_number(today)
     ctx.personal_data += [number, number.replace("-", ""), FIRST_NAME, LAST_NAME, PHONE]
@@ -247,29 +277,7 @@ def team_lead_reads_the_referral(ctx: Context) -> None:
 
 def team_lead_is_emailed(ctx: Context) -> None:
     """The worker emails the team lead through SMTP: a link, no personal data."""
-    lead_address = USERS["lead"][0]
-    link = f"/referrals/{ctx.ids['referral']}"
-
-    def arrived():
-        found = []
-        for path in sorted((ctx.maildir / "new").glob("*")):
-            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if lead_address in str(message.get("To", "")):
-                found.append(message)
-        return found
-
-    messages = wait_for(arrived, 90, f"an email to {lead_address}")
-    message = messages[0]
-    text = "\n".join(
-        part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
-    )
-    if link not in text:
-        raise StepFailed(f"the email has no link to {link}")
-    whole = message.as_string() + text
-    leaked = [item for item in ctx.personal_data if item in whole]
-    if leaked:
-        raise StepFailed(f"the email carries personal data: {leaked}")
-    ctx.ids["emails_to_lead"] = len(messages)
+    _email_to(ctx, "lead", f"/referrals/{ctx.ids['referral']}")
 
 
 def team_lead_has_an_inbox_item(ctx: Context) -> None:
@@ -278,6 +286,124 @@ def team_lead_has_an_inbox_item(ctx: Context) -> None:
     links = [item.get("link") for item in inbox["items"]]
     if f"/referrals/{ctx.ids['referral']}" not in links:
         raise StepFailed(f"the inbox has no item for the referral: {links}")
+
+
+def _email_to(ctx: Context, role: str, link: str, timeout: float = 90):
+    """Wait for an email to the user of `role` that links to `link`; it has no personal data."""
+    address = USERS[role][0]
+
+    def arrived():
+        for path in sorted((ctx.maildir / "new").glob("*")):
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            if address not in str(message.get("To", "")):
+                continue
+            text = "\n".join(
+                part.get_content()
+                for part in message.walk()
+                if part.get_content_maintype() == "text"
+            )
+            if link in text:
+                return message, text
+        return None
+
+    message, text = wait_for(arrived, timeout, f"an email to {address} linking to {link}")
+    leaked = [item for item in ctx.personal_data if item in message.as_string() + text]
+    if leaked:
+        raise StepFailed(f"the email to {address} carries personal data: {leaked}")
+    ctx.ids["emails"] = ctx.ids.get("emails", 0) + 1
+    return message
+
+
+def team_lead_schedules_a_conference(ctx: Context) -> None:
+    """The team lead schedules a conference with one member per agency and chairs it."""
+    from zoneinfo import ZoneInfo
+
+    from workflows.calendar import WorkingCalendar
+
+    held_on = WorkingCalendar().add_working_days(date.today(), 10)
+    starts_at = datetime.combine(held_on, dt_time(9, 0), tzinfo=ZoneInfo("Europe/Stockholm"))
+    members = [ctx.user_ids[f"member_{agency}"] for agency in AGENCIES]
+    conference = ctx.call(
+        "POST",
+        "/api/v1/conferences",
+        endpoint="api.create_conference",
+        as_user="lead",
+        body={
+            "programme_id": ctx.ids["programme"],
+            "starts_at": starts_at.isoformat(),
+            "place": "Kommunhuset, sal Röd",
+            "member_ids": members,
+            "chair_id": ctx.user_ids["lead"],
+        },
+        expect=201,
+    )
+    seated = sorted(m["user_id"] for m in conference["members"])
+    if seated != sorted([*members, ctx.user_ids["lead"]]):
+        raise StepFailed(f"the conference seats {seated}")
+    ctx.ids["conference"] = conference["id"]
+
+
+def team_lead_publishes_the_agenda(ctx: Context) -> None:
+    """The referral goes on the agenda, the agenda is published, every member is present."""
+    conference_id = ctx.ids["conference"]
+    ctx.call(
+        "POST",
+        f"/api/v1/conferences/{conference_id}/agenda",
+        endpoint="api.add_to_conference_agenda",
+        as_user="lead",
+        body={"referral_id": ctx.ids["referral"]},
+        expect=201,
+    )
+    published = ctx.call(
+        "POST",
+        f"/api/v1/conferences/{conference_id}/publish",
+        endpoint="api.publish_conference_agenda",
+        as_user="lead",
+    )
+    if published["state"] != "published":
+        raise StepFailed(f"the conference is {published['state']}")
+    present = [m["user_id"] for m in published["members"]]
+    ctx.call(
+        "PUT",
+        f"/api/v1/conferences/{conference_id}/attendance",
+        endpoint="api.record_conference_attendance",
+        as_user="lead",
+        body={"present_user_ids": present},
+    )
+
+
+def members_are_emailed_the_agenda(ctx: Context) -> None:
+    """Each member's email about the published agenda arrives."""
+    for agency in AGENCIES:
+        _email_to(ctx, f"member_{agency}", f"/conferences/{ctx.ids['conference']}")
+
+
+def conference_admits_the_referral(ctx: Context) -> None:
+    """The chair records the decision to admit, with every agency's position: a case opens."""
+    decision = ctx.call(
+        "POST",
+        f"/api/v1/referrals/{ctx.ids['referral']}/decision",
+        endpoint="api.decide_referral",
+        as_user="lead",
+        body={
+            "conference_id": ctx.ids["conference"],
+            "outcome": "admit",
+            "recommendation": "Samordnade insatser från kommunen och Arbetsförmedlingen.",
+            "positions": [{"agency": a, "position": "Tillstyrker."} for a in AGENCIES],
+            "coordinator_id": ctx.user_ids["coordinator"],
+            "complexity_weight": 2,
+        },
+        expect=201,
+    )
+    if decision["outcome"] != "admit" or not decision.get("case_id"):
+        raise StepFailed(f"the decision is {decision}")
+    ctx.ids["case"] = decision["case_id"]
+
+
+def referrer_and_coordinator_are_emailed(ctx: Context) -> None:
+    """The referrer hears of the decision, the coordinator of the new case."""
+    _email_to(ctx, "referrer", f"/conferences/referrals/{ctx.ids['referral']}/decision")
+    _email_to(ctx, "coordinator", f"/cases/{ctx.ids['case']}")
 
 
 def metrics_show_the_scenario(ctx: Context) -> None:
@@ -305,8 +431,10 @@ def metrics_show_the_scenario(ctx: Context) -> None:
         wrong.append("the database source is down")
     if value(samples, "coord_metrics_source_up", source="broker") != 1:
         wrong.append("the broker source is down")
-    if value(samples, "coord_notifications", status="sent") < ctx.ids.get("emails_to_lead", 1):
-        wrong.append("no sent notification counted")
+    if value(samples, "coord_notifications", status="sent") < ctx.ids["emails"]:
+        wrong.append(f"fewer sent notifications counted than the {ctx.ids['emails']} emails")
+    if value(samples, "coord_reminders_pending") < len(AGENCIES):
+        wrong.append("the members' reminders to prepare are not counted as pending")
     if value(samples, "coord_notifications", status="failed") != 0:
         wrong.append("a notification failed")
     for name in ("coord_reminders_due", "coord_reminders_overdue", "coord_celery_queue_length"):
@@ -326,8 +454,8 @@ def metrics_show_the_scenario(ctx: Context) -> None:
         )
         if not any(s.name == "coord_worker_heartbeat_age_seconds" for s in worker):
             wrong.append(f"{url} has no heartbeat age")
-    if delivered < 1:
-        wrong.append("the workers report no delivered notification")
+    if delivered < ctx.ids["emails"]:
+        wrong.append(f"the workers report {delivered:.0f} deliveries, {ctx.ids['emails']} emails")
     if wrong:
         raise StepFailed("; ".join(wrong))
     print(
@@ -380,6 +508,11 @@ STEPS: list[Callable[[Context], None]] = [
     team_lead_reads_the_referral,
     team_lead_is_emailed,
     team_lead_has_an_inbox_item,
+    team_lead_schedules_a_conference,
+    team_lead_publishes_the_agenda,
+    members_are_emailed_the_agenda,
+    conference_admits_the_referral,
+    referrer_and_coordinator_are_emailed,
     # Later steps of the flow are appended here, before the checks of metrics and logs.
     metrics_show_the_scenario,
     logs_are_json_without_personal_data,
@@ -415,7 +548,14 @@ def fixtures() -> None:
         db.session.add_all(
             [
                 OrganisationUnit(name=FORBUND, agency_kind="forbund"),
-                OrganisationUnit(name=KOMMUN, agency_kind="kommun", municipality="Dalby"),
+                *(
+                    OrganisationUnit(
+                        name=unit,
+                        agency_kind=agency,
+                        municipality="Dalby" if agency == "kommun" else None,
+                    )
+                    for agency, unit in AGENCIES.items()
+                ),
                 Programme(name=PROGRAMME, description="Röktestets insats."),
             ]
         )
@@ -433,13 +573,14 @@ def main(argv: list[str] | None = None) -> int:
     go.add_argument("--worker-metrics-url", action="append", default=[])
     go.add_argument("--maildir", required=True, type=Path)
     go.add_argument("--log-dir", required=True, type=Path)
+    go.add_argument("--user-ids", required=True, type=Path, help="lines: role key, user id")
     args = parser.parse_args(argv)
     if args.command == "fixtures":
         fixtures()
         return 0
     if args.command == "users":
-        for address, name, role, secret in USERS.values():
-            print(f"{address}\t{name}\t{role}\t{secret}")
+        for key, (address, name, role, secret) in USERS.items():
+            print(f"{key}\t{address}\t{name}\t{role}\t{secret}")
         return 0
     context = Context(
         base_url=args.base_url.rstrip("/"),
@@ -447,6 +588,12 @@ def main(argv: list[str] | None = None) -> int:
         worker_metrics_urls=args.worker_metrics_url,
         maildir=args.maildir,
         log_dir=args.log_dir,
+        user_ids={
+            key: int(user_id)
+            for key, user_id in (
+                line.split("\t") for line in args.user_ids.read_text().splitlines() if line
+            )
+        },
     )
     return run(context)
 
