@@ -1,31 +1,274 @@
-"""The start page and the accessibility statement."""
+"""The start page (what each role has to do now) and the accessibility statement.
+
+Each role gets its own section: the referrer their referrals and the packets to acknowledge; a
+conference member the next conference and its agenda; a coordinator the caseload, today's
+meetings, tasks and escalations; the team lead the queue, capacity, escalations and overdue items;
+the analyst the statistics. The start page shows numbers, dates and case or referral numbers and
+links to the pages that hold the personal data (which log their own reads): no names here.
+Packages that a deployment may lack are read only when `importlib.util.find_spec` finds them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
-from sqlalchemy import func
+import importlib.util
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from coordination.conferences import permissions as conference_perms
+from coordination.conferences.models import Conference, ConferenceMember
+from coordination.core.db import utcnow
+from coordination.core.i18n import STOCKHOLM
 from coordination.core.permissions import access
 from coordination.extensions import db
+from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
 from coordination.referrals.permissions import visible_query
 
 bp = Blueprint("home", __name__)
 
 
-@bp.get("/")
-@access()
-def index():
-    """Show what the signed-in user has to do, by role."""
-    counts = dict(
+def installed(module: str) -> bool:
+    """Tell whether an optional package of the product is present."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@dataclass
+class Start:
+    """What the start page shows to one user."""
+
+    counts: dict = field(default_factory=dict)
+    packets: list = field(default_factory=list)
+    referrer_escalations: list = field(default_factory=list)
+    next_conference: Conference | None = None
+    agenda: list = field(default_factory=list)
+    agenda_visible: bool = False
+    caseload: dict | None = None
+    meetings_today: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
+    escalations: list = field(default_factory=list)
+    queue: list = field(default_factory=list)
+    overdue: dict = field(default_factory=dict)
+    reports: list = field(default_factory=list)
+
+
+def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """Return today's start and end in Stockholm, as aware datetimes."""
+    local = now.astimezone(STOCKHOLM)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def _referrer(start: Start, user, now: datetime) -> None:
+    if installed("coordination.exits.models"):
+        from coordination.exits.models import Packet
+
+        start.packets = list(
+            db.session.scalars(
+                select(Packet)
+                .where(Packet.recipient_id == user.id, Packet.acknowledged_at.is_(None))
+                .order_by(Packet.delivered_at)
+            )
+        )
+    if installed("coordination.meetings.models"):
+        from coordination.meetings.models import Escalation
+
+        start.referrer_escalations = list(
+            db.session.scalars(
+                select(Escalation)
+                .where(Escalation.referrer_id == user.id, Escalation.status == "open")
+                .order_by(Escalation.decision_due_at)
+            )
+        )
+
+
+def _member(start: Start, user, now: datetime) -> None:
+    start.next_conference = db.session.scalar(
+        select(Conference)
+        .join(ConferenceMember, ConferenceMember.conference_id == Conference.id)
+        .where(
+            ConferenceMember.user_id == user.id,
+            Conference.starts_at >= now - timedelta(hours=12),
+            Conference.state.in_(("planned", "published")),
+        )
+        .order_by(Conference.starts_at)
+        .limit(1)
+    )
+    if start.next_conference is not None:
+        start.agenda_visible = conference_perms.can_see_agenda(user, start.next_conference)
+        if start.agenda_visible:
+            start.agenda = list(start.next_conference.agenda)
+
+
+def _coordinator(start: Start, user, now: datetime) -> None:
+    if installed("coordination.cases.caseload"):
+        from coordination.cases import caseload
+        from coordination.conferences.operations import working_calendar
+        from coordination.referrals.operations import local_today
+
+        rows = caseload.caseload(
+            user,
+            caseload.CaseloadFilter(),
+            today=local_today(),
+            calendar=working_calendar(),
+        )
+        start.caseload = {
+            "total": len(rows),
+            "with_warnings": sum(1 for r in rows if r.warnings),
+            "escalated": sum(1 for r in rows if r.escalated),
+        }
+    if installed("coordination.meetings.models"):
+        from coordination.cases.models import CoordinatorAssignment
+        from coordination.meetings.models import Escalation, Meeting, MeetingAttendee, Task
+
+        day_start, day_end = _local_day_bounds(now)
+        start.meetings_today = list(
+            db.session.scalars(
+                select(Meeting)
+                .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+                .where(
+                    or_(MeetingAttendee.user_id == user.id, Meeting.organiser_id == user.id),
+                    Meeting.starts_at >= day_start,
+                    Meeting.starts_at < day_end,
+                    Meeting.status == "booked",
+                )
+                .distinct()
+                .order_by(Meeting.starts_at)
+            )
+        )
+        start.tasks = list(
+            db.session.scalars(
+                select(Task)
+                .where(
+                    Task.assignee_id == user.id,
+                    Task.done_at.is_(None),
+                    Task.cancelled_at.is_(None),
+                )
+                .order_by(Task.due_at, Task.id)
+            )
+        )
+        mine = select(CoordinatorAssignment.case_id).where(
+            CoordinatorAssignment.coordinator_id == user.id,
+            CoordinatorAssignment.active.is_(True),
+        )
+        start.escalations = list(
+            db.session.scalars(
+                select(Escalation)
+                .where(Escalation.status == "open", Escalation.case_id.in_(mine))
+                .order_by(Escalation.decision_due_at)
+            )
+        )
+
+
+def _team_lead(start: Start, user, now: datetime) -> None:
+    if installed("coordination.cases.operations"):
+        from coordination.cases import operations as case_ops
+
+        for programme in db.session.scalars(
+            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
+        ):
+            start.queue.append(
+                {
+                    "programme": programme,
+                    "waiting": len(case_ops.queue(programme.id)),
+                    "occupied": case_ops.occupied_places(programme.id),
+                }
+            )
+    overdue = {
+        "completion": db.session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(
+                Referral.state == "completion_requested",
+                Referral.completion_due_at.is_not(None),
+                Referral.completion_due_at < now,
+            )
+        )
+        or 0
+    }
+    if installed("coordination.meetings.models"):
+        from coordination.meetings.models import Escalation, Task
+
+        start.escalations = list(
+            db.session.scalars(
+                select(Escalation)
+                .where(Escalation.status == "open")
+                .order_by(Escalation.decision_due_at)
+            )
+        )
+        overdue["escalations"] = sum(1 for e in start.escalations if e.decision_due_at < now)
+        overdue["tasks"] = db.session.scalar(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.done_at.is_(None), Task.cancelled_at.is_(None), Task.due_at < now)
+        )
+    if installed("coordination.exits.models"):
+        from coordination.exits.models import Packet
+
+        overdue["packets"] = db.session.scalar(
+            select(func.count())
+            .select_from(Packet)
+            .where(
+                Packet.acknowledged_at.is_(None),
+                Packet.delivered_at < now - timedelta(days=14),
+            )
+        )
+    start.overdue = overdue
+
+
+def _analyst(start: Start) -> None:
+    from coordination.statistics import reports
+
+    start.reports = list(reports.REPORTS.values())[:6]
+
+
+def start_for(user, now: datetime | None = None) -> Start:
+    """Gather what the start page shows the user, section by section for their roles."""
+    now = now or utcnow()
+    start = Start()
+    start.counts = dict(
         db.session.execute(
-            visible_query(current_user)
+            visible_query(user)
             .with_only_columns(Referral.state, func.count())
             .group_by(Referral.state)
         ).all()
     )
-    return render_template("home/index.html", counts=counts)
+    if user.has_any_role(["referrer"]):
+        _referrer(start, user, now)
+    if user.has_any_role(["conference_member", "team_lead"]):
+        _member(start, user, now)
+    if user.has_any_role(["coordinator"]):
+        _coordinator(start, user, now)
+    if user.has_any_role(["team_lead"]):
+        _team_lead(start, user, now)
+    if user.has_any_role(["analyst"]):
+        _analyst(start)
+    return start
+
+
+def endpoint_exists(name: str) -> bool:
+    """Tell whether a page is registered (for links to optional packages)."""
+    return name in current_app.view_functions
+
+
+@bp.get("/")
+@access()
+def index():
+    """Show what the signed-in user has to do, by role."""
+    start = start_for(current_user)
+    return render_template(
+        "home/index.html",
+        start=start,
+        counts=start.counts,
+        now=utcnow(),
+        has_page=endpoint_exists,
+    )
 
 
 @bp.get("/tillganglighet")

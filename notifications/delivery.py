@@ -25,6 +25,7 @@ from coordination.core.db import utcnow
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
 from notifications.channels import mailer, sms_provider
+from notifications.meetings import sweep_meetings
 from notifications.models import Notification, Reminder
 from notifications.outbox import (
     enqueue,
@@ -151,6 +152,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
             return SweepResult(ran=False)
         result = SweepResult()
         result.reminders_fired = fire_due_reminders(now, result.enqueued)
+        sweep_meetings(now)
         result.enqueued += enqueue_due(now)
         return result
 

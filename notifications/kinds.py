@@ -29,6 +29,17 @@ KINDS: dict[str, Kind] = {
     "agenda_published": Kind(_l("Dagordningen till remissgruppen är klar")),
     "prepare_reminder": Kind(_l("Påminnelse om att förbereda remissgruppen")),
     "case_queued": Kind(_l("En deltagare väntar på plats i kön")),
+    # Meetings and the missed-meeting ladder (DOMAIN.md §8).
+    "meeting_invitation": Kind(_l("Kallelse till möte, ändring eller inställt möte")),
+    "meeting_confirmation_reminder": Kind(_l("Påminnelse om att bekräfta ett SamSIP-möte")),
+    "attendance_reminder": Kind(_l("Påminnelse om att registrera närvaro")),
+    "participant_contact": Kind(_l("Påminn en deltagare själv om ett möte")),
+    "missed_meeting_task": Kind(_l("Uppgift efter ett uteblivet möte")),
+    "missed_meeting_notice": Kind(_l("En deltagare har uteblivit från flera möten")),
+    "escalation": Kind(_l("Eskalering efter uteblivna möten")),
+    "escalation_overdue": Kind(_l("Ett beslut om eskalering är försenat")),
+    "case_task": Kind(_l("Uppgift om ett deltagande")),
+    "group_scheduled": Kind(_l("En gruppverksamhet du leder är schemalagd")),
 }
 
 TITLES: dict[str, object] = {
@@ -44,4 +55,30 @@ TITLES: dict[str, object] = {
     "agenda_published": _l("Dagordningen till remissgruppen är publicerad"),
     "prepare_reminder": _l("Förbered remissgruppen: läs remisserna senast %(prepare_on)s"),
     "case_queued": _l("En deltagare har antagits men väntar på plats"),
+    "meeting_invitation": _l("Kallelse till möte den %(starts_on)s kl. %(at)s"),
+    "meeting_changed": _l("Ändrat möte: nu den %(starts_on)s kl. %(at)s"),
+    "meeting_cancelled": _l("Inställt möte den %(starts_on)s kl. %(at)s"),
+    "meeting_confirmation_reminder": _l(
+        "Bekräfta att du kommer till SamSIP-mötet den %(starts_on)s kl. %(at)s"
+    ),
+    "attendance_reminder": _l("Registrera närvaron för mötet den %(starts_on)s kl. %(at)s"),
+    "participant_contact": _l("Påminn deltagaren om mötet den %(starts_on)s kl. %(at)s"),
+    "missed_meeting_first": _l(
+        "Uteblivet möte: kontakta deltagaren och erbjud hembesök senast %(due_on)s"
+    ),
+    "missed_meeting_repeated": _l(
+        "%(count)s uteblivna möten: följ upp deltagandet senast %(due_on)s"
+    ),
+    "missed_meeting_notice": _l("Deltagande %(case_id)s: %(count)s uteblivna möten"),
+    "escalation_opened": _l("Eskalering: deltagande %(case_id)s, beslut behövs senast %(due_on)s"),
+    "escalation_withdrawn": _l("Eskaleringen för deltagande %(case_id)s är återkallad"),
+    "escalation_decided_continue": _l(
+        "Beslut: deltagande %(case_id)s fortsätter med reviderad plan"
+    ),
+    "escalation_decided_discharge": _l("Beslut: deltagande %(case_id)s avslutas"),
+    "escalation_overdue": _l(
+        "Försenat beslut: eskaleringen för deltagande %(case_id)s (senast %(due_on)s)"
+    ),
+    "revise_plan_task": _l("Revidera planen för deltagande %(case_id)s senast %(due_on)s"),
+    "group_scheduled": _l("Du leder en ny gruppverksamhet med %(sessions)s tillfällen"),
 }

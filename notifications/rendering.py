@@ -12,6 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 
 from coordination.core.db import utcnow
+from notifications.invitations import attachments as calendar_attachments
 from notifications.kinds import TITLES
 from notifications.models import Notification
 
@@ -84,6 +85,14 @@ def email_message(notification: Notification, to: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    for name, payload, method in calendar_attachments(notification):
+        message.add_attachment(
+            payload,
+            maintype="text",
+            subtype="calendar",
+            filename=name,
+            params={"method": method, "charset": "utf-8"},
+        )
     message["Content-Language"] = notification.locale or "sv"  # after: set_content clears it
     return message
 

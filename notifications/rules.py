@@ -24,6 +24,7 @@ from coordination.core.events import DomainEvent
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
 from coordination.referrals.models import Referral
+from notifications import meeting_rules as meetings
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
 from workflows.organisation import Role
 
@@ -241,4 +242,17 @@ RULES: dict[str, Rule] = {
     "AgendaPublished": agenda_published,
     "ConferenceCancelled": conference_cancelled,
     "CaseOpened": case_opened,
+    # Meetings and the missed-meeting ladder (handlers in notifications/meeting_rules.py).
+    "MeetingBooked": meetings.meeting_booked,
+    "MeetingChanged": meetings.meeting_changed,
+    "MeetingCancelled": meetings.meeting_cancelled,
+    "MeetingConfirmed": meetings.meeting_confirmed,
+    "AttendanceRecorded": meetings.attendance_recorded,
+    "MissedMeetingTask": meetings.missed_meeting_task,
+    "EscalationOpened": meetings.escalation_opened,
+    "EscalationWithdrawn": meetings.escalation_withdrawn,
+    "EscalationDecided": meetings.escalation_decided,
+    "TaskCompleted": meetings.task_closed,
+    "TaskCancelled": meetings.task_closed,
+    "GroupScheduled": meetings.group_scheduled,
 }

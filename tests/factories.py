@@ -308,3 +308,57 @@ def make_referral(state: str = "draft", *, programme=None, referrer=None, **over
     if state == "decided":
         decide_referral(referral, conference, outcome=outcome, coordinator=coordinator)
     return referral
+
+
+# --- meetings and the missed-meeting ladder (issue 6) ------------------------------------------
+
+
+def make_case(*, programme=None, coordinator=None, referrer=None, **overrides):
+    """Create an enrolled case (admitted by a conference) with its coordinator; return the Case."""
+    from coordination.conferences import operations as conf_ops
+
+    coordinator = coordinator or make_user("coordinator")
+    conference = make_conference(programme, state="published", present="all")
+    referral = make_referral(
+        "decided",
+        conference=conference,
+        outcome="admit",
+        coordinator=coordinator,
+        referrer=referrer,
+        **overrides,
+    )
+    return conf_ops.case_for(referral.id)
+
+
+def make_meeting(
+    case,
+    *,
+    kind="coaching",
+    starts_at=None,
+    minutes=60,
+    by=None,
+    attendees=(),
+    location="Förbundets kontor, rum 2",
+    now=None,
+):
+    """Book a meeting of a case (by its coordinator unless `by`); starts in a week by default."""
+    from datetime import UTC, datetime
+
+    from coordination.meetings import operations as meeting_ops
+
+    starts_at = starts_at or datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+    by = by or case.active_assignment.coordinator
+    meeting = meeting_ops.book_meeting(
+        case,
+        meeting_ops.MeetingInput(
+            kind=kind,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+            location=None if kind == "home_visit" else location,
+            attendee_ids=[u.id for u in attendees],
+        ),
+        by=by,
+        now=now,
+    )
+    db.session.commit()
+    return meeting

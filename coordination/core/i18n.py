@@ -110,6 +110,62 @@ LABELS: dict[str, dict[str, object]] = {
         "since_reset": _l("Totalt sedan senaste nollställning"),
         "consecutive": _l("I följd"),
     },
+    # Meetings and the missed-meeting ladder (DOMAIN.md §8).
+    "meeting_kind": {
+        "coaching": _l("Coachningssamtal"),
+        "three_party": _l("Trepartsmöte"),
+        "network": _l("Nätverksmöte"),
+        "samsip": _l("SamSIP-möte"),
+        "group_session": _l("Grupptillfälle"),
+        "home_visit": _l("Hembesök"),
+        "follow_up": _l("Uppföljningsmöte"),
+    },
+    "meeting_status": {
+        "booked": _l("Bokat"),
+        "cancelled": _l("Inställt"),
+    },
+    "attendance": {
+        "attended": _l("Kom"),
+        "missed": _l("Uteblev"),
+        "cancelled_by_participant": _l("Återbud från deltagaren"),
+        "cancelled_by_staff": _l("Inställt av personalen"),
+    },
+    "escalation_status": {
+        "open": _l("Öppen: beslut behövs"),
+        "withdrawn": _l("Återkallad efter rättelse"),
+        "decided": _l("Beslutad"),
+    },
+    "escalation_decision": {
+        "continue": _l("Fortsätta med reviderad plan"),
+        "discharge": _l("Avsluta insatsen (avbrutit/uteblivit)"),
+    },
+    "task_kind": {
+        "contact_after_miss": _l("Kontakta deltagaren och erbjud hembesök"),
+        "follow_up_repeated_miss": _l("Följ upp upprepade uteblivna möten"),
+        "revise_plan": _l("Revidera handlingsplanen"),
+    },
+    "ladder_step": {
+        "first_miss_task": _l("Första uteblivna mötet: uppgift till koordinatorn"),
+        "repeated_miss_task": _l("Upprepat uteblivet möte: uppgift och besked till samordnaren"),
+        "escalation_opened": _l("Eskalering till remitterande myndighet"),
+        "escalation_withdrawn": _l("Eskaleringen återkallad"),
+        "decided_continue": _l("Beslut: fortsätta, räkningen börjar om"),
+        "decided_discharge": _l("Beslut: avsluta (avbrutit/uteblivit)"),
+        "correction": _l("Närvaron rättad"),
+        "task_cancelled": _l("Uppgift struken efter rättelse"),
+    },
+    "group_preset": {
+        "halsogrupp": _l("Hälsogrupp"),
+        "aktivitetsgrupp": _l("Aktivitetsgrupp"),
+        "other": _l("Annan grupp"),
+    },
+    "participant_reminder": {
+        "pending": _l("Skickas dagen före"),
+        "sent": _l("Skickad"),
+        "handed_over": _l("Koordinatorn påminner själv"),
+        "cancelled": _l("Behövs inte"),
+        "failed": _l("Kunde inte skickas"),
+    },
     "weekday": {
         "0": _l("måndag"),
         "1": _l("tisdag"),

@@ -1,0 +1,119 @@
+"""Who may see and change meetings, attendance, tasks, groups, escalations (DOMAIN.md §8, §10)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coordination.cases.models import Case
+from coordination.extensions import db
+from coordination.meetings.models import GroupActivity, GroupEnrolment, Meeting, MeetingAttendee
+from workflows.meeting import MeetingKind
+from workflows.organisation import Role
+
+
+def is_team_lead(user) -> bool:
+    """The team lead sees and may act on every case's meetings."""
+    return user.has_any_role([Role.TEAM_LEAD])
+
+
+def is_coordinator_of(user, case: Case | None) -> bool:
+    """Tell whether the user is the case's active coordinator."""
+    assignment = case.active_assignment if case is not None else None
+    return assignment is not None and assignment.coordinator_id == user.id
+
+
+def is_referrer_of(user, case: Case) -> bool:
+    """Tell whether the user wrote the referral the case came from."""
+    return case.referral is not None and case.referral.referrer_id == user.id
+
+
+def connected(user, case: Case) -> bool:
+    """The case's parties: its coordinator, the team lead and the referring referrer."""
+    return is_coordinator_of(user, case) or is_team_lead(user) or is_referrer_of(user, case)
+
+
+def is_attendee(user, meeting: Meeting) -> bool:
+    """Tell whether the user is invited to the meeting."""
+    return any(a.user_id == user.id for a in meeting.attendees)
+
+
+def can_view_case(user, case: Case) -> bool:
+    """The case's meetings page: its parties."""
+    return connected(user, case)
+
+
+def can_book(user, case: Case, kind: str | None = None) -> bool:
+    """The coordinator and the team lead book; any party of the case may call a SamSIP meeting."""
+    if is_coordinator_of(user, case) or is_team_lead(user):
+        return True
+    return kind == MeetingKind.SAMSIP.value and connected(user, case)
+
+
+def _group_cases(group_id: int) -> list[Case]:
+    ids = select(GroupEnrolment.case_id).where(
+        GroupEnrolment.group_id == group_id, GroupEnrolment.left_at.is_(None)
+    )
+    return list(db.session.scalars(select(Case).where(Case.id.in_(ids))))
+
+
+def can_view_group(user, group: GroupActivity) -> bool:
+    """Team leads, the group's leader and the coordinators of its participants."""
+    if is_team_lead(user) or group.leader_id == user.id:
+        return True
+    return any(is_coordinator_of(user, case) for case in _group_cases(group.id))
+
+
+def can_manage_groups(user) -> bool:
+    """Team leads and coordinators set up group activities."""
+    return user.has_any_role([Role.TEAM_LEAD, Role.COORDINATOR])
+
+
+def can_enrol(user, group: GroupActivity, case: Case) -> bool:
+    """The team lead, the group's leader or the case's coordinator enrols a case."""
+    return is_team_lead(user) or group.leader_id == user.id or is_coordinator_of(user, case)
+
+
+def can_view(user, meeting: Meeting) -> bool:
+    """A meeting: its invitees, the case's parties, or (a session) those who see the group."""
+    if is_attendee(user, meeting) or meeting.organiser_id == user.id:
+        return True
+    if meeting.case is not None:
+        return connected(user, meeting.case)
+    return meeting.group is not None and can_view_group(user, meeting.group)
+
+
+def can_change(user, meeting: Meeting) -> bool:
+    """The organiser, the case's coordinator or the team lead change and cancel it."""
+    if meeting.organiser_id == user.id or is_team_lead(user):
+        return True
+    if meeting.case is not None:
+        return is_coordinator_of(user, meeting.case)
+    return meeting.group is not None and meeting.group.leader_id == user.id
+
+
+def can_record_attendance(user, meeting: Meeting) -> bool:
+    """The case's coordinator, the organiser, the group's leader or the team lead."""
+    return can_change(user, meeting)
+
+
+def attendee_row(user, meeting: Meeting) -> MeetingAttendee | None:
+    """Return the user's invitation to the meeting, if any."""
+    return next((a for a in meeting.attendees if a.user_id == user.id), None)
+
+
+def can_decide(user, case: Case) -> bool:
+    """The escalation decision: the team lead, the coordinator or the referring referrer."""
+    return connected(user, case)
+
+
+def can_see_identity(user, case: Case) -> bool:
+    """A protected person's name is shown to the assigned coordinator only."""
+    return not case.person.protected_identity or is_coordinator_of(user, case)
+
+
+def participant_label(user, case: Case) -> str:
+    """Return the participant's name, or their code when the identity is protected."""
+    person = case.person
+    if can_see_identity(user, case):
+        return f"{person.first_name} {person.last_name}"
+    return person.code
