@@ -7,9 +7,9 @@
 `run` talks to gunicorn over HTTP only (the JSON API with bearer tokens; the users sign in with
 password and a TOTP code), reads the mail the SMTP sink received, scrapes the metrics endpoints and
 reads the processes' logs. It is a list of steps (STEPS), run in order; each step gets the shared
-Context and raises StepFailed to stop the run. A later part of the product's flow (decision,
-meeting, missed meetings and escalation, exit, return packet) is added by appending its steps
-before the final checks of metrics and logs.
+Context and raises StepFailed to stop the run. The flow so far: referral, conference and decision,
+meetings missed three times and the escalation email; the exit and the return packet are added by
+appending their steps before the final checks of metrics and logs.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ class Context:
     maildir: Path
     log_dir: Path
     user_ids: dict[str, int] = field(default_factory=dict)  # role key -> user id
+    meetings: list = field(default_factory=list)  # (meeting id, starts_at)
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     requests: Counter = field(default_factory=Counter)  # (endpoint, status class) -> count
@@ -186,10 +187,10 @@ def web_is_ready(ctx: Context) -> None:
 
 
 def users_sign_in(ctx: Context) -> None:
-    """Referrer and team lead get bearer tokens with password and their TOTP code."""
+    """Referrer, team lead and coordinator sign in with password and their TOTP code."""
     import pyotp
 
-    for role in ("referrer", "lead"):
+    for role in ("referrer", "lead", "coordinator"):
         address, _name, _unit, secret = USERS[role]
         answer = ctx.call(
             "POST",
@@ -406,6 +407,57 @@ def referrer_and_coordinator_are_emailed(ctx: Context) -> None:
     _email_to(ctx, "coordinator", f"/cases/{ctx.ids['case']}")
 
 
+def coordinator_books_three_meetings(ctx: Context) -> None:
+    """The coordinator books three coaching meetings that start within half a minute."""
+    from datetime import UTC
+
+    soon = datetime.now(UTC) + timedelta(seconds=20)
+    ctx.meetings = []
+    for number in range(3):
+        starts_at = soon + timedelta(seconds=5 * number)
+        meeting = ctx.call(
+            "POST",
+            f"/api/v1/cases/{ctx.ids['case']}/meetings",
+            endpoint="api.book_case_meeting",
+            as_user="coordinator",
+            body={
+                "kind": "coaching",
+                "starts_at": starts_at.isoformat(),
+                "ends_at": (starts_at + timedelta(minutes=45)).isoformat(),
+                "location": "Samordningsförbundets lokaler",
+                "attendee_ids": [],
+            },
+            expect=201,
+        )
+        ctx.meetings.append((meeting["id"], starts_at))
+
+
+def participant_misses_three_meetings(ctx: Context) -> None:
+    """Once they have begun, the three meetings are recorded as missed: the ladder escalates."""
+    from datetime import UTC
+
+    wait = (ctx.meetings[-1][1] - datetime.now(UTC)).total_seconds() + 1
+    if wait > 0:
+        time.sleep(wait)
+    counts = []
+    for meeting_id, _starts_at in ctx.meetings:
+        answer = ctx.call(
+            "POST",
+            f"/api/v1/meetings/{meeting_id}/attendance",
+            endpoint="api.record_meeting_attendance",
+            as_user="coordinator",
+            body={"status": "missed"},
+        )
+        counts.append(answer["items"][0]["missed_count"])
+    if counts != [1, 2, 3]:
+        raise StepFailed(f"the missed-meeting count went {counts}")
+
+
+def team_lead_is_emailed_the_escalation(ctx: Context) -> None:
+    """The escalation after the third miss reaches the team lead by email (SMTP)."""
+    _email_to(ctx, "lead", "/meetings/escalations/")
+
+
 def metrics_show_the_scenario(ctx: Context) -> None:
     """The metrics count exactly the scenario's requests, its email and the workers' beats.
 
@@ -513,6 +565,9 @@ STEPS: list[Callable[[Context], None]] = [
     members_are_emailed_the_agenda,
     conference_admits_the_referral,
     referrer_and_coordinator_are_emailed,
+    coordinator_books_three_meetings,
+    participant_misses_three_meetings,
+    team_lead_is_emailed_the_escalation,
     # Later steps of the flow are appended here, before the checks of metrics and logs.
     metrics_show_the_scenario,
     logs_are_json_without_personal_data,
