@@ -29,6 +29,11 @@ KINDS: dict[str, Kind] = {
     "agenda_published": Kind(_l("Dagordningen till remissgruppen är klar")),
     "prepare_reminder": Kind(_l("Påminnelse om att förbereda remissgruppen")),
     "case_queued": Kind(_l("En deltagare väntar på plats i kön")),
+    # Exit, packets and follow-ups (DOMAIN.md §9, §12).
+    "packet_delivered": Kind(_l("En återremiss eller gemensam rekommendation att kvittera")),
+    "packet_reminder": Kind(_l("Påminnelse om att kvittera ett paket")),
+    "packet_escalation": Kind(_l("Ett paket till din enhet är inte kvitterat")),
+    "follow_up_task": Kind(_l("Uppföljning 6 och 12 månader efter avslut")),
     # Meetings and the missed-meeting ladder (DOMAIN.md §8).
     "meeting_invitation": Kind(_l("Kallelse till möte, ändring eller inställt möte")),
     "meeting_confirmation_reminder": Kind(_l("Påminnelse om att bekräfta ett SamSIP-möte")),
@@ -55,6 +60,17 @@ TITLES: dict[str, object] = {
     "agenda_published": _l("Dagordningen till remissgruppen är publicerad"),
     "prepare_reminder": _l("Förbered remissgruppen: läs remisserna senast %(prepare_on)s"),
     "case_queued": _l("En deltagare har antagits men väntar på plats"),
+    "return_referral_delivered": _l("Återremiss för deltagande %(case_id)s: läs och kvittera"),
+    "joint_recommendation_delivered": _l(
+        "Gemensam rekommendation om remiss %(referral_id)s: läs och kvittera"
+    ),
+    "packet_reminder": _l("Påminnelse: kvittera paket %(packet_id)s från %(delivered_on)s"),
+    "packet_escalation": _l(
+        "Inte kvitterat på %(working_days)s arbetsdagar: paket %(packet_id)s till din enhet"
+    ),
+    "follow_up_due": _l(
+        "Uppföljning efter %(months)s månader: deltagande %(case_id)s, från %(due_on)s"
+    ),
     "meeting_invitation": _l("Kallelse till möte den %(starts_on)s kl. %(at)s"),
     "meeting_changed": _l("Ändrat möte: nu den %(starts_on)s kl. %(at)s"),
     "meeting_cancelled": _l("Inställt möte den %(starts_on)s kl. %(at)s"),

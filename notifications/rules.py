@@ -24,6 +24,7 @@ from coordination.core.events import DomainEvent
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
 from coordination.referrals.models import Referral
+from notifications import exit_rules as exits
 from notifications import meeting_rules as meetings
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
 from workflows.organisation import Role
@@ -242,6 +243,11 @@ RULES: dict[str, Rule] = {
     "AgendaPublished": agenda_published,
     "ConferenceCancelled": conference_cancelled,
     "CaseOpened": case_opened,
+    # Exit, packets and follow-ups (handlers in notifications/exit_rules.py).
+    "PacketDelivered": exits.packet_delivered,
+    "PacketAcknowledged": exits.packet_acknowledged,
+    "FollowUpsScheduled": exits.follow_ups_scheduled,
+    "FollowUpRegistered": exits.follow_up_registered,
     # Meetings and the missed-meeting ladder (handlers in notifications/meeting_rules.py).
     "MeetingBooked": meetings.meeting_booked,
     "MeetingChanged": meetings.meeting_changed,

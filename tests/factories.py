@@ -362,3 +362,74 @@ def make_meeting(
     )
     db.session.commit()
     return meeting
+
+
+# --- exits, return referrals and packets (issue 8) ---------------------------------------------
+
+
+def make_admitted_case(
+    *, coordinator=None, programme=None, referrer=None, admitted_at=None, **overrides
+):
+    """Create a case admitted by a conference (at `admitted_at`): enrolled, with its coordinator."""
+    from coordination.conferences.operations import case_for
+
+    coordinator = coordinator or make_user("coordinator")
+    conference = make_conference(programme, state="published", present="all")
+    referral = make_referral("on_agenda", conference=conference, referrer=referrer, **overrides)
+    decide_referral(referral, conference, outcome="admit", coordinator=coordinator, now=admitted_at)
+    return case_for(referral.id)
+
+
+def exit_data(**overrides) -> dict:
+    """Return a valid exit registration: studies, on study allowance, exited today."""
+    data = {
+        "exit_reason": "studier",
+        "support_at_exit": ["studiestod"],
+        "occupation_at_exit": "studier",
+        "work_at_exit": "ej_subventionerat",
+        "exited_on": None,
+    }
+    data.update(overrides)
+    return data
+
+
+RETURN_REFERRAL_TEXTS = {
+    "purpose": "Stöd mot studier; målet var att börja på Komvux i höst.",
+    "actions_taken": "Coachningssamtal varannan vecka och en studiebesöksdag på skolan.",
+    "results": "Personen är antagen till Komvux och har studiestöd från CSN.",
+    "health_care_needs": "Fortsatt kontakt med vårdcentralen för sömnbesvär och ångest.",
+    "health_how_met": "Vårdcentralens psykolog följer upp; återbesök var tredje månad.",
+    "participant_comments": "Jag är nöjd med stödet och vill fortsätta på egen hand.",
+}
+RETURN_REFERRAL_RECOMMENDATIONS = [
+    {"agency": "af", "text": "Arbetsförmedlingen följer upp efter första terminen."},
+    {"agency": "region", "text": "Vårdcentralen fortsätter behandlingen av sömnbesvären."},
+]
+
+
+def make_return_referral(state: str = "draft", *, case=None, now=None, **exit_overrides):
+    """Create a return referral: draft, completed (draft with every section), delivered or
+    acknowledged (delivered means finalised, signed and sent)."""
+    from coordination.auth.models import User
+    from coordination.exits import operations as exit_ops
+    from coordination.exits.permissions import coordinator_id_of
+
+    case = case or make_admitted_case()
+    coordinator = db.session.get(User, coordinator_id_of(case))
+    exit_ops.register_exit(case, data=exit_data(**exit_overrides), by=coordinator, now=now)
+    document = exit_ops.return_referral_of(case.id)
+    if state != "draft":
+        exit_ops.update_draft(
+            document,
+            data={**RETURN_REFERRAL_TEXTS, "recommendations": RETURN_REFERRAL_RECOMMENDATIONS},
+            by=coordinator,
+            now=now,
+        )
+    if state in ("delivered", "acknowledged"):
+        exit_ops.finalise(document, by=coordinator, now=now)
+    if state == "acknowledged":
+        exit_ops.acknowledge(document.packet, by=case.referral.referrer, now=now)
+    elif state not in ("draft", "completed", "delivered"):
+        raise ValueError(f"make_return_referral cannot build state {state!r}")
+    db.session.commit()
+    return document

@@ -31,6 +31,10 @@ LABELS: dict[str, dict[str, object]] = {
         "paused": _l("Uppehåll"),
         "exiting": _l("Under avslut"),
         "closed": _l("Avslutat"),
+        # Return referrals (återremisser, DOMAIN.md §9).
+        "finalised": _l("Undertecknad"),
+        "delivered": _l("Skickad till remittenten"),
+        "acknowledged": _l("Kvitterad"),
     },
     "action": {
         "create": _l("Utkast skapat"),
@@ -184,6 +188,26 @@ LABELS: dict[str, dict[str, object]] = {
         "exit": _l("Utskrivning"),
         "follow_up_6": _l("Uppföljning efter 6 månader"),
         "follow_up_12": _l("Uppföljning efter 12 månader"),
+    },
+    # Exit, return referrals and packets (DOMAIN.md §9).
+    "packet_kind": {
+        "return_referral": _l("Återremiss"),
+        "joint_recommendation": _l("Gemensam rekommendation"),
+    },
+    "recommendation_status": {
+        "planned": _l("Planerad"),
+        "started": _l("Påbörjad"),
+        "done": _l("Genomförd"),
+        "not_done": _l("Genomförs inte"),
+    },
+    "reminder_to": {
+        "referrer": _l("Remittenten"),
+        "team_lead": _l("Remittentens teamledare"),
+    },
+    "reminder_status": {
+        "scheduled": _l("Planerad"),
+        "sent": _l("Skickad"),
+        "cancelled": _l("Behövs inte: kvitterat"),
     },
     "population": {
         "enrolled": _l("Inskrivna under perioden"),

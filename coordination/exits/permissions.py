@@ -1,0 +1,124 @@
+"""Who may register an exit, write and sign a return referral, and read and acknowledge packets.
+
+The assigned coordinator and the team leads work on the exit and the draft; only the assigned
+coordinator signs. A packet is read by its recipient (the referrer), the team leads, and for a
+return referral the case's coordinator; the recipient or a team lead of the recipient's unit
+acknowledges it and records what became of the recommendations. A protected person's name is
+shown to the assigned coordinator only; everyone else sees the person's code.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coordination.extensions import db
+from coordination.organisations.models import Membership
+from workflows.organisation import Role
+from workflows.return_referral import ReturnReferralState
+
+
+def is_team_lead(user) -> bool:
+    """Team leads see every case and every packet."""
+    return user.has_any_role([Role.TEAM_LEAD])
+
+
+def coordinator_id_of(case) -> int | None:
+    """Return the id of the case's active coordinator, if any."""
+    if case is None:
+        return None
+    assignment = next((a for a in case.assignments if a.active), None)
+    return assignment.coordinator_id if assignment else None
+
+
+def is_assigned_coordinator(user, case) -> bool:
+    """Tell whether the user is the case's active coordinator."""
+    return case is not None and coordinator_id_of(case) == user.id
+
+
+def can_exit(user, case) -> bool:
+    """The assigned coordinator or a team lead registers the exit."""
+    return is_assigned_coordinator(user, case) or is_team_lead(user)
+
+
+def can_view_return_referral(user, return_referral) -> bool:
+    """The coordinator and team leads always; the referrer once it is delivered to them."""
+    if can_exit(user, return_referral.case):
+        return True
+    packet = return_referral.packet
+    return packet is not None and can_view_packet(user, packet)
+
+
+def can_edit_return_referral(user, return_referral) -> bool:
+    """The coordinator and team leads complete the draft; nobody changes it once finalised."""
+    return return_referral.state == ReturnReferralState.DRAFT.value and can_exit(
+        user, return_referral.case
+    )
+
+
+def can_finalise(user, return_referral) -> bool:
+    """Only the assigned coordinator signs the return referral."""
+    return return_referral.state == ReturnReferralState.DRAFT.value and is_assigned_coordinator(
+        user, return_referral.case
+    )
+
+
+def unit_team_lead(user, unit_id: int) -> bool:
+    """Tell whether the user is a team lead in the given unit."""
+    return bool(
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user.id,
+                Membership.unit_id == unit_id,
+                Membership.role == Role.TEAM_LEAD.value,
+            )
+        )
+    )
+
+
+def speaks_for_recipient(user, packet) -> bool:
+    """The recipient, or a team lead of the recipient's unit, answers for the packet."""
+    return user.id == packet.recipient_id or unit_team_lead(user, packet.unit_id)
+
+
+def can_view_packet(user, packet) -> bool:
+    """The recipient's side, the team leads, and the coordinator of a return referral's case."""
+    return (
+        speaks_for_recipient(user, packet)
+        or is_team_lead(user)
+        or is_assigned_coordinator(user, packet.case)
+    )
+
+
+def can_acknowledge(user, packet) -> bool:
+    """The recipient's side acknowledges receipt, once."""
+    return packet.acknowledged_at is None and speaks_for_recipient(user, packet)
+
+
+def can_record_outcomes(user, packet) -> bool:
+    """The recipient's side records what became of each recommendation, after acknowledging."""
+    return packet.acknowledged_at is not None and speaks_for_recipient(user, packet)
+
+
+def can_see_identity(user, person, case=None) -> bool:
+    """A protected person's name is shown only to the case's assigned coordinator."""
+    if person is None:
+        return False
+    return not person.protected_identity or is_assigned_coordinator(user, case)
+
+
+def person_label(user, person, case=None) -> str:
+    """Return the person as this user may see them: the name, or the code if protected."""
+    if person is None:
+        return ""
+    if can_see_identity(user, person, case):
+        return f"{person.first_name} {person.last_name}".strip()
+    return person.code
+
+
+def can_handle_follow_up(user, follow_up) -> bool:
+    """The assignee, the case's coordinator and the team leads register a follow-up."""
+    return (
+        follow_up.assignee_id == user.id
+        or is_assigned_coordinator(user, follow_up.case)
+        or is_team_lead(user)
+    )

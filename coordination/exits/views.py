@@ -1,0 +1,529 @@
+"""Exit pages: the overview, the exit form, the return referral, packets and follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from coordination.audit.operations import log_access
+from coordination.auth.models import User
+from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.codes.operations import choices
+from coordination.core.errors import Conflict, ValidationFailed
+from coordination.core.i18n import label
+from coordination.core.permissions import access, require, require_visible
+from coordination.exits import documents
+from coordination.exits import operations as ops
+from coordination.exits import permissions as perms
+from coordination.exits.models import FollowUp, Packet, ReturnReferral
+from coordination.extensions import db
+from coordination.organisations.models import Membership
+from workflows.case import CaseState
+from workflows.organisation import MEMBER_AGENCIES, Role
+from workflows.return_referral import (
+    TEXT_SECTIONS,
+    RecommendationStatus,
+    ReturnReferralAction,
+    next_state,
+)
+
+bp = Blueprint("exits", __name__)
+
+STAFF = (Role.REFERRER, Role.COORDINATOR, Role.TEAM_LEAD)
+MANAGERS = (Role.COORDINATOR, Role.TEAM_LEAD)
+EXITABLE = (
+    CaseState.ENROLLED.value,
+    CaseState.ACTIVE.value,
+    CaseState.PAUSED.value,
+    CaseState.EXITING.value,
+)
+
+
+def _parse_date(text: str | None) -> tuple[date | None, bool]:
+    """Return (date, ok) for an optional ISO date typed in a form."""
+    text = (text or "").strip()
+    if not text:
+        return None, True
+    try:
+        return date.fromisoformat(text), True
+    except ValueError:
+        return None, False
+
+
+def _pdf_response(pdf: bytes, filename: str):
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def load_case(case_id: int) -> Case:
+    """Load a case the user may exit, else 404."""
+    case = db.session.get(Case, case_id)
+    require_visible(case is not None and perms.can_exit(current_user, case), ("case", case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def load_return_referral(return_referral_id: int, *, lock: bool = False) -> ReturnReferral:
+    """Load a return referral the user may read, else 404."""
+    document = db.session.get(ReturnReferral, return_referral_id)
+    require_visible(
+        document is not None and perms.can_view_return_referral(current_user, document),
+        ("case", document.case_id) if document is not None else None,
+    )
+    if document is None:
+        abort(404)
+    return ops.get_return_referral(document.id, lock=True) if lock else document
+
+
+def load_packet(packet_id: int, *, lock: bool = False) -> Packet:
+    """Load a packet the user may read, else 404."""
+    packet = db.session.get(Packet, packet_id)
+    require_visible(packet is not None and perms.can_view_packet(current_user, packet))
+    if packet is None:
+        abort(404)
+    return ops.get_packet(packet.id, lock=True) if lock else packet
+
+
+def load_follow_up(follow_up_id: int) -> FollowUp:
+    """Load a follow-up the user may register, else 404."""
+    follow_up = db.session.get(FollowUp, follow_up_id)
+    require_visible(follow_up is not None and perms.can_handle_follow_up(current_user, follow_up))
+    if follow_up is None:
+        abort(404)
+    return follow_up
+
+
+# --- the overview -----------------------------------------------------------------------------
+
+
+def _cases_to_exit() -> list[Case]:
+    query = select(Case).where(Case.state.in_(EXITABLE)).order_by(Case.id)
+    if not perms.is_team_lead(current_user):
+        query = query.join(CoordinatorAssignment, CoordinatorAssignment.case_id == Case.id).where(
+            CoordinatorAssignment.coordinator_id == current_user.id,
+            CoordinatorAssignment.active.is_(True),
+        )
+    elif not current_user.has_any_role([Role.COORDINATOR]):
+        query = query.where(Case.state == CaseState.EXITING.value)
+    return list(db.session.scalars(query.limit(200)))
+
+
+def _packets_for_me() -> list[Packet]:
+    led_units = select(Membership.unit_id).where(
+        Membership.user_id == current_user.id, Membership.role == Role.TEAM_LEAD.value
+    )
+    query = (
+        select(Packet)
+        .where(or_(Packet.recipient_id == current_user.id, Packet.unit_id.in_(led_units)))
+        .order_by(Packet.acknowledged_at.is_not(None), Packet.delivered_at.desc())
+    )
+    return list(db.session.scalars(query.limit(200)))
+
+
+def _open_follow_ups() -> list[FollowUp]:
+    query = select(FollowUp).where(FollowUp.registered_at.is_(None)).order_by(FollowUp.due_on)
+    if not perms.is_team_lead(current_user):
+        query = query.where(FollowUp.assignee_id == current_user.id)
+    return list(db.session.scalars(query.limit(200)))
+
+
+@bp.get("/exits/")
+@access(*STAFF)
+def index():
+    """What the user has to do at the end of the path: exits, packets, follow-ups."""
+    cases = _cases_to_exit() if current_user.has_any_role(MANAGERS) else []
+    packets = _packets_for_me()
+    follow_ups = _open_follow_ups() if current_user.has_any_role(MANAGERS) else []
+    rows = []
+    for case in cases:
+        document = ops.return_referral_of(case.id)
+        rows.append(
+            {
+                "case": case,
+                "person": perms.person_label(current_user, case.person, case),
+                "document": document,
+            }
+        )
+        log_access("case", case.id, action="list", person_id=case.person_id)
+    for packet in packets:
+        log_access("packet", packet.id, action="list", person_id=packet.person_id)
+    inactive = {
+        u.id
+        for u in db.session.scalars(
+            select(User).where(
+                User.id.in_({f.assignee_id for f in follow_ups if f.assignee_id}),
+                User.active.is_(False),
+            )
+        )
+    }
+    db.session.commit()
+    return render_template(
+        "exits/index.html",
+        rows=rows,
+        packets=[
+            (
+                p,
+                perms.person_label(current_user, p.person, p.case),
+                perms.can_acknowledge(current_user, p),
+            )
+            for p in packets
+        ],
+        follow_ups=follow_ups,
+        gone={f.id for f in follow_ups if f.assignee_id is None or f.assignee_id in inactive},
+        today=ops.local_today(),
+    )
+
+
+# --- the exit ---------------------------------------------------------------------------------
+
+
+def _exit_form_context(case: Case, form, errors, message=None) -> dict:
+    return dict(
+        case=case,
+        person=perms.person_label(current_user, case.person, case),
+        registration=ops.exit_registration_of(case.id),
+        form=form,
+        errors=errors,
+        message=message,
+        reasons=choices("exit_reason"),
+        supports=choices("support"),
+        occupations=choices("occupation"),
+        works=choices("work"),
+    )
+
+
+def _discharged(case: Case) -> bool:
+    """Tell whether the case was discharged after missed meetings (if meetings exist)."""
+    if not ops._available("meetings", "escalation"):
+        return False
+    from coordination.meetings.models import Escalation
+
+    return bool(
+        db.session.scalar(
+            select(Escalation.id).where(
+                Escalation.case_id == case.id, Escalation.decision == "discharge"
+            )
+        )
+    )
+
+
+def _exit_defaults(case: Case) -> dict:
+    registration = ops.exit_registration_of(case.id)
+    if registration is not None:
+        return {
+            "exit_reason": registration.exit_reason,
+            "support_at_exit": list(registration.support_at_exit),
+            "occupation_at_exit": registration.occupation_at_exit,
+            "work_at_exit": registration.work_at_exit,
+            "exited_on": registration.exited_on.isoformat(),
+        }
+    defaults = {"exited_on": ops.local_today().isoformat()}
+    if _discharged(case):
+        defaults["exit_reason"] = "avbrutit_uteblivit"
+    return defaults
+
+
+@bp.route("/cases/<int:case_id>/exit", methods=["GET", "POST"])
+@access(*MANAGERS)
+def register_exit(case_id: int):
+    """Register the exit: the reason, support, occupation and work at exit, and the date."""
+    case = load_case(case_id)
+    if request.method == "GET":
+        log_access("case", case.id, action="read", person_id=case.person_id)
+        db.session.commit()
+        return render_template(
+            "exits/exit_form.html", **_exit_form_context(case, _exit_defaults(case), {})
+        )
+    exited_on, date_ok = _parse_date(request.form.get("exited_on"))
+    data = {
+        "exit_reason": request.form.get("exit_reason") or None,
+        "support_at_exit": request.form.getlist("support_at_exit"),
+        "occupation_at_exit": request.form.get("occupation_at_exit") or None,
+        "work_at_exit": request.form.get("work_at_exit") or None,
+        "exited_on": exited_on,
+    }
+    form = request.form.copy()
+    if not date_ok:
+        errors = ops.exit_errors(case, data, ops.local_today())
+        errors["exited_on"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
+        message = _("Avslutet kunde inte registreras. Rätta felen nedan.")
+        return render_template(
+            "exits/exit_form.html", **_exit_form_context(case, form, errors, message)
+        ), 422
+    try:
+        ops.register_exit(case, data=data, by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        case = db.session.get(Case, case_id)
+        return render_template(
+            "exits/exit_form.html", **_exit_form_context(case, form, exc.errors, exc.message)
+        ), 422
+    log_access("case", case.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    document = ops.return_referral_of(case.id)
+    flash(
+        _("Avslutet är registrerat. Återremissen är påbörjad: komplettera och underteckna den."),
+        "success",
+    )
+    return redirect(url_for(".return_referral", return_referral_id=document.id))
+
+
+# --- the return referral ----------------------------------------------------------------------
+
+
+def _return_referral_page(document: ReturnReferral, errors=None, form=None, status=200):
+    context = documents.return_referral_context(current_user, document)
+    flat = [message for messages in (errors or {}).values() for message in messages]
+    return render_template(
+        "exits/return_referral.html",
+        errors={"_general": flat} if flat else {},
+        form=form or {},
+        can_edit=perms.can_edit_return_referral(current_user, document),
+        can_finalise=perms.can_finalise(current_user, document),
+        finalise_errors=ops.finalise_errors(document)
+        if perms.can_finalise(current_user, document)
+        else {},
+        **context,
+    ), status
+
+
+@bp.get("/return-referrals/<int:return_referral_id>")
+@access(*STAFF)
+def return_referral(return_referral_id: int):
+    """The return referral: the draft while the coordinator completes it, then the document."""
+    document = load_return_referral(return_referral_id)
+    log_access("return_referral", document.id, action="read", person_id=document.case.person_id)
+    db.session.commit()
+    return _return_referral_page(document)
+
+
+def _edit_form(document: ReturnReferral) -> dict:
+    form = dict(ops.sections_of(document))
+    for item in ops.recommendations_of(document):
+        key = f"recommendation_{item['agency']}"
+        form[key] = (form.get(key, "") + "\n\n" + item["text"]).strip()
+    form["version"] = str(document.version)
+    return form
+
+
+def _edit_data() -> dict:
+    data = {name: request.form.get(name, "") for name in TEXT_SECTIONS}
+    data["recommendations"] = [
+        {"agency": agency.value, "text": request.form.get(f"recommendation_{agency.value}", "")}
+        for agency in MEMBER_AGENCIES
+        if request.form.get(f"recommendation_{agency.value}", "").strip()
+    ]
+    return data
+
+
+@bp.route("/return-referrals/<int:return_referral_id>/edit", methods=["GET", "POST"])
+@access(*MANAGERS)
+def edit_return_referral(return_referral_id: int):
+    """Complete the drafted return referral: the sections and the recommendations."""
+    document = load_return_referral(return_referral_id, lock=request.method == "POST")
+    require(perms.can_exit(current_user, document.case))
+    next_state(document.state, ReturnReferralAction.EDIT)  # a signed document: 409
+    person_id = document.case.person_id
+    if request.method == "GET":
+        log_access("return_referral", document.id, action="read", person_id=person_id)
+        db.session.commit()
+        return render_template(
+            "exits/edit.html", document=document, form=_edit_form(document), errors={}
+        )
+    try:
+        ops.ensure_not_stale(document, request.form.get("version", type=int))
+        ops.update_draft(document, data=_edit_data(), by=current_user)
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        document = db.session.get(ReturnReferral, return_referral_id)
+        return render_template(
+            "exits/edit.html",
+            document=document,
+            form=request.form,
+            errors=exc.errors or {"_general": [exc.message]},
+        ), exc.status
+    log_access("return_referral", document.id, action="update", person_id=person_id)
+    db.session.commit()
+    flash(_("Återremissen är sparad."), "success")
+    return redirect(url_for(".return_referral", return_referral_id=document.id))
+
+
+@bp.post("/return-referrals/<int:return_referral_id>/finalise")
+@access(Role.COORDINATOR)
+def finalise_return_referral(return_referral_id: int):
+    """Sign the return referral: it is locked, the case is closed and the referrer gets it."""
+    document = load_return_referral(return_referral_id, lock=True)
+    require(perms.can_finalise(current_user, document))
+    if request.form.get("confirm") != "on":
+        db.session.rollback()
+        document = db.session.get(ReturnReferral, return_referral_id)
+        return _return_referral_page(
+            document,
+            errors={"confirm": [_("Bekräfta att du har läst igenom återremissen.")]},
+            status=422,
+        )
+    try:
+        ops.finalise(document, by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        document = db.session.get(ReturnReferral, return_referral_id)
+        return _return_referral_page(document, errors=exc.errors, status=422)
+    log_access("return_referral", document.id, action="update", person_id=document.case.person_id)
+    db.session.commit()
+    flash(_("Återremissen är undertecknad och skickad till remittenten."), "success")
+    return redirect(url_for(".return_referral", return_referral_id=document.id))
+
+
+@bp.get("/return-referrals/<int:return_referral_id>.pdf")
+@access(*STAFF)
+def return_referral_pdf(return_referral_id: int):
+    """The return referral as an accessible PDF (logged as a print)."""
+    document = load_return_referral(return_referral_id)
+    pdf = documents.pdf_of(documents.return_referral_context(current_user, document))
+    log_access("return_referral", document.id, action="print", person_id=document.case.person_id)
+    db.session.commit()
+    return _pdf_response(pdf, f"aterremiss-{document.id}.pdf")
+
+
+# --- packets ----------------------------------------------------------------------------------
+
+
+def _packet_page(packet: Packet, errors=None, form=None, status=200):
+    context = documents.packet_context(current_user, packet)
+    return render_template(
+        "exits/packet.html",
+        errors=errors or {},
+        form=form or {},
+        reminders=documents.reminders_of(packet),
+        can_acknowledge=perms.can_acknowledge(current_user, packet),
+        can_record_outcomes=perms.can_record_outcomes(current_user, packet),
+        statuses=[(s.value, label("recommendation_status", s.value)) for s in RecommendationStatus],
+        **context,
+    ), status
+
+
+@bp.get("/packets/<int:packet_id>")
+@access(*STAFF)
+def packet(packet_id: int):
+    """A packet to the referrer: the document, its acknowledgement and the reminders."""
+    found = load_packet(packet_id)
+    log_access("packet", found.id, action="read", person_id=found.person_id)
+    db.session.commit()
+    return _packet_page(found)
+
+
+@bp.get("/packets/<int:packet_id>.pdf")
+@access(*STAFF)
+def packet_pdf(packet_id: int):
+    """The packet's document as an accessible PDF (logged as a print)."""
+    found = load_packet(packet_id)
+    pdf = documents.pdf_of(documents.packet_context(current_user, found))
+    log_access("packet", found.id, action="print", person_id=found.person_id)
+    db.session.commit()
+    name = "aterremiss" if found.kind == "return_referral" else "gemensam-rekommendation"
+    return _pdf_response(pdf, f"{name}-{found.id}.pdf")
+
+
+@bp.post("/packets/<int:packet_id>/acknowledge")
+@access(*STAFF)
+def acknowledge(packet_id: int):
+    """Acknowledge receipt of a packet; the reminders stop."""
+    found = load_packet(packet_id, lock=True)
+    require(perms.can_acknowledge(current_user, found))
+    ops.acknowledge(found, by=current_user)
+    log_access("packet", found.id, action="update", person_id=found.person_id)
+    db.session.commit()
+    flash(_("Du har kvitterat att du har tagit emot paketet."), "success")
+    return redirect(url_for(".packet", packet_id=found.id))
+
+
+@bp.post("/packets/<int:packet_id>/outcomes")
+@access(*STAFF)
+def record_outcomes(packet_id: int):
+    """Record what became of each recommendation: a status and a note."""
+    found = load_packet(packet_id, lock=True)
+    require(perms.can_record_outcomes(current_user, found))
+    outcomes = []
+    for item in found.recommendations:
+        number = item["number"]
+        status = request.form.get(f"outcome_{number}") or None
+        note = request.form.get(f"note_{number}", "")
+        if status or note.strip():
+            outcomes.append({"number": number, "status": status, "note": note})
+    try:
+        ops.record_outcomes(found, outcomes=outcomes, by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        found = db.session.get(Packet, packet_id)
+        return _packet_page(found, errors=exc.errors, form=request.form, status=422)
+    log_access("packet", found.id, action="update", person_id=found.person_id)
+    db.session.commit()
+    flash(_("Uppföljningen av rekommendationerna är sparad."), "success")
+    return redirect(url_for(".packet", packet_id=found.id))
+
+
+# --- follow-ups -------------------------------------------------------------------------------
+
+
+def _follow_up_context(follow_up: FollowUp, form, errors, message=None) -> dict:
+    return dict(
+        follow_up=follow_up,
+        person=perms.person_label(current_user, follow_up.case.person, follow_up.case),
+        registration=ops.follow_up_registration(follow_up),
+        form=form,
+        errors=errors,
+        message=message,
+        supports=choices("support"),
+        occupations=choices("occupation"),
+        works=choices("work"),
+        today=ops.local_today(),
+    )
+
+
+@bp.route("/follow-ups/<int:follow_up_id>", methods=["GET", "POST"])
+@access(*MANAGERS)
+def follow_up(follow_up_id: int):
+    """Register means of support, occupation and work 6 or 12 months after the exit."""
+    found = load_follow_up(follow_up_id)
+    person_id = found.case.person_id
+    if request.method == "GET":
+        registration = ops.follow_up_registration(found)
+        form = (
+            {
+                "support": registration.support_codes,
+                "occupation": registration.occupation,
+                "work": registration.work,
+            }
+            if registration
+            else {}
+        )
+        log_access("follow_up", found.id, action="read", person_id=person_id)
+        db.session.commit()
+        return render_template("exits/follow_up.html", **_follow_up_context(found, form, {}))
+    data = {
+        "support": request.form.getlist("support"),
+        "occupation": request.form.get("occupation") or None,
+        "work": request.form.get("work") or None,
+    }
+    try:
+        ops.register_follow_up(found, data=data, by=current_user)
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        found = db.session.get(FollowUp, follow_up_id)
+        return render_template(
+            "exits/follow_up.html",
+            **_follow_up_context(found, request.form, exc.errors, exc.message),
+        ), exc.status
+    log_access("follow_up", found.id, action="update", person_id=person_id)
+    db.session.commit()
+    flash(_("Uppföljningen är registrerad."), "success")
+    return redirect(url_for(".index"))
