@@ -46,14 +46,8 @@ test: install lint
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
-# The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
-# sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
-SMOKE_DATABASE ?= coord_smoke
-SMOKE_REDIS_DB ?= 13
-
-.PHONY: prod-smoke
-prod-smoke: install
-	SMOKE_DATABASE=$(SMOKE_DATABASE) SMOKE_REDIS_DB=$(SMOKE_REDIS_DB) bash deploy/prod-smoke
+bench-reminders: $(STAMP)
+	$(BIN)/python -m notifications.bench
 
 # 200,000 participants on PostgreSQL, the time of each statistics report (needs a local server).
 STATISTICS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_statistics
@@ -62,8 +56,14 @@ STATISTICS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench
 bench-statistics: $(STAMP)
 	BENCH_DATABASE_URL=$(STATISTICS_BENCH_URL) $(BIN)/python -m coordination.statistics.bench
 
-bench-reminders: $(STAMP)
-	$(BIN)/python -m notifications.bench
+# The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
+# sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
+SMOKE_DATABASE ?= coord_smoke
+SMOKE_REDIS_DB ?= 13
+
+.PHONY: prod-smoke
+prod-smoke: install
+	SMOKE_DATABASE=$(SMOKE_DATABASE) SMOKE_REDIS_DB=$(SMOKE_REDIS_DB) bash deploy/prod-smoke
 
 # End to end: Debian's Chromium (Playwright) drives the real stack (gunicorn, a Celery worker,
 # PostgreSQL, Redis) through the journey, with axe-core from npm on every page. Screenshots go to

@@ -45,6 +45,13 @@ KINDS: dict[str, Kind] = {
     "escalation_overdue": Kind(_l("Ett beslut om eskalering är försenat")),
     "case_task": Kind(_l("Uppgift om ett deltagande")),
     "group_scheduled": Kind(_l("En gruppverksamhet du leder är schemalagd")),
+    # Cases and the joint action plan (DOMAIN.md §7, §9).
+    "plan_sign_off_requested": Kind(_l("En handlingsplan väntar på godkännande")),
+    "plan_action_due": Kind(_l("Påminnelse om en insats i en handlingsplan")),
+    "plan_review_due": Kind(_l("Dags att följa upp en handlingsplan")),
+    "plan_unsigned": Kind(_l("En handlingsplan är inte godkänd i tid")),
+    "planned_exit_ahead": Kind(_l("Ett planerat avslut närmar sig")),
+    "case_duration": Kind(_l("Ett deltagande närmar sig insatsens längsta tid")),
 }
 
 TITLES: dict[str, object] = {
@@ -97,4 +104,23 @@ TITLES: dict[str, object] = {
     ),
     "revise_plan_task": _l("Revidera planen för deltagande %(case_id)s senast %(due_on)s"),
     "group_scheduled": _l("Du leder en ny gruppverksamhet med %(sessions)s tillfällen"),
+    # Cases and the joint action plan (DOMAIN.md §7, §9).
+    "coordinator_assigned": _l("Du är koordinator för deltagande %(case_id)s"),
+    "plan_sign_off_requested": _l(
+        "Deltagande %(case_id)s: godkänn handlingsplanen, version %(version)s"
+    ),
+    "plan_action_due_soon": _l(
+        "Deltagande %(case_id)s: en insats du är kontaktperson för ska vara klar %(due_on)s"
+    ),
+    "plan_action_overdue": _l(
+        "Deltagande %(case_id)s: en insats du är kontaktperson för skulle ha varit klar %(due_on)s"
+    ),
+    "plan_review_due": _l("Deltagande %(case_id)s: följ upp handlingsplanen senast %(review_on)s"),
+    "plan_unsigned": _l(
+        "Deltagande %(case_id)s: handlingsplanen är inte godkänd 20 arbetsdagar efter inskrivningen"
+    ),
+    "planned_exit_ahead": _l("Deltagande %(case_id)s: planerat avslut %(exit_on)s, om fyra veckor"),
+    "case_duration_warning": _l(
+        "Deltagande %(case_id)s har nått %(percent)s procent av insatsens längsta tid"
+    ),
 }

@@ -24,6 +24,7 @@ from coordination.core.events import DomainEvent
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
 from coordination.referrals.models import Referral
+from notifications import case_rules as cases
 from notifications import exit_rules as exits
 from notifications import meeting_rules as meetings
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
@@ -248,6 +249,17 @@ RULES: dict[str, Rule] = {
     "PacketAcknowledged": exits.packet_acknowledged,
     "FollowUpsScheduled": exits.follow_ups_scheduled,
     "FollowUpRegistered": exits.follow_up_registered,
+    # Cases and the joint action plan (handlers in notifications/case_rules.py).
+    "CaseEnrolled": cases.case_changed,
+    "CoordinatorAssigned": cases.coordinator_assigned,
+    "CasePaused": cases.case_changed,
+    "CaseResumed": cases.case_changed,
+    "PlanVersionCreated": cases.plan_version_created,
+    "PlanSignedOff": cases.case_changed,
+    "PlanActivated": cases.case_changed,
+    "PlanActionUpdated": cases.case_changed,
+    "CaseExited": cases.case_changed,
+    "CaseClosed": cases.case_changed,
     # Meetings and the missed-meeting ladder (handlers in notifications/meeting_rules.py).
     "MeetingBooked": meetings.meeting_booked,
     "MeetingChanged": meetings.meeting_changed,

@@ -364,6 +364,91 @@ def make_meeting(
     return meeting
 
 
+# --- cases and the joint action plan (issue 7) -------------------------------------------------
+
+
+def make_agency_user(agency: str, *roles: str):
+    """Create a user of a member agency (a unit of that agency kind), a referrer by default."""
+    return make_user(*(roles or ("referrer",)), unit=make_unit(agency))
+
+
+def admit_case(
+    *,
+    programme=None,
+    coordinator=None,
+    conference=None,
+    referrer=None,
+    complexity_weight: int = 2,
+    **overrides,
+):
+    """Create a case the way a conference admits one; enrolled while the programme has room."""
+    from coordination.conferences import operations as conf_ops
+
+    coordinator = coordinator or make_user("coordinator")
+    conference = conference or make_conference(programme, state="published", present="all")
+    referral = _make_referral_before_conferences(
+        "submitted", programme=conference.programme, referrer=referrer, **overrides
+    )
+    conf_ops.add_to_agenda(conference, referral, by=conference.chair.user)
+    db.session.commit()
+    decide_referral(
+        referral,
+        conference,
+        outcome="admit",
+        coordinator=coordinator,
+        complexity_weight=complexity_weight,
+    )
+    return conf_ops.case_for(referral.id)
+
+
+def plan_input(*, contact, agency: str = "af", start=None, **overrides) -> dict:
+    """Return a complete plan (one goal, one action of the agency with its contact)."""
+    start = start or local_today()
+    data = {
+        "own_goal": "Jag vill jobba i en butik och känna mig trygg på vägen dit.",
+        "long_term_goal": "Arbete på halvtid inom handeln.",
+        "overall_agency": agency,
+        "review_on": start + timedelta(days=90),
+        "planned_exit_on": start + timedelta(days=300),
+        "exit_steps": "Praktik, sedan anställning med stöd.",
+        "change_note": "",
+        "goals": [{"text": "Klara en praktikvecka.", "target_on": start + timedelta(days=60)}],
+        "actions": [
+            {
+                "ref": None,
+                "what": "Praktik i butik, två dagar i veckan.",
+                "agency": agency,
+                "contact_id": contact.id,
+                "start_on": start + timedelta(days=7),
+                "due_on": start + timedelta(days=60),
+                "status": "planned",
+            }
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_plan(case, *, contact=None, signed: bool = False, **overrides):
+    """Save a plan for the case (and, with signed=True, sign it by every party); return it."""
+    from coordination.action_plans import operations as plan_ops
+
+    contact = contact or make_agency_user("af")
+    coordinator = db.session.get(type(contact), case.coordinator_id)
+    result = plan_ops.save_plan(case, plan_input(contact=contact, **overrides), by=coordinator)
+    db.session.commit()
+    version = result.version
+    if signed:
+        for party in plan_ops.missing_of(version):
+            if party == "participant":
+                plan_ops.sign_off(case, party=party, method="in_person", by=coordinator)
+            else:
+                signer = contact if party in contact.agency_kinds else make_agency_user(party)
+                plan_ops.sign_off(case, party=party, by=signer)
+        db.session.commit()
+    return version
+
+
 # --- exits, return referrals and packets (issue 8) ---------------------------------------------
 
 

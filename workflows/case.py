@@ -111,3 +111,11 @@ def queue_key(entry: QueueEntry, rule: PriorityRule | str) -> tuple:
 def order_queue(entries: Iterable[QueueEntry], rule: PriorityRule | str) -> list[QueueEntry]:
     """Return the waiting cases in the order they are offered a place."""
     return sorted(entries, key=lambda e: queue_key(e, rule))
+
+
+class PauseReason(StrEnum):
+    """Why a case is paused (uppehåll)."""
+
+    ILLNESS = "illness"
+    PARENTAL_LEAVE = "parental_leave"
+    OTHER = "other"

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
-from workflows.case import CaseState
+from workflows.case import CaseState, PauseReason
+from workflows.caseload import DEFAULT_CAPACITY
 
 _OPEN_SQL = f"state <> '{CaseState.CLOSED.value}'"
 
@@ -26,6 +27,11 @@ class Case(db.Model):
             "state IN ('waiting', 'closed') OR enrolled_on IS NOT NULL", name="enrolled_has_date"
         ),
         CheckConstraint("state <> 'paused' OR paused_from IS NOT NULL", name="paused_has_origin"),
+        check_in("pause_reason", [r.value for r in PauseReason]),
+        CheckConstraint(
+            "state <> 'paused' OR (pause_reason IS NOT NULL AND expected_return_on IS NOT NULL)",
+            name="paused_has_reason_and_return",
+        ),
         Index("ix_case_record_programme_state", "programme_id", "state"),
         # One open case per person and programme, whatever races the application loses.
         Index(
@@ -44,6 +50,9 @@ class Case(db.Model):
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), unique=True)
     state: Mapped[str] = mapped_column(String(20), default=CaseState.WAITING.value)
     paused_from: Mapped[str | None] = mapped_column(String(20))
+    pause_reason: Mapped[str | None] = mapped_column(String(20))
+    pause_note: Mapped[str | None] = mapped_column(Text)
+    expected_return_on: Mapped[date | None] = mapped_column(Date)
     complexity_weight: Mapped[int] = mapped_column(default=1)
     enrolled_on: Mapped[date | None] = mapped_column(Date)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -64,6 +73,17 @@ class Case(db.Model):
     def active_assignment(self) -> CoordinatorAssignment | None:
         """Return the case's one active coordinator assignment, if any."""
         return next((a for a in self.assignments if a.active), None)
+
+    @property
+    def coordinator_id(self) -> int | None:
+        """Return the id of the case's active coordinator, if any."""
+        assignment = self.active_assignment
+        return assignment.coordinator_id if assignment else None
+
+    @property
+    def coordinator_changes(self) -> int:
+        """Return how many times the coordinator has changed (the continuity measure)."""
+        return max(len(self.assignments) - 1, 0)
 
 
 class CaseHistory(db.Model):
@@ -92,6 +112,9 @@ class CoordinatorAssignment(db.Model):
     __tablename__ = "coordinator_assignment"
     __table_args__ = (
         CheckConstraint("active = (ended_at IS NULL)", name="active_has_no_end"),
+        CheckConstraint(
+            "NOT over_capacity OR over_capacity_reason IS NOT NULL", name="over_capacity_has_reason"
+        ),
         Index(
             "uq_coordinator_assignment_one_active",
             "case_id",
@@ -110,7 +133,29 @@ class CoordinatorAssignment(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(Text)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    over_capacity: Mapped[bool] = mapped_column(default=False)
+    over_capacity_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="assignments")
     coordinator = relationship("User", foreign_keys=[coordinator_id])
     assigned_by = relationship("User", foreign_keys=[assigned_by_id])
+
+
+class CoordinatorProfile(db.Model):
+    """A coordinator's team and capacity in weighted cases; its row is locked while assigning."""
+
+    __tablename__ = "coordinator_profile"
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_nonnegative"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_unit_id: Mapped[int | None] = mapped_column(ForeignKey("organisation_unit.id"))
+    capacity: Mapped[int] = mapped_column(default=DEFAULT_CAPACITY)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user = relationship("User")
+    team = relationship("OrganisationUnit")
+
+
+from coordination.cases import registrations as _registrations  # noqa: E402,F401

@@ -1,19 +1,21 @@
-"""The only place that changes cases: admission, enrolment from the queue, coordinators."""
+"""The only place that changes cases: admission, enrolment, coordinators, pause and resume."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from coordination.auth.models import User
-from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment
+from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment, CoordinatorProfile
 from coordination.core import events
 from coordination.core.db import utcnow
-from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import STOCKHOLM
+from coordination.core.errors import Conflict, NotFound, ValidationFailed
+from coordination.core.i18n import STOCKHOLM, label
 from coordination.extensions import db
+from coordination.organisations.models import Membership, OrganisationUnit
 from coordination.people.models import Person
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
@@ -23,11 +25,13 @@ from workflows.case import (
     OPEN_STATES,
     CaseAction,
     CaseState,
+    PauseReason,
     QueueEntry,
     next_state,
     order_queue,
     state_on_admission,
 )
+from workflows.caseload import DEFAULT_CAPACITY, LOADED_STATES, CoordinatorLoad, suggest
 from workflows.organisation import Role
 
 
@@ -125,7 +129,18 @@ def admit(
     )
     _history(case, None, state.value, "admit", by, reason, now)
     if state is CaseState.ENROLLED:
-        _assign(case, coordinator, by, now, reason=_("Utsedd av remissgruppen."))
+        # The conference's decision stands even above capacity; the assignment says so.
+        _assign(
+            case,
+            coordinator,
+            by,
+            now,
+            reason=_("Utsedd av remissgruppen."),
+            over_capacity_reason=_(
+                "Utsedd av remissgruppen trots att koordinatorns kapacitet var fylld."
+            ),
+            origin="admission",
+        )
     db.session.flush()
     events.record(
         db.session,
@@ -136,6 +151,14 @@ def admit(
         state=case.state,
         coordinator_id=coordinator.id if state is CaseState.ENROLLED else None,
     )
+    if state is CaseState.ENROLLED:
+        events.record(
+            db.session,
+            "CaseEnrolled",
+            case_id=case.id,
+            programme_id=programme.id,
+            coordinator_id=coordinator.id,
+        )
     return case
 
 
@@ -162,8 +185,15 @@ def queue(programme_id: int) -> list[Case]:
     return [cases[e.case_id] for e in order_queue(entries, programme.priority_rule)]
 
 
-def enrol_from_queue(case: Case, *, coordinator: User | None, by, now: datetime | None = None):
-    """Give the first waiting case a free place, with its coordinator."""
+def enrol_from_queue(
+    case: Case,
+    *,
+    coordinator: User | None,
+    by,
+    reason: str = "",
+    now: datetime | None = None,
+):
+    """Give the first waiting case a free place, with its coordinator (above capacity: a reason)."""
     now = now or utcnow()
     target = next_state(case.state, CaseAction.ENROL)
     programme = _lock_programme(case.programme_id)
@@ -191,7 +221,15 @@ def enrol_from_queue(case: Case, *, coordinator: User | None, by, now: datetime 
     case.enrolled_on = now.astimezone(STOCKHOLM).date()
     case.version += 1
     _history(case, previous, target.value, CaseAction.ENROL.value, by, _("Plats ledig."), now)
-    _assign(case, coordinator, by, now, reason=_("Utsedd vid inskrivning från kön."))
+    _assign(
+        case,
+        coordinator,
+        by,
+        now,
+        reason=_("Utsedd vid inskrivning från kön."),
+        over_capacity_reason=(reason or "").strip() or None,
+        origin="enrolment",
+    )
     db.session.flush()
     events.record(
         db.session,
@@ -201,19 +239,6 @@ def enrol_from_queue(case: Case, *, coordinator: User | None, by, now: datetime 
         coordinator_id=coordinator.id,
     )
     return case
-
-
-def _assign(case: Case, coordinator: User, by, now: datetime, *, reason: str) -> None:
-    db.session.add(
-        CoordinatorAssignment(
-            case=case,
-            coordinator_id=coordinator.id,
-            active=True,
-            assigned_at=now,
-            reason=reason,
-            assigned_by_id=getattr(by, "id", None),
-        )
-    )
 
 
 def _history(case: Case, from_state, to_state, action, by, reason, now) -> None:
@@ -228,3 +253,343 @@ def _history(case: Case, from_state, to_state, action, by, reason, now) -> None:
             reason=reason,
         )
     )
+
+
+# --- coordinators: profiles, load, suggestion and assignment --------------------------------
+
+
+def _default_team(user_id: int) -> int | None:
+    return db.session.scalar(
+        select(Membership.unit_id)
+        .where(Membership.user_id == user_id, Membership.role == Role.COORDINATOR.value)
+        .order_by(Membership.id)
+        .limit(1)
+    )
+
+
+def profile_for(user_id: int, *, lock: bool = False) -> CoordinatorProfile:
+    """Return the coordinator's profile; locking it stores one with the defaults on first use.
+
+    Without the lock nothing is written: a coordinator without a stored profile gets the
+    defaults (capacity 15, the unit where they hold the coordinator role).
+    """
+    query = select(CoordinatorProfile).where(CoordinatorProfile.user_id == user_id)
+    if not lock:
+        found = db.session.scalar(query)
+        if found is not None:
+            return found
+        return CoordinatorProfile(
+            user_id=user_id, team_unit_id=_default_team(user_id), capacity=DEFAULT_CAPACITY
+        )
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(CoordinatorProfile)
+        .values(
+            user_id=user_id,
+            team_unit_id=_default_team(user_id),
+            capacity=DEFAULT_CAPACITY,
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+
+
+def load_of(coordinator_ids) -> dict[int, int]:
+    """Return each coordinator's weighted caseload: the weights of their open cases."""
+    ids = list(coordinator_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(CoordinatorAssignment.coordinator_id, func.sum(Case.complexity_weight))
+        .join(Case, Case.id == CoordinatorAssignment.case_id)
+        .where(
+            CoordinatorAssignment.coordinator_id.in_(ids),
+            CoordinatorAssignment.active.is_(True),
+            Case.state.in_([s.value for s in LOADED_STATES]),
+        )
+        .group_by(CoordinatorAssignment.coordinator_id)
+    )
+    loads = dict.fromkeys(ids, 0)
+    loads.update({coordinator_id: int(total or 0) for coordinator_id, total in rows})
+    return loads
+
+
+def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
+    """Return every active coordinator's load and capacity (only one team's when given)."""
+    people = coordinators()
+    profiles = {p.user_id: p for p in (profile_for(u.id) for u in people)}
+    if team_unit_id is not None:
+        people = [u for u in people if profiles[u.id].team_unit_id == team_unit_id]
+    loads = load_of(u.id for u in people)
+    return [
+        CoordinatorLoad(
+            coordinator_id=u.id,
+            load=loads[u.id],
+            capacity=profiles[u.id].capacity,
+            team_id=profiles[u.id].team_unit_id,
+        )
+        for u in people
+    ]
+
+
+def team_of_case(case: Case) -> int | None:
+    """Return the team a case belongs to: its coordinator's team, if it has a coordinator."""
+    if case.coordinator_id is None:
+        return None
+    return profile_for(case.coordinator_id).team_unit_id
+
+
+def suggest_coordinator(case: Case, team_unit_id: int | None = None) -> CoordinatorLoad | None:
+    """Suggest the coordinator with the lowest load ratio in the case's team (or the one given).
+
+    A team with nobody else to suggest falls back to every coordinator.
+    """
+    team = team_unit_id if team_unit_id is not None else team_of_case(case)
+    exclude = [case.coordinator_id] if case.coordinator_id else []
+    found = suggest(coordinator_loads(team), case.complexity_weight, exclude=exclude)
+    if found is None and team is not None and team_unit_id is None:
+        found = suggest(coordinator_loads(None), case.complexity_weight, exclude=exclude)
+    return found
+
+
+def get_case(case_id: int, *, lock: bool = False) -> Case:
+    """Load a case, locking its row when it is about to change."""
+    query = select(Case).where(Case.id == case_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    case = db.session.scalar(query)
+    if case is None:
+        raise NotFound(_("Deltagandet finns inte."))
+    return case
+
+
+def _assign(
+    case: Case,
+    coordinator: User,
+    by,
+    now: datetime,
+    *,
+    reason: str,
+    over_capacity_reason: str | None,
+    origin: str,
+) -> CoordinatorAssignment:
+    """Make the coordinator the case's active one, holding their profile's lock while counting.
+
+    Two assignments to one coordinator at once queue up on the profile row, so the second counts
+    the first one's case and cannot take the coordinator over capacity without a reason.
+    """
+    profile = profile_for(coordinator.id, lock=True)
+    load = load_of([coordinator.id])[coordinator.id]
+    over = load + case.complexity_weight > profile.capacity
+    if over and not over_capacity_reason:
+        raise ValidationFailed(
+            _(
+                "%(name)s har redan %(load)s av %(capacity)s viktade deltaganden. Ange varför "
+                "koordinatorn ska få ett deltagande till, eller välj en annan koordinator.",
+                name=coordinator.name,
+                load=load,
+                capacity=profile.capacity,
+            ),
+            errors={
+                "over_capacity_reason": [
+                    _("Ange varför koordinatorn ska få fler deltaganden än kapaciteten medger.")
+                ]
+            },
+            payload={"load": load, "capacity": profile.capacity},
+        )
+    previous = case.active_assignment
+    if previous is not None:
+        previous.active = False
+        previous.ended_at = now
+        db.session.flush()  # the partial unique index allows one active row per case
+    assignment = CoordinatorAssignment(
+        case=case,
+        coordinator_id=coordinator.id,
+        active=True,
+        assigned_at=now,
+        reason=reason,
+        over_capacity=over,
+        over_capacity_reason=over_capacity_reason if over else None,
+        assigned_by_id=getattr(by, "id", None),
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    events.record(
+        db.session,
+        "CoordinatorAssigned",
+        case_id=case.id,
+        assignment_id=assignment.id,
+        coordinator_id=coordinator.id,
+        previous_coordinator_id=previous.coordinator_id if previous else None,
+        origin=origin,
+    )
+    return assignment
+
+
+def assign_coordinator(
+    case: Case,
+    coordinator: User | None,
+    *,
+    reason: str,
+    by,
+    over_capacity_reason: str = "",
+    now: datetime | None = None,
+) -> CoordinatorAssignment:
+    """Assign or reassign the case's coordinator.
+
+    A change needs a reason (changes are counted per case); going above the coordinator's
+    capacity needs its own reason. The caller passes the case locked (get_case(..., lock=True)).
+    """
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    over_capacity_reason = (over_capacity_reason or "").strip()
+    if CaseState(case.state) in (CaseState.WAITING, CaseState.CLOSED):
+        raise Conflict(
+            _(
+                "Det går inte att utse koordinator nu: deltagandet har status %(state)s.",
+                state=label("state", case.state),
+            ),
+            payload={"state": case.state},
+        )
+    errors: dict[str, list[str]] = {}
+    if not is_coordinator(coordinator):
+        errors["coordinator_id"] = [_("Välj en koordinator.")]
+    elif coordinator.id == case.coordinator_id:
+        errors["coordinator_id"] = [_("Personen är redan koordinator för deltagandet.")]
+    if case.coordinator_id is not None and not reason:
+        errors["reason"] = [_("Ange varför koordinatorn byts. Bytena räknas per deltagande.")]
+    for name, text in (("reason", reason), ("over_capacity_reason", over_capacity_reason)):
+        if len(text) > 2000:
+            errors[name] = [_("Skriv högst 2000 tecken.")]
+    if errors:
+        raise ValidationFailed(_("Koordinatorn kunde inte utses."), errors=errors)
+    origin = "reassignment" if case.coordinator_id is not None else "assignment"
+    assignment = _assign(
+        case,
+        coordinator,
+        by,
+        now,
+        reason=reason or _("Utsedd av samordnaren."),
+        over_capacity_reason=over_capacity_reason or None,
+        origin=origin,
+    )
+    case.version += 1
+    db.session.flush()
+    return assignment
+
+
+def set_profile(user: User, *, capacity: int | None, team_unit_id: int | None, by) -> None:
+    """Change a coordinator's capacity and team."""
+    errors: dict[str, list[str]] = {}
+    if not is_coordinator(user):
+        errors["coordinator_id"] = [_("Välj en koordinator.")]
+    if capacity is None or not 0 <= capacity <= 200:
+        errors["capacity"] = [_("Ange kapaciteten som ett heltal från 0 till 200.")]
+    team = db.session.get(OrganisationUnit, team_unit_id) if team_unit_id else None
+    if team_unit_id and team is None:
+        errors["team_unit_id"] = [_("Välj ett team.")]
+    if errors:
+        raise ValidationFailed(_("Koordinatorns kapacitet kunde inte sparas."), errors=errors)
+    profile = profile_for(user.id, lock=True)
+    profile.capacity = capacity
+    profile.team_unit_id = team.id if team else None
+    db.session.flush()
+
+
+# --- pause and resume -------------------------------------------------------------------------
+
+
+def pause(
+    case: Case,
+    *,
+    reason: str | None,
+    note: str = "",
+    expected_return_on: date | None,
+    by,
+    now: datetime | None = None,
+) -> Case:
+    """Pause an enrolled or active case, with a reason and the expected return."""
+    now = now or utcnow()
+    target = next_state(case.state, CaseAction.PAUSE)
+    today = now.astimezone(STOCKHOLM).date()
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if reason not in {r.value for r in PauseReason}:
+        errors["reason"] = [_("Välj orsak till uppehållet.")]
+    if reason == PauseReason.OTHER.value and not note:
+        errors["note"] = [_("Beskriv orsaken till uppehållet.")]
+    if expected_return_on is None:
+        errors["expected_return_on"] = [_("Ange när personen väntas komma tillbaka.")]
+    elif expected_return_on <= today:
+        errors["expected_return_on"] = [_("Dagen för återkomst måste ligga efter i dag.")]
+    if errors:
+        raise ValidationFailed(_("Uppehållet kunde inte registreras."), errors=errors)
+    previous = case.state
+    case.paused_from = previous
+    case.state = target.value
+    case.pause_reason = reason
+    case.pause_note = note or None
+    case.expected_return_on = expected_return_on
+    case.version += 1
+    why = _(
+        "%(reason)s. Väntas tillbaka %(date)s.",
+        reason=label("pause_reason", reason),
+        date=expected_return_on.isoformat(),
+    )
+    _history(case, previous, target.value, CaseAction.PAUSE.value, by, f"{why} {note}".strip(), now)
+    db.session.flush()
+    events.record(db.session, "CasePaused", case_id=case.id)
+    return case
+
+
+def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Case:
+    """End a pause: the case returns to where it was (and becomes active if the plan is signed)."""
+    now = now or utcnow()
+    target = next_state(case.state, CaseAction.RESUME, paused_from=case.paused_from)
+    previous = case.state
+    case.state = target.value
+    case.paused_from = None
+    case.pause_reason = None
+    case.pause_note = None
+    case.expected_return_on = None
+    case.version += 1
+    _history(
+        case,
+        previous,
+        target.value,
+        CaseAction.RESUME.value,
+        by,
+        (note or "").strip() or _("Uppehållet är slut."),
+        now,
+    )
+    db.session.flush()
+    events.record(db.session, "CaseResumed", case_id=case.id)
+    if target is CaseState.ENROLLED:
+        from coordination.action_plans.operations import signed_version
+
+        version = signed_version(case.id)
+        if version is not None:
+            activate(case, by=by, version_number=version.number, now=now)
+    return case
+
+
+def activate(case: Case, *, by, version_number: int, now: datetime | None = None) -> Case:
+    """Make an enrolled case active: its joint action plan is signed by every party."""
+    now = now or utcnow()
+    target = next_state(case.state, CaseAction.ACTIVATE)
+    previous = case.state
+    case.state = target.value
+    case.version += 1
+    _history(
+        case,
+        previous,
+        target.value,
+        CaseAction.ACTIVATE.value,
+        by,
+        _("Alla parter har undertecknat handlingsplanen (version %(n)s).", n=version_number),
+        now,
+    )
+    db.session.flush()
+    return case

@@ -1,27 +1,342 @@
-"""Case pages: the waiting queue for the team lead, and enrolment from it when a place frees."""
+"""Case pages: the caseload, one case, coordinators and capacity, pause and resume, the queue."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
+from coordination.cases import caseload as reads
 from coordination.cases import operations as ops
+from coordination.cases import permissions as perms
 from coordination.cases.models import Case
+from coordination.cases.schemas import (
+    AssignCoordinatorSchema,
+    CapacitySchema,
+    PauseSchema,
+    ResumeSchema,
+)
+from coordination.consent import operations as consent_ops
+from coordination.consent.models import INFO_KINDS, Consent
+from coordination.consent.schemas import ConsentLoadSchema
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.permissions import access, require_visible
+from coordination.core.i18n import translate_schema_messages
+from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
+from coordination.organisations.calendar import working_calendar
+from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import permissions as referral_perms
-from workflows.case import CaseState, is_prioritised
-from workflows.organisation import Role
+from coordination.referrals.operations import local_today
+from workflows.case import CaseState, PauseReason, is_prioritised
+from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.personnummer import age_on
 from workflows.programme import PriorityRule
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+STAFF = (Role.REFERRER, Role.CONFERENCE_MEMBER, Role.COORDINATOR, Role.TEAM_LEAD)
+MANAGERS = (Role.COORDINATOR, Role.TEAM_LEAD)
+
+
+def load_visible(case_id: int, *, lock: bool = False) -> Case:
+    """Load a case the current user may see, or answer 404 (and log the refusal)."""
+    case = db.session.get(Case, case_id)
+    require_visible(case is not None and perms.can_view(current_user, case), ("case", case_id))
+    if case is None:
+        abort(404)
+    if lock:
+        case = ops.get_case(case_id, lock=True)
+    return case
+
+
+# --- the caseload -----------------------------------------------------------------------------
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/")
+@access(*MANAGERS)
+def index():
+    """The caseload: a coordinator's own cases, every case for a team lead."""
+    is_lead = perms.is_team_lead(current_user)
+    sort = request.args.get("sort") if request.args.get("sort") in reads.SORTS else "warnings"
+    default_desc = sort in ("warnings", "missed", "days", "open_tasks", "open_actions")
+    direction = request.args.get("dir")
+    descending = direction == "desc" if direction in ("asc", "desc") else default_desc
+    state = request.args.get("state") or None
+    flt = reads.CaseloadFilter(
+        state=state if state in {s.value for s in CaseState} else None,
+        coordinator_id=_int_arg("coordinator_id") if is_lead else None,
+        programme_id=_int_arg("programme_id"),
+        warnings_only=request.args.get("warnings") == "1",
+        sort=sort,
+        descending=descending,
+    )
+    today = local_today()
+    rows = reads.caseload(current_user, flt, today=today, calendar=working_calendar())
+    for row in rows:
+        log_access("case", row.case.id, action="list", person_id=row.case.person_id)
+    db.session.commit()
+    programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    return render_template(
+        "cases/caseload.html",
+        rows=rows,
+        flt=flt,
+        is_lead=is_lead,
+        states=[s.value for s in CaseState if s is not CaseState.CLOSED],
+        coordinators=ops.coordinators() if is_lead else [],
+        programmes=programmes,
+        args=request.args,
+        loads=_own_load() if not is_lead else None,
+    )
+
+
+def _own_load():
+    if not ops.is_coordinator(current_user):
+        return None
+    profile = ops.profile_for(current_user.id)
+    return {"load": ops.load_of([current_user.id])[current_user.id], "capacity": profile.capacity}
+
+
+# --- one case -----------------------------------------------------------------------------------
+
+
+def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dict:
+    today = local_today()
+    calendar = working_calendar()
+    row = reads.rows_for([case], current_user, today=today, calendar=calendar)[0]
+    from coordination.action_plans.operations import latest_version, signed_version
+
+    can_manage = perms.can_manage(current_user, case)
+    can_assign = perms.can_assign(current_user, case)
+    loads = []
+    suggestion = None
+    if can_assign:
+        users = {u.id: u for u in ops.coordinators()}
+        loads = [(users[c.coordinator_id], c) for c in ops.coordinator_loads()]
+        suggestion = ops.suggest_coordinator(case)
+    return dict(
+        case=case,
+        row=row,
+        person=case.person,
+        show_identity=perms.can_see_identity(current_user, case),
+        show_contact=perms.can_see_contact_details(current_user, case),
+        can_manage=can_manage,
+        can_assign=can_assign,
+        can_pause=can_manage and case.state in (CaseState.ENROLLED, CaseState.ACTIVE),
+        can_resume=can_manage and case.state == CaseState.PAUSED,
+        loads=loads,
+        suggestion=suggestion,
+        suggested_user=db.session.get(User, suggestion.coordinator_id) if suggestion else None,
+        pause_reasons=[r.value for r in PauseReason],
+        plan=latest_version(case.id),
+        plan_in_force=signed_version(case.id),
+        consents=consent_ops.consents_of(case.person_id) if can_manage else [],
+        agencies=list(MEMBER_AGENCIES),
+        info_kinds=INFO_KINDS,
+        today=today,
+        errors=errors or {},
+        form=form if form is not None else request.form,
+    )
+
+
+def _render_detail(case: Case, errors: dict, status: int = 422):
+    db.session.rollback()
+    case = db.session.get(Case, case.id)
+    return render_template("cases/detail.html", **_detail_context(case, errors=errors)), status
+
+
+@bp.get("/<int:case_id>")
+@access(*STAFF)
+def detail(case_id: int):
+    """One case: person, state, coordinator, plan, meetings, consent and history."""
+    case = load_visible(case_id)
+    log_access("case", case.id, action="read", person_id=case.person_id)
+    db.session.commit()
+    return render_template("cases/detail.html", **_detail_context(case))
+
+
+def _loaded(schema, raw: dict) -> tuple[dict | None, dict]:
+    try:
+        return schema.load(raw), {}
+    except SchemaError as exc:
+        return None, translate_schema_messages(exc.messages)
+
+
+@bp.post("/<int:case_id>/coordinator")
+@access(Role.TEAM_LEAD)
+def assign(case_id: int):
+    """Assign or reassign the case's coordinator (a change, or above capacity, needs a reason)."""
+    case = load_visible(case_id, lock=True)
+    require(perms.can_assign(current_user, case))
+    raw = {
+        "coordinator_id": request.form.get("coordinator_id", type=int),
+        "reason": request.form.get("reason", ""),
+        "over_capacity_reason": request.form.get("over_capacity_reason", ""),
+    }
+    data, errors = _loaded(AssignCoordinatorSchema(), raw)
+    if errors:
+        return _render_detail(case, errors)
+    coordinator = db.session.get(User, data["coordinator_id"]) if data["coordinator_id"] else None
+    try:
+        ops.assign_coordinator(
+            case,
+            coordinator,
+            reason=data["reason"],
+            over_capacity_reason=data["over_capacity_reason"],
+            by=current_user,
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return _render_detail(case, exc.errors or {"_general": [exc.message]}, exc.status)
+    log_access("case", case.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    flash(_("Koordinatorn är utsedd."), "success")
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/pause")
+@access(*MANAGERS)
+def pause(case_id: int):
+    """Pause the case, with a reason and the expected return."""
+    case = load_visible(case_id, lock=True)
+    require(perms.can_manage(current_user, case))
+    raw = {
+        "reason": request.form.get("reason") or None,
+        "note": request.form.get("note", ""),
+        "expected_return_on": request.form.get("expected_return_on") or None,
+    }
+    data, errors = _loaded(PauseSchema(), raw)
+    if errors:
+        return _render_detail(case, errors)
+    try:
+        ops.pause(case, by=current_user, **data)
+    except ValidationFailed as exc:
+        return _render_detail(case, exc.errors)
+    log_access("case", case.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    flash(_("Uppehållet är registrerat."), "success")
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/resume")
+@access(*MANAGERS)
+def resume(case_id: int):
+    """End the pause."""
+    case = load_visible(case_id, lock=True)
+    require(perms.can_manage(current_user, case))
+    data, errors = _loaded(ResumeSchema(), {"note": request.form.get("resume_note", "")})
+    if errors:
+        return _render_detail(case, {"resume_note": errors.get("note", [])})
+    ops.resume(case, by=current_user, note=data["note"])
+    log_access("case", case.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    flash(_("Deltagandet är återupptaget."), "success")
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+def _consent_input(form) -> dict:
+    return {
+        "agencies": form.getlist("agencies"),
+        "info_kinds": form.getlist("info_kinds"),
+        "given_on": form.get("given_on") or None,
+        "form": form.get("form") or None,
+        "witness": form.get("witness") or None,
+        "valid_until": form.get("valid_until") or None,
+    }
+
+
+@bp.post("/<int:case_id>/consent")
+@access(*MANAGERS)
+def record_consent(case_id: int):
+    """Record a new consent for the participant."""
+    case = load_visible(case_id)
+    require(perms.can_manage(current_user, case))
+    data, errors = _loaded(ConsentLoadSchema(), _consent_input(request.form))
+    if errors:
+        return _render_detail(case, errors)
+    try:
+        consent = consent_ops.record_consent(
+            person_id=case.person_id,
+            referral_id=case.referral_id,
+            data=data,
+            by=current_user,
+            today=local_today(),
+        )
+    except ValidationFailed as exc:
+        return _render_detail(case, exc.errors)
+    log_access("consent", consent.id, action="create", person_id=case.person_id)
+    db.session.commit()
+    flash(_("Samtycket är registrerat."), "success")
+    return redirect(url_for(".detail", case_id=case.id) + "#heading-consent")
+
+
+@bp.post("/<int:case_id>/consents/<int:consent_id>/withdraw")
+@access(*MANAGERS)
+def withdraw_consent(case_id: int, consent_id: int):
+    """Withdraw a consent as the participant asked; it stops covering anything at once."""
+    case = load_visible(case_id)
+    require(perms.can_manage(current_user, case))
+    consent = db.session.get(Consent, consent_id)
+    require_visible(consent is not None and consent.person_id == case.person_id)
+    consent_ops.withdraw_consent(consent, by=current_user, note=request.form.get("note", ""))
+    log_access("consent", consent.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
+    if not perms.can_view(current_user, case):
+        return redirect(url_for(".index"))
+    return redirect(url_for(".detail", case_id=case.id) + "#heading-consent")
+
+
+# --- coordinators and capacity ------------------------------------------------------------------
+
+
+@bp.route("/coordinators", methods=["GET", "POST"])
+@access(Role.TEAM_LEAD)
+def coordinators():
+    """Every coordinator's team, capacity and weighted load; change capacity and team."""
+    errors: dict = {}
+    if request.method == "POST":
+        user = db.session.get(User, request.form.get("coordinator_id", type=int) or 0)
+        raw = {
+            "capacity": request.form.get("capacity", type=int),
+            "team_unit_id": request.form.get("team_unit_id", type=int),
+        }
+        data, errors = _loaded(CapacitySchema(), raw)
+        if not errors:
+            try:
+                ops.set_profile(user, by=current_user, **data)
+                log_access("coordinator_profile", user.id, action="update")
+                db.session.commit()
+                flash(_("Kapaciteten för %(name)s är sparad.", name=user.name), "success")
+                return redirect(url_for(".coordinators"))
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors = exc.errors
+    users = {u.id: u for u in ops.coordinators()}
+    loads = ops.coordinator_loads()
+    units = db.session.scalars(
+        select(OrganisationUnit)
+        .where(OrganisationUnit.active.is_(True))
+        .order_by(OrganisationUnit.name)
+    ).all()
+    return render_template(
+        "cases/coordinators.html",
+        rows=[(users[c.coordinator_id], c) for c in loads],
+        units={u.id: u for u in units},
+        unit_list=units,
+        errors=errors,
+    ), (422 if errors else 200)
+
+
+# --- the waiting queue --------------------------------------------------------------------------
 
 
 def _queues() -> list[dict]:
@@ -80,9 +395,14 @@ def queue():
     for entry in queues:
         for row in entry["rows"]:
             log_access("case", row["case"].id, action="list", person_id=row["case"].person_id)
+    loads = {c.coordinator_id: c for c in ops.coordinator_loads()}
     db.session.commit()
     return render_template(
-        "cases/queue.html", queues=queues, coordinators=ops.coordinators(), errors={}
+        "cases/queue.html",
+        queues=queues,
+        coordinators=ops.coordinators(),
+        loads=loads,
+        errors={},
     )
 
 
@@ -92,16 +412,16 @@ def enrol(case_id: int):
     """Give the first person in the queue a free place, with a coordinator."""
     case = db.session.get(Case, case_id)
     require_visible(case is not None and case.state == CaseState.WAITING.value)
-    case = db.session.scalar(
-        select(Case)
-        .where(Case.id == case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    case = ops.get_case(case_id, lock=True)
     coordinator_id = request.form.get("coordinator_id", type=int)
     coordinator = db.session.get(User, coordinator_id) if coordinator_id else None
     try:
-        ops.enrol_from_queue(case, coordinator=coordinator, by=current_user)
+        ops.enrol_from_queue(
+            case,
+            coordinator=coordinator,
+            by=current_user,
+            reason=request.form.get("over_capacity_reason", ""),
+        )
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         flash(exc.message, "error")

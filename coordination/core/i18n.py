@@ -55,6 +55,42 @@ LABELS: dict[str, dict[str, object]] = {
         "start_exit": _l("Avslut påbörjat"),
         "close": _l("Avslutat"),
     },
+    # Cases and the joint action plan (DOMAIN.md §7, §9).
+    "pause_reason": {
+        "illness": _l("Sjukdom"),
+        "parental_leave": _l("Föräldraledighet"),
+        "other": _l("Annan orsak"),
+    },
+    "case_warning": {
+        "escalated": _l("Eskalerat efter uteblivna möten"),
+        "plan_unsigned": _l("Planen är inte godkänd 20 arbetsdagar efter inskrivningen"),
+        "review_overdue": _l("Planens uppföljning är försenad"),
+        "near_max_duration": _l("Nära insatsens längsta tid"),
+        "over_max_duration": _l("Över insatsens längsta tid"),
+    },
+    "plan_state": {
+        "draft": _l("Under arbete"),
+        "signing": _l("Godkänns"),
+        "signed": _l("Gäller"),
+        "superseded": _l("Ersatt"),
+    },
+    "action_status": {
+        "planned": _l("Planerad"),
+        "ongoing": _l("Pågår"),
+        "done": _l("Klar"),
+        "cancelled": _l("Struken"),
+    },
+    "sign_off_method": {
+        "in_person": _l("Vid ett möte"),
+        "phone": _l("Per telefon"),
+        "digital": _l("Digitalt"),
+    },
+    "plan_change": {
+        "added": _l("Ny"),
+        "removed": _l("Borttagen"),
+        "changed": _l("Ändrad"),
+        "same": _l("Oförändrad"),
+    },
     "outcome": {
         "admit": _l("Skrivs in i insatsen"),
         "recommend": _l("Skrivs inte in: gemensam rekommendation"),

@@ -4,46 +4,19 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from coordination.audit.models import AccessLogEntry
 from coordination.conferences import operations as ops
 from coordination.conferences.models import AgendaItem, Conference, Decision
 from coordination.extensions import db
 from coordination.referrals.models import Referral
+from tests.committed import purge, snapshot
 from tests.factories import make_referral, make_user, token_headers
-
-
-def _snapshot() -> dict[str, int]:
-    """Return the highest id of every table with an integer id (to remove what the test adds)."""
-    marks = {}
-    for table in db.metadata.sorted_tables:
-        if "id" in table.c and table.name != "access_log":
-            marks[table.name] = db.session.scalar(select(func.max(table.c.id))) or 0
-    return marks
-
-
-def _purge(marks: dict[str, int]) -> None:
-    """Delete every row added since the snapshot, retrying tables that others still reference."""
-    db.session.rollback()
-    pending = [t for t in reversed(db.metadata.sorted_tables) if t.name in marks]
-    for _attempt in range(len(pending) + 1):
-        left = []
-        for table in pending:
-            try:
-                with db.engine.begin() as connection:
-                    connection.execute(table.delete().where(table.c.id > marks[table.name]))
-            except IntegrityError:
-                left.append(table)
-        if not left:
-            return
-        pending = left
-    raise AssertionError(f"could not clean up {[t.name for t in pending]}")
 
 
 @pytest.mark.committing
 def test_two_simultaneous_decisions_one_wins_the_other_gets_409(app, api):
-    marks = _snapshot()
+    marks = snapshot()
     log_rows_before = db.session.scalar(select(func.count()).select_from(AccessLogEntry))
     try:
         referral = make_referral("on_agenda")
@@ -132,4 +105,4 @@ def test_two_simultaneous_decisions_one_wins_the_other_gets_409(app, api):
         release_all = locals().get("release")
         if release_all is not None:
             release_all.set()
-        _purge(marks)
+        purge(marks)

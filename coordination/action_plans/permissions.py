@@ -1,0 +1,31 @@
+"""Who may read, change, sign and print a case's joint action plan."""
+
+from __future__ import annotations
+
+from coordination.action_plans.models import PlanVersion
+from coordination.action_plans.operations import may_sign_for, missing_of
+from coordination.cases import permissions as case_perms
+from coordination.cases.models import Case
+from workflows.action_plan import PlanState
+
+
+def can_view(user, case: Case) -> bool:
+    """Everyone who may see the case may read its plan."""
+    return case_perms.can_view(user, case)
+
+
+def can_edit(user, case: Case) -> bool:
+    """The assigned coordinator and the team leads draw up and change the plan."""
+    return case_perms.can_manage(user, case)
+
+
+def can_print(user, case: Case) -> bool:
+    """The coordinator (or a team lead) prints the participant's copy."""
+    return case_perms.can_manage(user, case)
+
+
+def parties_user_may_sign(user, case: Case, version: PlanVersion | None) -> list[str]:
+    """Return the parties still to sign the version that this user may sign for."""
+    if version is None or version.state not in (PlanState.DRAFT.value, PlanState.SIGNING.value):
+        return []
+    return [party for party in missing_of(version) if may_sign_for(user, case, party)]

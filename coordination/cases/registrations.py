@@ -1,0 +1,126 @@
+"""The case's part of the register extract and of retention (gallring)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.session import Session as AppSession
+from sqlalchemy import event, func, select
+
+from coordination.audit.extract import section
+from coordination.extensions import db
+from coordination.people.retention import eraser, last_activity, still_open
+from workflows.case import CaseState
+
+
+@section(_l("Ärenden"))
+def _cases(person_id: int) -> list[dict]:
+    from coordination.cases.models import Case
+
+    rows = []
+    for case in db.session.scalars(select(Case).where(Case.person_id == person_id)):
+        rows.append(
+            {
+                "id": case.id,
+                "programme_id": case.programme_id,
+                "referral_id": case.referral_id,
+                "state": case.state,
+                "complexity_weight": case.complexity_weight,
+                "enrolled_on": case.enrolled_on.isoformat() if case.enrolled_on else None,
+                "pause_reason": case.pause_reason,
+                "pause_note": case.pause_note,
+                "expected_return_on": (
+                    case.expected_return_on.isoformat() if case.expected_return_on else None
+                ),
+                "coordinators": [
+                    {
+                        "coordinator_id": a.coordinator_id,
+                        "assigned_at": a.assigned_at.isoformat(),
+                        "ended_at": a.ended_at.isoformat() if a.ended_at else None,
+                        "reason": a.reason,
+                        "over_capacity_reason": a.over_capacity_reason,
+                    }
+                    for a in case.assignments
+                ],
+                "history": [
+                    {
+                        "at": h.at.isoformat(),
+                        "from": h.from_state,
+                        "to": h.to_state,
+                        "action": h.action,
+                        "by_id": h.by_id,
+                        "reason": h.reason,
+                    }
+                    for h in case.history
+                ],
+            }
+        )
+    return rows
+
+
+@still_open
+def _open_case(person_id: int) -> bool:
+    from coordination.cases.models import Case
+
+    return bool(
+        db.session.scalar(
+            select(func.count()).where(
+                Case.person_id == person_id, Case.state != CaseState.CLOSED.value
+            )
+        )
+    )
+
+
+@last_activity
+def _case_activity(person_id: int) -> datetime | None:
+    from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment
+
+    times = [
+        db.session.scalar(
+            select(func.max(CaseHistory.at))
+            .join(Case, Case.id == CaseHistory.case_id)
+            .where(Case.person_id == person_id)
+        ),
+        db.session.scalar(
+            select(
+                func.max(
+                    func.coalesce(CoordinatorAssignment.ended_at, CoordinatorAssignment.assigned_at)
+                )
+            )
+            .join(Case, Case.id == CoordinatorAssignment.case_id)
+            .where(Case.person_id == person_id)
+        ),
+    ]
+    found = [t for t in times if t is not None]
+    return max(found) if found else None
+
+
+@eraser
+def _erase_plans(person_id: int) -> None:
+    """Delete the person's action plans (goals in their own words, actions, sign-offs)."""
+    from coordination.action_plans.models import PlanVersion
+    from coordination.cases.models import Case
+
+    case_ids = select(Case.id).where(Case.person_id == person_id)
+    for version in db.session.scalars(select(PlanVersion).where(PlanVersion.case_id.in_(case_ids))):
+        db.session.delete(version)
+    db.session.flush()
+
+
+@event.listens_for(AppSession, "before_flush")
+def _cases_go_with_their_person(session, _flush_context, _instances) -> None:
+    """Delete a person's cases (history and assignments with them) when the person is erased.
+
+    This runs in the flush that deletes the person, after every domain's eraser has removed its
+    own rows that hang on the cases, whatever order the erasers were registered in.
+    """
+    from coordination.cases.models import Case
+    from coordination.people.models import Person
+
+    people = [obj.id for obj in session.deleted if isinstance(obj, Person)]
+    if not people:
+        return
+    with session.no_autoflush:
+        for case in session.scalars(select(Case).where(Case.person_id.in_(people))):
+            session.delete(case)

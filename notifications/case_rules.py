@@ -1,0 +1,166 @@
+"""Rules for cases and the joint action plan (DOMAIN.md §7, §9), used by notifications/rules.py.
+
+The plan's reminders are recomputed from the case as it is after each case or plan event
+(`workflows.action_plan.case_reminders`, the clock passed in) and reconciled with the pending
+reminder rows: a reminder no longer owed is cancelled, a new one is added, one that is still owed
+is left alone (its idempotency key is unchanged). Nothing is held in the broker; the beat sweep
+fires the rows when they fall due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.action_plans.models import PlanVersion
+from coordination.action_plans.operations import reminder_facts
+from coordination.auth.models import User
+from coordination.cases.models import Case, CoordinatorProfile
+from coordination.core.events import DomainEvent
+from coordination.organisations.calendar import working_calendar
+from coordination.organisations.models import Membership
+from notifications.models import Reminder
+from notifications.outbox import idempotency_key, notify, preferences_of, remind
+from workflows.action_plan import Audience, DueReminder, case_reminders
+from workflows.organisation import Role
+
+REMINDER_KINDS = (
+    "plan_action_due",
+    "plan_review_due",
+    "plan_unsigned",
+    "planned_exit_ahead",
+    "case_duration",
+)
+
+
+def team_leads_for(session: Session, coordinator_id: int | None) -> list[int]:
+    """Return the team leads of the coordinator's team; every team lead when it has none."""
+    team = None
+    if coordinator_id is not None:
+        team = session.scalar(
+            select(CoordinatorProfile.team_unit_id).where(
+                CoordinatorProfile.user_id == coordinator_id
+            )
+        )
+    query = (
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role == Role.TEAM_LEAD.value, User.active.is_(True))
+    )
+    if team is not None:
+        in_team = sorted(set(session.scalars(query.where(Membership.unit_id == team))))
+        if in_team:
+            return in_team
+    return sorted(set(session.scalars(query)))
+
+
+def _link(case_id: int, due: DueReminder) -> str:
+    return f"/cases/{case_id}" if due.kind == "case_duration" else f"/cases/{case_id}/plan"
+
+
+def owed_reminders(session: Session, case_id: int, now: datetime) -> list[tuple[int, DueReminder]]:
+    """Return (recipient_id, reminder) for every reminder the case owes from now on."""
+    facts = reminder_facts(case_id)
+    if facts is None:
+        return []
+    owed = []
+    leads: list[int] | None = None
+    for due in case_reminders(facts, working_calendar(session), now):
+        recipients = [due.recipient_id]
+        if due.audience is Audience.COORDINATOR_AND_TEAM_LEAD:
+            if leads is None:
+                leads = team_leads_for(session, facts.coordinator_id)
+            recipients += [lead for lead in leads if lead != due.recipient_id]
+        owed += [(recipient, due) for recipient in recipients]
+    return owed
+
+
+def sync_case_reminders(session: Session, case_id: int, now: datetime) -> None:
+    """Bring the case's pending plan reminders in line with what it owes now."""
+    owed = owed_reminders(session, case_id, now)
+    wanted = {
+        idempotency_key(due.key, "user", recipient, "reminder", f"L{due.level}")
+        for recipient, due in owed
+    }
+    pending = session.scalars(
+        select(Reminder).where(
+            Reminder.subject_type == "case",
+            Reminder.subject_id == case_id,
+            Reminder.kind.in_(REMINDER_KINDS),
+            Reminder.status == "pending",
+        )
+    )
+    for reminder in pending:
+        if reminder.idempotency_key not in wanted:
+            reminder.status = "cancelled"
+    session.flush()
+    for recipient, due in owed:
+        remind(
+            session,
+            now,
+            recipient_id=recipient,
+            kind=due.kind,
+            template=due.template,
+            key=due.key,
+            due_at=due.due_at,
+            level=due.level,
+            subject=("case", case_id),
+            link=_link(case_id, due),
+            params=dict(due.params),
+        )
+
+
+def case_changed(session: Session, event: DomainEvent, now: datetime) -> None:
+    """A case or its plan changed: recompute the reminders it owes."""
+    sync_case_reminders(session, event.data["case_id"], now)
+
+
+def coordinator_assigned(session: Session, event: DomainEvent, now: datetime) -> None:
+    """Tell the new coordinator (admission already told them) and move the reminders to them."""
+    data = event.data
+    case_id = data["case_id"]
+    coordinator = session.get(User, data["coordinator_id"])
+    if coordinator is not None and data.get("origin") != "admission":
+        notify(
+            session,
+            now,
+            recipient=coordinator,
+            kind="case_assigned",
+            template="coordinator_assigned",
+            key=f"CoordinatorAssigned:case:{case_id}:{data['assignment_id']}",
+            link=f"/cases/{case_id}",
+            subject=("case", case_id),
+            params={"case_id": case_id},
+        )
+    sync_case_reminders(session, case_id, now)
+
+
+def plan_version_created(session: Session, event: DomainEvent, now: datetime) -> None:
+    """Ask the contacts of the version's actions to have their agency sign it."""
+    data = event.data
+    case_id = data["case_id"]
+    version = session.get(PlanVersion, data["plan_version_id"])
+    case = session.get(Case, case_id)
+    if version is None or case is None:
+        return
+    contact_ids = sorted({a.contact_id for a in version.actions if a.contact_id})
+    contacts = [u for u in (session.get(User, i) for i in contact_ids) if u is not None]
+    preferences = preferences_of(session, contact_ids)
+    calendar = working_calendar(session)
+    for contact in contacts:
+        notify(
+            session,
+            now,
+            recipient=contact,
+            kind="plan_sign_off_requested",
+            template="plan_sign_off_requested",
+            key=f"PlanVersionCreated:plan_version:{version.id}",
+            link=f"/cases/{case_id}/plan",
+            subject=("case", case_id),
+            params={"case_id": case_id, "version": version.number},
+            calendar=calendar,
+            preferences=preferences,
+        )
+    sync_case_reminders(session, case_id, now)
