@@ -257,6 +257,164 @@ def test_referrer_reads_the_decision_in_the_inbox(cast, browser):
     browser.check(page, "decision with the joint recommendation")
 
 
+# --- 3. the coordinator draws up the joint plan; the parties sign it ---------------------------
+
+
+def test_coordinator_draws_up_the_plan_and_the_parties_sign_it(cast, browser):
+    page = cast.coordinator.page
+    page.goto("/")
+    browser.check(page, "coordinator start page")
+    section = page.get_by_role("region", name="Dina deltaganden")
+    section.get_by_role("link", name="1 deltagande i din ärendelista").click()
+    browser.check(page, "caseload")
+    page.get_by_role("link", name=" ".join(PARTICIPANT)).click()
+    journey["case_id"] = case_id = _id_from(page.url, r"/cases/(\d+)")
+    browser.check(page, "case")
+    page.get_by_role("link", name="Öppna handlingsplanen").click()
+    page.get_by_role("link", name="Påbörja handlingsplanen").click()
+    browser.check(page, "new joint action plan")
+    today = date.today()
+    page.get_by_label("Deltagarens eget mål").fill("Jag vill jobba med djur.")
+    page.get_by_label("Långsiktigt mål (arbete eller studier)").fill("Arbete inom djurvård.")
+    goal = page.get_by_role("group", name="Delmål 1")
+    goal.get_by_label("Delmål", exact=True).fill("Arbetsträning tre dagar i veckan.")
+    goal.get_by_label("Nås senast").fill((today + timedelta(days=60)).isoformat())
+    action = page.get_by_role("group", name="Insats 1")
+    action.get_by_label("Vad").fill("Stöd i vardagen och kontakt med socialtjänsten.")
+    action.get_by_label("Ansvarig myndighet").select_option(label="Kommun")
+    contact = action.get_by_label("Kontaktperson")
+    contact.select_option(label=contact.locator("option", has_text="Rut Remittent").inner_text())
+    action.get_by_label("Start").fill(today.isoformat())
+    action.get_by_label("Klar senast").fill((today + timedelta(days=90)).isoformat())
+    page.get_by_label("Myndighet med samlat ansvar").select_option(label="Kommun")
+    page.get_by_label("Planerat avslut").fill((today + timedelta(days=180)).isoformat())
+    page.get_by_label("Steg mot avslut").fill("Arbetsträningen övergår i anställning.")
+    page.get_by_role("button", name="Spara handlingsplanen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gemensam handlingsplan")
+
+    page.get_by_role("group", name="Godkännande för").get_by_label("Deltagaren").check()
+    page.get_by_role("group", name=re.compile("^Hur deltagaren godkände planen")).get_by_label(
+        "Vid ett möte"
+    ).check()
+    page.get_by_role("button", name="Registrera godkännandet").click()
+    _flash(page, "Godkännandet för Deltagaren är registrerat.")
+    browser.check(page, "plan signed by the participant")
+
+    # The municipality signs through its staff: the referrer.
+    referrer = cast.referrer.page
+    referrer.goto(f"/cases/{case_id}/plan")
+    referrer.get_by_role("group", name="Godkännande för").get_by_label("Kommun").check()
+    referrer.get_by_role("button", name="Registrera godkännandet").click()
+    _flash(referrer, "Godkännandet för Kommun är registrerat.")
+    expect(referrer.locator("main")).to_contain_text("Version 1: ")
+    browser.check(referrer, "plan signed by every party")
+
+
+# --- 4. meetings, three misses and the escalation ------------------------------------------------
+
+
+def test_coordinator_books_meetings_and_records_three_misses(cast, browser):
+    case_id = journey["case_id"]
+    page = cast.coordinator.page
+    for n, days_ago in enumerate((3, 2, 1), start=1):
+        page.goto(f"/cases/{case_id}")
+        page.get_by_role("link", name="Boka möte").click()
+        if n == 1:
+            browser.check(page, "book a meeting")
+        page.get_by_role("group", name="Slags möte").get_by_label("Coachningssamtal").check()
+        page.get_by_label("Datum").fill((date.today() - timedelta(days=days_ago)).isoformat())
+        page.get_by_label("Börjar").fill("10:00")
+        page.get_by_label("Slutar").fill("11:00")
+        page.get_by_label("Plats eller länk till videomötet").fill("Samordningsförbundet, rum 2")
+        page.get_by_role("button", name="Boka och skicka kallelse").click()
+        _flash(page, "Mötet är bokat")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("10:00")
+        page.get_by_role("group", name="Närvaro").get_by_label("Uteblev").check()
+        page.get_by_role("button", name="Spara närvaron").click()
+        _flash(page, "Närvaron är registrerad.")
+        if n == 1:
+            browser.check(page, "meeting with the first miss")
+    _flash(page, "Gränsen för uteblivna möten är nådd")
+    browser.check(page, "meeting with the third miss")
+    page.goto(f"/meetings/cases/{case_id}")
+    browser.check(page, "case meetings with the escalation")
+
+
+def test_escalation_reaches_the_referrer_who_decides_to_continue(cast, browser):
+    page = cast.referrer.page
+    page.goto("/")
+    section = page.get_by_role("region", name="Din inkorg")
+    expect(section).to_contain_text("Eskaleringar som väntar på ert gemensamma beslut")
+    page.goto("/inbox")
+    item = page.get_by_role("link", name=re.compile("uteblivna möten|eskal", re.I)).first
+    expect(item).to_be_visible(timeout=30_000)  # delivered by the worker
+    browser.check(page, "referrer inbox with the escalation")
+    item.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Eskalering för deltagande {journey['case_id']}"
+    )
+    browser.check(page, "escalation")
+    page.get_by_role("group", name="Beslut").get_by_label("Fortsätta med reviderad plan").check()
+    page.get_by_label("Kommentar").fill("Vi fortsätter; koordinatorn gör hembesök.")
+    page.get_by_role("button", name="Registrera beslutet").click()
+    _flash(page, "Beslutet är registrerat.")
+    browser.check(page, "case meetings after the decision")
+
+
+# --- 5. the exit, the return referral and its acknowledgement ------------------------------------
+
+
+def test_coordinator_registers_the_exit_and_sends_the_return_referral(cast, browser):
+    case_id = journey["case_id"]
+    page = cast.coordinator.page
+    page.goto("/")
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role(
+        "link", name="Avslut och återremisser"
+    ).click()
+    browser.check(page, "exits")
+    page.get_by_role("link", name=f"Registrera avslut för deltagande {case_id}").click()
+    browser.check(page, "register the exit")
+    page.get_by_label("Avslutsanledning").select_option(index=1)
+    page.get_by_role("group", name="Försörjning vid avslutet").get_by_role("checkbox").first.check()
+    page.get_by_label("Sysselsättning vid avslutet").select_option(index=1)
+    page.get_by_role("group", name="Arbete vid avslutet").get_by_role("radio").first.check()
+    page.get_by_role("button", name="Registrera avslutet").click()
+    journey["return_referral_id"] = _id_from(page.url, r"/return-referrals/(\d+)")
+    browser.check(page, "return referral draft")
+    page.get_by_role("link", name="Komplettera återremissen").click()
+    for textbox in page.get_by_role("textbox").all():
+        if not textbox.input_value().strip():
+            textbox.fill("Se handlingsplanen och mötena.")
+    page.get_by_role("button", name="Spara återremissen").click()
+    page.get_by_label(re.compile("^Jag har läst igenom återremissen")).check()
+    page.get_by_role("button", name="Underteckna och skicka återremissen").click()
+    expect(page.locator("main")).to_contain_text("Skickad till remittenten")
+    browser.check(page, "return referral sent")
+
+
+def test_referrer_downloads_the_return_referral_and_acknowledges_it(cast, browser):
+    page = cast.referrer.page
+    page.goto("/")
+    packet = page.get_by_role("region", name="Din inkorg").get_by_role(
+        "link", name=f"Återremiss för remiss {journey['referral_id']}"
+    )
+    expect(packet).to_be_visible()
+    browser.check(page, "referrer start page with a packet to acknowledge")
+    packet.click()
+    browser.check(page, "return referral packet")
+    # The PDF link, fetched with the referrer's own browser session (the PDF opens inline).
+    href = page.get_by_role("link", name="Dokumentet som PDF").get_attribute("href")
+    pdf = page.context.request.get(href)
+    assert pdf.ok, pdf.status
+    assert pdf.headers["content-type"].startswith("application/pdf"), pdf.headers
+    assert pdf.body().startswith(b"%PDF-"), pdf.body()[:20]
+    page.get_by_role("button", name="Kvittera mottagandet").click()
+    _flash(page, "Du har kvitterat att du har tagit emot paketet.")
+    expect(page.locator("main")).to_contain_text(f"av {cast.referrer.name}.")
+    expect(page.get_by_role("button", name="Kvittera mottagandet")).to_have_count(0)
+    browser.check(page, "return referral acknowledged")
+
+
 # --- axe over every page of the journey --------------------------------------------------------
 
 
