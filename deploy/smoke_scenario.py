@@ -7,9 +7,10 @@
 `run` talks to gunicorn over HTTP only (the JSON API with bearer tokens; the users sign in with
 password and a TOTP code), reads the mail the SMTP sink received, scrapes the metrics endpoints and
 reads the processes' logs. It is a list of steps (STEPS), run in order; each step gets the shared
-Context and raises StepFailed to stop the run. The flow so far: referral, conference and decision,
-meetings missed three times and the escalation email; the exit and the return packet are added by
-appending their steps before the final checks of metrics and logs.
+Context and raises StepFailed to stop the run. The flow: referral, conference and decision,
+meetings missed three times, the escalation email and the decision to continue, the exit, the
+return referral signed and emailed to the referrer as a packet, its PDF read and the packet
+acknowledged; then the checks of metrics and logs.
 """
 
 from __future__ import annotations
@@ -104,8 +105,12 @@ class Context:
         as_user: str | None = None,
         body: dict | None = None,
         expect: int = 200,
-    ) -> dict:
-        """One JSON API request; fail unless the status is `expect`. Counted by endpoint."""
+        raw: bool = False,
+    ) -> dict | bytes:
+        """One API request; fail unless the status is `expect`. Counted by endpoint.
+
+        Returns the decoded JSON body, or with `raw` the body's bytes (a PDF, say).
+        """
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
@@ -126,6 +131,8 @@ class Context:
         self.requests[(endpoint, f"{status // 100}xx")] += 1
         if status != expect:
             raise StepFailed(f"{method} {path}: {status} (expected {expect}): {payload[:500]!r}")
+        if raw:
+            return payload
         return json.loads(payload) if payload and "json" in kind else {}
 
 
@@ -458,6 +465,105 @@ def team_lead_is_emailed_the_escalation(ctx: Context) -> None:
     _email_to(ctx, "lead", "/meetings/escalations/")
 
 
+def referrer_decides_to_continue(ctx: Context) -> None:
+    """The referrer decides the escalation: continue with a revised plan; the count resets."""
+    decided = ctx.call(
+        "POST",
+        f"/api/v1/cases/{ctx.ids['case']}/escalation/decision",
+        endpoint="api.decide_case_escalation",
+        as_user="referrer",
+        body={"decision": "continue", "comment": "Vi fortsätter med en reviderad plan."},
+    )
+    if decided.get("decision") != "continue" or decided.get("status") == "open":
+        raise StepFailed(f"the escalation after the decision: {decided}")
+
+
+def coordinator_registers_the_exit(ctx: Context) -> None:
+    """The coordinator registers the exit: the case is exiting and a return referral drafted."""
+    exited = ctx.call(
+        "POST",
+        f"/api/v1/cases/{ctx.ids['case']}/exit",
+        endpoint="api.exit_case",
+        as_user="coordinator",
+        body={
+            "exit_reason": "studier",
+            "support_at_exit": ["studiestod"],
+            "occupation_at_exit": "studier",
+            "work_at_exit": "ej_subventionerat",
+            "exited_on": None,
+        },
+        expect=201,
+    )
+    if exited["case_state"] != "exiting" or not exited.get("return_referral_id"):
+        raise StepFailed(f"after the exit: {exited}")
+    if sorted(f["occasion"] for f in exited["follow_ups"]) != ["follow_up_12", "follow_up_6"]:
+        raise StepFailed(f"the follow-ups: {exited['follow_ups']}")
+    ctx.ids["return_referral"] = exited["return_referral_id"]
+
+
+def coordinator_signs_the_return_referral(ctx: Context) -> None:
+    """The coordinator completes the return referral and signs it: it goes to the referrer."""
+    path = f"/api/v1/return-referrals/{ctx.ids['return_referral']}"
+    ctx.call(
+        "PUT",
+        path,
+        endpoint="api.update_return_referral",
+        as_user="coordinator",
+        body={
+            "purpose": "Stöd mot studier.",
+            "actions_taken": "Coachningssamtal och studiebesök.",
+            "results": "Antagen till Komvux med studiestöd.",
+            "health_care_needs": "Inga nya behov.",
+            "health_how_met": "Vårdcentralen följer upp.",
+            "participant_comments": "Nöjd med stödet.",
+            "recommendations": [
+                {"agency": "af", "text": "Följ upp efter första terminen."},
+            ],
+        },
+    )
+    signed = ctx.call(
+        "POST",
+        f"{path}/finalise",
+        endpoint="api.finalise_return_referral",
+        as_user="coordinator",
+    )
+    packet = signed.get("packet") or {}
+    if not signed.get("signed_at") or not packet.get("id"):
+        raise StepFailed(f"the signed return referral: {signed.get('state')}, packet {packet}")
+    if packet.get("recipient_id") != ctx.user_ids["referrer"]:
+        raise StepFailed(f"the packet went to user {packet.get('recipient_id')}")
+    ctx.ids["packet"] = packet["id"]
+
+
+def referrer_is_emailed_the_packet(ctx: Context) -> None:
+    """The referrer is emailed that the return referral has come: a link, no personal data."""
+    _email_to(ctx, "referrer", f"/packets/{ctx.ids['packet']}")
+
+
+def referrer_reads_and_acknowledges_the_packet(ctx: Context) -> None:
+    """The referrer opens the packet's PDF and acknowledges the packet; its reminders stop."""
+    pdf = ctx.call(
+        "GET",
+        f"/api/v1/packets/{ctx.ids['packet']}.pdf",
+        endpoint="api.packet_pdf",
+        as_user="referrer",
+        raw=True,
+    )
+    if not pdf.startswith(b"%PDF-"):
+        raise StepFailed(f"the packet's PDF starts with {pdf[:20]!r}")
+    acknowledged = ctx.call(
+        "POST",
+        f"/api/v1/return-referrals/{ctx.ids['return_referral']}/acknowledge",
+        endpoint="api.acknowledge_return_referral",
+        as_user="referrer",
+    )
+    if acknowledged.get("acknowledged_by_id") != ctx.user_ids["referrer"]:
+        raise StepFailed(f"the packet after the acknowledgement: {acknowledged}")
+    statuses = {r.get("status") for r in acknowledged.get("reminders", [])}
+    if statuses != {"cancelled"}:
+        raise StepFailed(f"the packet's reminders after the acknowledgement: {statuses}")
+
+
 def metrics_show_the_scenario(ctx: Context) -> None:
     """The metrics count exactly the scenario's requests, its email and the workers' beats.
 
@@ -568,7 +674,11 @@ STEPS: list[Callable[[Context], None]] = [
     coordinator_books_three_meetings,
     participant_misses_three_meetings,
     team_lead_is_emailed_the_escalation,
-    # Later steps of the flow are appended here, before the checks of metrics and logs.
+    referrer_decides_to_continue,
+    coordinator_registers_the_exit,
+    coordinator_signs_the_return_referral,
+    referrer_is_emailed_the_packet,
+    referrer_reads_and_acknowledges_the_packet,
     metrics_show_the_scenario,
     logs_are_json_without_personal_data,
 ]
