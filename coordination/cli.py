@@ -1,4 +1,4 @@
-"""Command-line tools: `flask users create`, `flask seed-demo`."""
+"""Command-line tools: `flask units create`, `flask users create`, `flask seed-demo`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from coordination.extensions import db
+
+
+def _refused(exc) -> click.ClickException:
+    """Every error of a refused ValidationFailed, a line per field."""
+    lines = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
+    return click.ClickException("\n".join(lines))
 
 
 def register_cli(app: Flask) -> None:
@@ -47,12 +53,38 @@ def register_cli(app: Flask) -> None:
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            lines = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
-            raise click.ClickException("\n".join(lines)) from exc
+            raise _refused(exc) from exc
         db.session.commit()
         click.echo(f"Created user {user.id} <{user.email}>.")
 
     app.cli.add_command(users)
+
+    units = AppGroup("units", help="Manage organisation units.")
+
+    @units.command("create")
+    @click.option("--name", required=True)
+    @click.option(
+        "--kind",
+        "agency_kind",
+        required=True,
+        type=click.Choice(["forbund", "kommun", "af", "fk", "region"]),
+        help="The agency the unit belongs to.",
+    )
+    @click.option("--municipality", default=None, help="Required for a municipality's unit.")
+    def create_unit(name: str, agency_kind: str, municipality: str | None):
+        """Create an organisation unit (the first one before the first administrator)."""
+        from coordination.core.errors import ValidationFailed
+        from coordination.organisations.units import save_unit
+
+        try:
+            unit = save_unit(None, name=name, agency_kind=agency_kind, municipality=municipality)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise _refused(exc) from exc
+        db.session.commit()
+        click.echo(f"Created unit {unit.id} {unit.name!r}.")
+
+    app.cli.add_command(units)
 
     @app.cli.command("retention")
     def retention():

@@ -183,14 +183,22 @@ def language():
     return redirect(_safe_next(request.form.get("next")))
 
 
-def _units() -> list[OrganisationUnit]:
-    return list(db.session.scalars(select(OrganisationUnit).order_by(OrganisationUnit.name)))
+def _units(user: User | None = None) -> list[OrganisationUnit]:
+    """The units roles can be given in: the active ones, and those the user already has roles in."""
+    held = [m.unit_id for m in user.memberships] if user is not None else []
+    return list(
+        db.session.scalars(
+            select(OrganisationUnit)
+            .where(OrganisationUnit.active.is_(True) | OrganisationUnit.id.in_(held))
+            .order_by(OrganisationUnit.name)
+        )
+    )
 
 
-def _memberships_from_form() -> list[tuple[OrganisationUnit, str]]:
+def _memberships_from_form(user: User | None = None) -> list[tuple[OrganisationUnit, str]]:
     """Read checkboxes named role-<unit id> into (unit, role) pairs."""
     pairs = []
-    for unit in _units():
+    for unit in _units(user):
         for role in request.form.getlist(f"role-{unit.id}"):
             pairs.append((unit, role))
     return pairs
@@ -257,7 +265,7 @@ def edit_user(user_id: int):
                 set_active(user, True, by=current_user)
                 flash(_("Användaren är aktiverad igen."), "success")
             else:
-                set_roles(user, _memberships_from_form())
+                set_roles(user, _memberships_from_form(user))
                 flash(_("Rollerna är sparade."), "success")
             log_access("user", user.id, action="update")
             db.session.commit()
@@ -269,7 +277,7 @@ def edit_user(user_id: int):
     return render_template(
         "auth/user_form.html",
         user=user,
-        units=_units(),
+        units=_units(user),
         roles=list(Role),
         errors=errors,
         form=request.form,

@@ -1,19 +1,21 @@
-"""Admin pages of the organisation: the förbund's own days off."""
+"""Admin pages of the organisation: its units and the förbund's own days off."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import label
 from coordination.core.permissions import access
 from coordination.extensions import db
-from coordination.organisations import calendar
+from coordination.organisations import calendar, units
+from coordination.organisations.models import OrganisationUnit
 from coordination.referrals.operations import local_today
-from workflows.organisation import Role
+from workflows.organisation import AgencyKind, Role
 
 bp = Blueprint("organisations", __name__, url_prefix="/admin")
 
@@ -61,3 +63,71 @@ def delete_day_off(day_off_id: int):
     db.session.commit()
     flash(_("Den lediga dagen är borttagen."), "success")
     return redirect(url_for(".days_off"))
+
+
+def _unit_form_values() -> dict:
+    return {
+        "name": request.form.get("name"),
+        "agency_kind": request.form.get("agency_kind"),
+        "municipality": request.form.get("municipality"),
+    }
+
+
+def _agency_options() -> list[tuple[str, str]]:
+    return [(k.value, label("agency", k.value)) for k in AgencyKind]
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def units_index():
+    """List the organisation units and add one."""
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            unit = units.save_unit(None, **_unit_form_values())
+            log_access("organisation_unit", unit.id, action="create")
+            db.session.commit()
+            flash(_("Enheten %(name)s är tillagd.", name=unit.name), "success")
+            return redirect(url_for(".units_index"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "organisations/units.html",
+        rows=units.units_with_member_counts(),
+        agencies=_agency_options(),
+        errors=errors,
+        form=request.form,
+    ), (422 if errors else 200)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def edit_unit(unit_id: int):
+    """Rename a unit, change its municipality, or take it out of use (or back into use)."""
+    unit = db.session.get(OrganisationUnit, unit_id) or abort(404)
+    errors: dict = {}
+    form: dict = {
+        "name": unit.name,
+        "agency_kind": unit.agency_kind,
+        "municipality": unit.municipality or "",
+        "active": "on" if unit.active else "",
+    }
+    if request.method == "POST":
+        form = request.form
+        try:
+            units.save_unit(unit, **_unit_form_values(), active=request.form.get("active") == "on")
+            log_access("organisation_unit", unit.id, action="update")
+            db.session.commit()
+            flash(_("Enheten %(name)s är sparad.", name=unit.name), "success")
+            return redirect(url_for(".units_index"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "organisations/unit.html",
+        unit=unit,
+        agencies=_agency_options(),
+        errors=errors,
+        form=form,
+    ), (422 if errors else 200)
