@@ -1,4 +1,9 @@
-"""Demo data for `make run`: a förbund, its member agencies, a programme, users and referrals."""
+"""Demo data for `make run`: a förbund, its member agencies, a programme, users and referrals.
+
+One referral has been admitted by a published conference (another waits on its agenda), so the
+coordinator has a case with a plan that the participant has signed and Arbetsförmedlingen and the
+municipality have still to sign, and a meeting next week.
+"""
 
 from __future__ import annotations
 
@@ -93,6 +98,7 @@ def load_demo() -> list[tuple[str, str]]:
         ("19780530", "234", "David", "Testberg", "draft"),
         ("20000101", "345", "Emil", "Fiktivsson", "withdrawn"),
     ]
+    referrals = {}
     for birth, serial, first, last, state in samples:
         data = dict(
             base, identity_number=demo_identity(birth, serial), first_name=first, last_name=last
@@ -102,6 +108,7 @@ def load_demo() -> list[tuple[str, str]]:
         referral = ops.create_draft(
             programme=programme, by=referrer, unit=units["kommun"], data=data
         )
+        referrals[first] = referral
         if state == "draft":
             continue
         ops.submit(referral, by=referrer)
@@ -115,4 +122,90 @@ def load_demo() -> list[tuple[str, str]]:
         elif state == "withdrawn":
             ops.withdraw(referral, by=referrer, reason="Personen har fått arbete.")
     db.session.flush()
+    _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
     return logins
+
+
+def _demo_case(programme, users, admitted, waiting, today) -> None:
+    """A published conference that admitted one referral (another on its agenda); its case."""
+    from datetime import UTC, datetime, time
+
+    from coordination.action_plans import operations as plans
+    from coordination.conferences import operations as conferences
+    from coordination.meetings import operations as meetings
+
+    calendar = WorkingCalendar()
+    lead = users["samordnare@demo.example"]
+    coordinator = users["koordinator@demo.example"]
+    members = {
+        agency: users[f"ledamot.{agency}@demo.example"]
+        for agency in ("kommun", "af", "fk", "region")
+    }
+    conference = conferences.create_conference(
+        programme=programme,
+        held_on=calendar.add_working_days(today, 5),
+        place="Kommunhuset, sal Åsen",
+        members=members,
+        chair=lead,
+        by=lead,
+        calendar=calendar,
+    )
+    for referral in (admitted, waiting):
+        conferences.add_to_agenda(conference, referral, by=lead)
+    conferences.publish(conference, by=lead)
+    conferences.record_attendance(
+        conference, present_user_ids=[m.user_id for m in conference.members], by=lead
+    )
+    conferences.decide(
+        admitted.id,
+        conference=conference,
+        by=lead,
+        data=conferences.DecisionInput(
+            outcome="admit",
+            recommendation="Samordnade insatser från kommunen, Arbetsförmedlingen och vården.",
+            positions={agency: "Tillstyrker." for agency in members},
+            coordinator_id=coordinator.id,
+            complexity_weight=2,
+        ),
+    )
+    case = conferences.case_for(admitted.id)
+    plans.save_plan(
+        case,
+        {
+            "own_goal": "Jag vill jobba med djur och klara mig utan försörjningsstöd.",
+            "long_term_goal": "Arbete på halvtid inom djurvård.",
+            "overall_agency": "kommun",
+            "review_on": today + timedelta(days=90),
+            "planned_exit_on": today + timedelta(days=300),
+            "exit_steps": "Arbetsträning, sedan praktik och anställning med stöd.",
+            "change_note": "",
+            "goals": [
+                {"text": "Arbetsträna tre dagar i veckan.", "target_on": today + timedelta(60)}
+            ],
+            "actions": [
+                {
+                    "ref": None,
+                    "what": "Arbetsträning på ett djurhem, tre dagar i veckan.",
+                    "agency": "af",
+                    "contact_id": users["remittent.af@demo.example"].id,
+                    "start_on": today + timedelta(days=7),
+                    "due_on": today + timedelta(days=60),
+                    "status": "planned",
+                }
+            ],
+        },
+        by=coordinator,
+    )
+    plans.sign_off(case, party="participant", method="in_person", by=coordinator)
+    starts = datetime.combine(calendar.add_working_days(today, 5), time(9), tzinfo=UTC)
+    meetings.book_meeting(
+        case,
+        meetings.MeetingInput(
+            kind="coaching",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            location="Förbundets kontor, rum 2",
+            attendee_ids=[],
+        ),
+        by=coordinator,
+    )

@@ -18,6 +18,19 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Emails go to a local SMTP sink that keeps them as files (instance/mail/new), unless an SMTP
+# server of your own is set with COORD_SMTP_HOST/COORD_SMTP_PORT.
+MAIL_NOTE="emails to your SMTP server at ${COORD_SMTP_HOST:-}:${COORD_SMTP_PORT:-25}"
+if [ -z "${COORD_SMTP_HOST:-}" ] && $BIN/python -c "import socket; socket.create_connection(('127.0.0.1', 1025), 1)" 2>/dev/null; then
+  MAIL_NOTE="emails to the SMTP server already listening on 127.0.0.1:1025"
+elif [ -z "${COORD_SMTP_HOST:-}" ]; then
+  mkdir -p instance/mail/new instance/mail/cur instance/mail/tmp
+  $BIN/python -m aiosmtpd -n -u -l 127.0.0.1:1025 -c aiosmtpd.handlers.Mailbox instance/mail \
+    >instance/smtp.log 2>&1 &
+  pids+=($!)
+  MAIL_NOTE="emails are kept as files in instance/mail/new (a local SMTP sink on port 1025)"
+fi
+
 $BIN/celery -A notifications.worker worker --loglevel=INFO --concurrency=1 \
   --hostname="worker-local@%h" >instance/worker.log 2>&1 &
 pids+=($!)
@@ -34,7 +47,8 @@ done
 cat <<MSG
 
   Samordning is running at http://127.0.0.1:$PORT
-  (web, one Celery worker and beat; logs in instance/*.log)
+  (web, one Celery worker and beat; logs in instance/*.log;
+  $MAIL_NOTE; SMS in instance/sms.log)
 
   Demo logins, password for all: demo-losenord-2026
     admin@demo.example              administratör

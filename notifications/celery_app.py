@@ -37,7 +37,12 @@ def configure(app) -> Celery:
             "interval_max": 0.5,
         },
         broker_connection_timeout=3,
-        broker_transport_options={"socket_connect_timeout": 3, "socket_timeout": 10},
+        # Redis's socket timeouts; the embedded SQLAlchemy transport (make run) takes none.
+        broker_transport_options=(
+            {"socket_connect_timeout": 3, "socket_timeout": 10}
+            if settings["BROKER_URL"].startswith(("redis://", "rediss://"))
+            else {}
+        ),
         beat_schedule={
             "notifications-sweep": {
                 "task": "notifications.sweep",
