@@ -24,7 +24,7 @@ translations: $(STAMP)
 
 translations-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coordination/translations/messages.pot . >/dev/null
-	$(BIN)/pybabel update -i coordination/translations/messages.pot -d coordination/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel update -i coordination/translations/messages.pot -d coordination/translations -l en --no-fuzzy-matching --ignore-obsolete
 
 run: install
 	$(BIN)/flask db upgrade heads
