@@ -29,7 +29,8 @@ def test_an_admin_adds_a_unit_and_can_then_give_roles_in_it(client):
     assert unit.agency_kind == "af" and unit.active
     logged = db.session.scalar(
         select(AccessLogEntry).where(
-            AccessLogEntry.object_type == "organisation_unit", AccessLogEntry.object_id == str(unit.id)
+            AccessLogEntry.object_type == "organisation_unit",
+            AccessLogEntry.object_id == str(unit.id),
         )
     )
     assert logged is not None and logged.action == "create"
