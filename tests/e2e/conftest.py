@@ -117,6 +117,7 @@ def _seed(database_url: str) -> dict[str, dict]:
         "team_lead": ("samordnare@e2e.example", "Sam Samordnare", "forbund", "team_lead"),
         "coordinator": ("koordinator@e2e.example", "Kim Koordinator", "forbund", "coordinator"),
         "analyst": ("analytiker@e2e.example", "Ana Analytiker", "forbund", "analyst"),
+        "admin": ("admin@e2e.example", "Ada Admin", "forbund", "admin"),
         "member_kommun": (
             "ledamot.kommun@e2e.example",
             "Lena Ledamot",
