@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from coordination.extensions import db
 from coordination.meetings import operations as ops
 from coordination.meetings.models import Escalation, LadderStep, Meeting
-from tests.conferences.test_concurrency import _purge, _snapshot
+from tests.committed import purge, snapshot
 from tests.factories import make_case, make_meeting
 
 PAST = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
@@ -34,7 +34,7 @@ def _two_misses_and_two_open_meetings():
 @pytest.mark.committing
 @pytest.mark.parametrize("same_meeting", [False, True], ids=["two meetings", "one meeting"])
 def test_two_simultaneous_third_misses_open_one_escalation(app, enqueued, same_meeting):
-    marks = _snapshot()
+    marks = snapshot()
     release = threading.Event()
     try:
         case_id, coordinator_id, first_id, second_id = _two_misses_and_two_open_meetings()
@@ -89,7 +89,7 @@ def test_two_simultaneous_third_misses_open_one_escalation(app, enqueued, same_m
         assert opened == 1
     finally:
         release.set()
-        _purge(marks)
+        purge(marks)
 
 
 def test_the_database_refuses_a_second_open_escalation_for_a_case():
