@@ -202,6 +202,11 @@ def assign(case_id: int):
     return redirect(url_for(".detail", case_id=case.id))
 
 
+def _pause_fields(errors: dict) -> dict:
+    """The pause form's reason is `pause_reason` (the coordinator form on the page has a reason)."""
+    return {("pause_reason" if key == "reason" else key): value for key, value in errors.items()}
+
+
 @bp.post("/<int:case_id>/pause")
 @access(*MANAGERS)
 def pause(case_id: int):
@@ -209,17 +214,17 @@ def pause(case_id: int):
     case = load_visible(case_id, lock=True)
     require(perms.can_manage(current_user, case))
     raw = {
-        "reason": request.form.get("reason") or None,
+        "reason": request.form.get("pause_reason") or None,
         "note": request.form.get("note", ""),
         "expected_return_on": request.form.get("expected_return_on") or None,
     }
     data, errors = _loaded(PauseSchema(), raw)
     if errors:
-        return _render_detail(case, errors)
+        return _render_detail(case, _pause_fields(errors))
     try:
         ops.pause(case, by=current_user, **data)
     except ValidationFailed as exc:
-        return _render_detail(case, exc.errors)
+        return _render_detail(case, _pause_fields(exc.errors))
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Uppehållet är registrerat."), "success")
@@ -333,6 +338,8 @@ def coordinators():
         units={u.id: u for u in units},
         unit_list=units,
         errors=errors,
+        form=request.form,
+        failed_id=request.form.get("coordinator_id", type=int) if errors else None,
     ), (422 if errors else 200)
 
 
@@ -364,12 +371,14 @@ def _queues() -> list[dict]:
                 }
             )
         occupied = ops.occupied_places(programme.id)
+        suggested = ops.suggest_coordinator(waiting[0]) if waiting else None
         queues.append(
             {
                 "programme": programme,
                 "rows": rows,
                 "occupied": occupied,
                 "free": max(programme.capacity - occupied, 0),
+                "suggested_id": suggested.coordinator_id if suggested else None,
             }
         )
     return queues
@@ -391,6 +400,11 @@ def _entry(case: Case, birth, on):
 @access(Role.TEAM_LEAD)
 def queue():
     """The waiting queue of each programme, in the order of its priority rule."""
+    return _render_queue()
+
+
+def _render_queue(errors: dict | None = None, failed_programme_id: int | None = None):
+    """The queue page; after a refused enrolment with its errors and what was chosen (422)."""
     queues = _queues()
     for entry in queues:
         for row in entry["rows"]:
@@ -402,8 +416,10 @@ def queue():
         queues=queues,
         coordinators=ops.coordinators(),
         loads=loads,
-        errors={},
-    )
+        errors=errors or {},
+        form=request.form if errors else {},
+        failed_programme_id=failed_programme_id,
+    ), (422 if errors else 200)
 
 
 @bp.post("/<int:case_id>/enrol")
@@ -424,8 +440,7 @@ def enrol(case_id: int):
         )
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".queue"))
+        return _render_queue(exc.errors or {"_general": [exc.message]}, case.programme_id)
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Deltagande %(id)s är inskrivet.", id=case.id), "success")

@@ -35,6 +35,7 @@ from coordination.referrals import operations as referral_ops
 from coordination.referrals import permissions as referral_perms
 from coordination.referrals.models import Referral
 from coordination.referrals.schemas import CompletionRequestSchema
+from workflows.caseload import suggest
 from workflows.conference import AgendaStatus, ConferenceState
 from workflows.organisation import Role
 
@@ -417,8 +418,15 @@ def decide(conference_id: int, referral_id: int):
             conference = db.session.get(Conference, conference_id)
             referral = db.session.get(Referral, referral_id)
             errors, message = exc.errors, exc.message
-    else:
-        form = {"complexity_weight": str(conference.programme.complexity_default)}
+    loads = case_ops.coordinator_loads()
+    if request.method != "POST":
+        # The suggestion: the lowest load ratio among the coordinators the case fits.
+        weight = conference.programme.complexity_default
+        suggested = suggest(loads, weight)
+        form = {
+            "complexity_weight": str(weight),
+            "coordinator_id": str(suggested.coordinator_id) if suggested else "",
+        }
     log_access("referral", referral.id, action="read", person_id=referral.person_id)
     db.session.commit()
     programme = conference.programme
@@ -431,6 +439,7 @@ def decide(conference_id: int, referral_id: int):
         errors=errors,
         message=message,
         coordinators=case_ops.coordinators(),
+        loads={c.coordinator_id: c for c in loads},
         occupied=case_ops.occupied_places(programme.id),
         show_identity=referral_perms.can_see_identity(current_user, referral),
         quorum_missing=ops.quorum_missing(

@@ -16,6 +16,7 @@ from tests.factories import (
     admit_case,
     make_conference,
     make_programme,
+    make_referral,
     make_unit,
     make_user,
     token_headers,
@@ -150,7 +151,16 @@ def test_enrolment_from_the_queue_above_capacity_needs_a_reason(client):
     client.login(lead.email, PASSWORD)
     page = client.get("/cases/queue").get_data(as_text=True)
     assert f"{coordinator.name} (0 av 2)" in page
-    client.post_form(f"/cases/{waiting.id}/enrol", {"coordinator_id": coordinator.id})
+    refused = client.post_form(
+        f"/cases/{waiting.id}/enrol",
+        {"coordinator_id": coordinator.id, "over_capacity_reason": " "},
+    )
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    # The summary links to the reason field; the chosen coordinator is still chosen.
+    assert '<a href="#field-over_capacity_reason">' in text
+    assert 'id="field-over_capacity_reason"' in text
+    assert f'<option value="{coordinator.id}" selected>' in text
     db.session.expire_all()
     assert db.session.get(Case, waiting.id).state == "waiting"
     client.post_form(
@@ -223,3 +233,24 @@ def test_parallel_assignments_never_exceed_the_coordinators_capacity(app):
         assert over == 0
     finally:
         purge(marks)
+
+
+def test_the_decision_form_and_the_queue_preselect_the_suggested_coordinator(client):
+    programme = make_programme(capacity=1)
+    conference = make_conference(programme, state="published", present="all")
+    busy = make_user("coordinator")
+    calm = make_user("coordinator")
+    _set(busy, 2)
+    admit_case(conference=conference, coordinator=busy, complexity_weight=2)  # busy is full
+    waiting = admit_case(conference=conference, coordinator=busy)
+    assert waiting.state == "waiting"
+    referral = make_referral("on_agenda", conference=conference)
+    client.login(conference.chair.user.email, PASSWORD)
+    page = client.get(f"/conferences/{conference.id}/referrals/{referral.id}/decision")
+    text = page.get_data(as_text=True)
+    assert f'<option value="{calm.id}" selected>{calm.name} (0 av 15)</option>' in text
+    assert f"{busy.name} (2 av 2)" in text
+    programme.capacity = 2
+    db.session.commit()
+    queue = client.get("/cases/queue").get_data(as_text=True)
+    assert f'<option value="{calm.id}" selected>' in queue

@@ -1,5 +1,7 @@
 """The case page, the caseload and the coordinators page, for coordinators and team leads."""
 
+import re
+from collections import Counter
 from datetime import timedelta
 
 from coordination.cases import operations as ops
@@ -25,6 +27,21 @@ def test_the_case_page_shows_state_coordinator_plan_and_history(client):
     assert "Ingen handlingsplan är påbörjad." in page
     assert "Antagen av remissgruppen" in page  # the history: what, who, why
     assert "070-123 45 67" in page  # contact details for the coordinator
+
+
+def test_the_team_leads_case_page_gives_every_field_its_own_id(client):
+    """All the case page's forms at once (coordinator, pause, consent): each id once only."""
+    lead = make_user("team_lead")
+    case = admit_case()
+    client.login(lead.email, PASSWORD)
+    bad = client.post_form(f"/cases/{case.id}/pause", {"pause_reason": ""})
+    page = bad.get_data(as_text=True)
+    assert "Byt koordinator" in page and "Orsak till uppehållet" in page
+    repeated = [i for i, n in Counter(re.findall(r' id="([^"]+)"', page)).items() if n > 1]
+    assert repeated == []
+    consent = client.post_form(f"/cases/{case.id}/consent", {"given_on": "igår"})
+    assert consent.status_code == 422
+    assert '<details class="details" open>' in consent.get_data(as_text=True)
 
 
 def test_the_caseload_lists_the_coordinators_own_cases_with_the_columns(client):
@@ -91,7 +108,11 @@ def test_the_coordinators_page_sets_capacity_and_shows_the_load(client):
         "/cases/coordinators", {"coordinator_id": coordinator.id, "capacity": -1}
     )
     assert bad.status_code == 422
-    assert "Ange kapaciteten som ett heltal från 0 till 200." in bad.get_data(as_text=True)
+    text = bad.get_data(as_text=True)
+    assert "Ange kapaciteten som ett heltal från 0 till 200." in text
+    # The summary's link leads to the refused row's field, which keeps the typed value.
+    assert '<a href="#field-capacity">' in text
+    assert re.search(r'id="field-capacity" name="capacity" value="-1"\s+aria-invalid="true"', text)
 
 
 def test_the_caseload_is_for_coordinators_and_team_leads(client):

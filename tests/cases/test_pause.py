@@ -96,15 +96,20 @@ def test_pause_and_resume_on_the_case_page(client):
     coordinator = make_user("coordinator")
     case = admit_case(coordinator=coordinator)
     client.login(coordinator.email, PASSWORD)
-    bad = client.post_form(f"/cases/{case.id}/pause", {"reason": "", "expected_return_on": ""})
+    bad = client.post_form(
+        f"/cases/{case.id}/pause", {"pause_reason": "", "expected_return_on": ""}
+    )
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
     assert "Välj orsak till uppehållet." in page
     assert "Ange när personen väntas komma tillbaka." in page
+    # The summary links to the pause reasons, and the error stands there only.
+    assert '<a href="#field-pause_reason">Välj orsak till uppehållet.</a>' in page
+    assert page.count('id="error-pause_reason"') == 1 and 'id="error-reason"' not in page
     back_on = local_today() + timedelta(days=30)
     done = client.post_form(
         f"/cases/{case.id}/pause",
-        {"reason": "illness", "expected_return_on": back_on.isoformat()},
+        {"pause_reason": "illness", "expected_return_on": back_on.isoformat()},
     )
     assert done.status_code == 302
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
