@@ -9,7 +9,7 @@ fires the rows when they fall due.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,25 +78,35 @@ def owed_reminders(session: Session, case_id: int, now: datetime) -> list[tuple[
 
 
 def sync_case_reminders(session: Session, case_id: int, now: datetime) -> None:
-    """Bring the case's pending plan reminders in line with what it owes now."""
-    owed = owed_reminders(session, case_id, now)
+    """Bring the case's pending plan reminders in line with what it owes now.
+
+    A pending reminder that has fallen due but that the sweep has not sent yet is kept while the
+    case, as it is now, still owes it (what is owed is computed from the earliest pending one's
+    time on), so an event just after a due time, or during a beat outage, loses nothing.
+    """
+    pending = list(
+        session.scalars(
+            select(Reminder).where(
+                Reminder.subject_type == "case",
+                Reminder.subject_id == case_id,
+                Reminder.kind.in_(REMINDER_KINDS),
+                Reminder.status == "pending",
+            )
+        )
+    )
+    since = min([now, *(r.due_at for r in pending)]) - timedelta(seconds=1)
+    owed = owed_reminders(session, case_id, since)
     wanted = {
         idempotency_key(due.key, "user", recipient, "reminder", f"L{due.level}")
         for recipient, due in owed
     }
-    pending = session.scalars(
-        select(Reminder).where(
-            Reminder.subject_type == "case",
-            Reminder.subject_id == case_id,
-            Reminder.kind.in_(REMINDER_KINDS),
-            Reminder.status == "pending",
-        )
-    )
     for reminder in pending:
         if reminder.idempotency_key not in wanted:
             reminder.status = "cancelled"
     session.flush()
     for recipient, due in owed:
+        if due.due_at <= now:
+            continue  # due already: kept above if it was pending, never written anew
         remind(
             session,
             now,

@@ -148,6 +148,24 @@ def test_a_done_action_owes_its_contact_nothing_more(team):
     assert {t for t, r, _d in pending(case) if r == contact.id} == set()
 
 
+def test_a_reminder_that_fell_due_before_the_sweep_survives_a_later_change(team):
+    """A case event between a reminder's due time and the sweep (or in a beat outage) keeps it."""
+    coordinator, lead = team
+    case = admit_case(coordinator=coordinator)
+    due = morning(working_calendar().add_working_days(case.enrolled_on, 20))
+    case_rules.sync_case_reminders(db.session, case.id, due + timedelta(hours=3))
+    db.session.commit()
+    assert pending(case) == {
+        ("plan_unsigned", coordinator.id, due),
+        ("plan_unsigned", lead.id, due),
+    }
+    # Once the plan is signed the reminder is no longer owed, due or not.
+    make_plan(case, signed=True)
+    case_rules.sync_case_reminders(db.session, case.id, due + timedelta(hours=4))
+    db.session.commit()
+    assert {t for t, _r, _d in pending(case)} & {"plan_unsigned"} == set()
+
+
 def test_recomputing_the_reminders_twice_writes_nothing_new(team):
     coordinator, _lead = team
     case = admit_case(coordinator=coordinator)
