@@ -18,6 +18,7 @@ from coordination.action_plans.models import PlanVersion
 from coordination.action_plans.operations import reminder_facts
 from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorProfile
+from coordination.cases.permissions import referrer_agency
 from coordination.core.events import DomainEvent
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
@@ -155,7 +156,13 @@ def plan_version_created(session: Session, event: DomainEvent, now: datetime) ->
     case = session.get(Case, case_id)
     if version is None or case is None:
         return
-    contact_ids = sorted({a.contact_id for a in version.actions if a.contact_id})
+    contact_ids = {a.contact_id for a in version.actions if a.contact_id}
+    action_agencies = {a.agency for a in version.actions}
+    if version.overall_agency not in action_agencies and case.referral is not None:
+        # The referring agency in charge without an action of its own signs through the referrer.
+        if version.overall_agency == referrer_agency(case):
+            contact_ids.add(case.referral.referrer_id)
+    contact_ids = sorted(contact_ids)
     contacts = [u for u in (session.get(User, i) for i in contact_ids) if u is not None]
     preferences = preferences_of(session, contact_ids)
     calendar = working_calendar(session)

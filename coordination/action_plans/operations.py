@@ -19,6 +19,8 @@ from coordination.action_plans.models import (
 from coordination.auth.models import User
 from coordination.cases import operations as case_ops
 from coordination.cases.models import Case
+from coordination.cases.permissions import referrer_agency
+from coordination.consent.operations import covering
 from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -112,6 +114,13 @@ def _today(now: datetime) -> date:
     return now.astimezone(STOCKHOLM).date()
 
 
+def _uncovered(agency: str) -> str:
+    return _(
+        "Inget giltigt samtycke omfattar %(agency)s. Registrera först ett samtycke som gör det.",
+        agency=label("agency", agency),
+    )
+
+
 def plan_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
     """Return every problem of the submitted plan, by field (goals and actions by position)."""
     errors: dict[str, list[str]] = {}
@@ -125,6 +134,21 @@ def plan_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
     overall = data.get("overall_agency")
     if overall and overall not in AGENCIES:
         add("overall_agency", _("Välj en av huvudmännen."))
+    elif overall:
+        # The agency in charge signs the plan, so somebody there must be able to open it: the
+        # contact of one of its actions, or the referrer when it is the referring agency.
+        action_agencies = {a.get("agency") for a in data.get("actions") or []}
+        if overall not in action_agencies and overall != referrer_agency(case):
+            add(
+                "overall_agency",
+                _(
+                    "%(agency)s behöver minst en insats med kontaktperson i planen för att "
+                    "kunna godkänna den.",
+                    agency=label("agency", overall),
+                ),
+            )
+        elif covering(case.person_id, [overall], today) is None:
+            add("overall_agency", _uncovered(overall))
     start = case.enrolled_on or today
     for name in ("review_on", "planned_exit_on"):
         value = data.get(name)
@@ -143,6 +167,8 @@ def plan_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
         agency = action.get("agency")
         if agency not in AGENCIES:
             add(f"{prefix}.agency", _("Välj vilken myndighet som ansvarar för insatsen."))
+        elif covering(case.person_id, [agency], today) is None:
+            add(f"{prefix}.agency", _uncovered(agency))
         contact = db.session.get(User, action["contact_id"]) if action.get("contact_id") else None
         if contact is None or not contact.active:
             add(f"{prefix}.contact_id", _("Välj kontaktperson för insatsen."))

@@ -31,7 +31,8 @@ def is_assigned_coordinator(user, case: Case) -> bool:
     return case.coordinator_id is not None and case.coordinator_id == user.id
 
 
-def _referrer_agency(case: Case) -> str | None:
+def referrer_agency(case: Case) -> str | None:
+    """Return the agency kind of the unit the referral came from."""
     unit = db.session.get(OrganisationUnit, case.referral.referring_unit_id)
     return unit.agency_kind if unit else None
 
@@ -40,7 +41,7 @@ def referrer_may_view(user, case: Case, today: date) -> bool:
     """The referrer sees the case while a valid consent covers the referrer's agency."""
     if case.referral.referrer_id != user.id:
         return False
-    agency = _referrer_agency(case)
+    agency = referrer_agency(case)
     return agency is not None and covering(case.person_id, [agency], today) is not None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
 from coordination.extensions import db
 from coordination.meetings.models import GroupActivity, GroupEnrolment, Meeting, MeetingAttendee
@@ -22,14 +23,10 @@ def is_coordinator_of(user, case: Case | None) -> bool:
     return assignment is not None and assignment.coordinator_id == user.id
 
 
-def is_referrer_of(user, case: Case) -> bool:
-    """Tell whether the user wrote the referral the case came from."""
-    return case.referral is not None and case.referral.referrer_id == user.id
-
-
 def connected(user, case: Case) -> bool:
-    """The case's parties: its coordinator, the team lead and the referring referrer."""
-    return is_coordinator_of(user, case) or is_team_lead(user) or is_referrer_of(user, case)
+    """The case's parties, as far as they may see the case: its coordinator, the team leads, and
+    within a valid consent the referrer and the contacts of the plan's actions."""
+    return case_perms.can_view(user, case)
 
 
 def is_attendee(user, meeting: Meeting) -> bool:

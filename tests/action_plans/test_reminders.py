@@ -196,6 +196,19 @@ def test_a_new_version_asks_the_contacts_to_sign(team):
     assert title_of(item) == f"Deltagande {case.id}: godkänn handlingsplanen, version 1"
 
 
+def test_the_referrer_signs_for_the_referring_agency_in_charge_and_is_asked_to(team):
+    coordinator, _lead = team
+    referrer = make_agency_user("kommun")
+    case = admit_case(coordinator=coordinator, referrer=referrer)
+    make_plan(case, contact=make_agency_user("af"), overall_agency="kommun")
+    asked = db.session.scalars(
+        select(Notification.recipient_id).where(
+            Notification.template == "plan_sign_off_requested", Notification.channel == "inbox"
+        )
+    ).all()
+    assert referrer.id in asked
+
+
 def test_the_sweep_fires_a_due_action_reminder_into_the_contacts_inbox(team, monkeypatch):
     from notifications.delivery import fire_due_reminders
     from notifications.rendering import title_of

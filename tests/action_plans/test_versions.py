@@ -205,6 +205,34 @@ def test_the_plan_rules_are_reported_all_at_once(api):
     }
 
 
+def test_every_agency_of_the_plan_must_be_covered_by_consent_and_reachable(api):
+    """Actions only for agencies the consent covers; the agency in charge can open and sign."""
+    coordinator = make_user("coordinator")
+    case = admit_case(coordinator=coordinator, consent_agencies=["kommun", "af"])
+    body = _json(plan_input(contact=make_agency_user("fk"), agency="fk"))
+    body["overall_agency"] = "region"
+    response = api.put(
+        f"/api/v1/cases/{case.id}/plan", json=body, headers=token_headers(coordinator)
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"actions.0.agency", "overall_agency"}
+    assert errors["actions.0.agency"] == [
+        "Inget giltigt samtycke omfattar Försäkringskassan. "
+        "Registrera först ett samtycke som gör det."
+    ]
+    assert errors["overall_agency"] == [
+        "Region (hälso- och sjukvård) behöver minst en insats med kontaktperson i planen "
+        "för att kunna godkänna den."
+    ]
+    # The referring agency (kommun) may have the overall responsibility without an action.
+    body = _json(plan_input(contact=make_agency_user("af")))
+    body["overall_agency"] = "kommun"
+    saved = api.put(f"/api/v1/cases/{case.id}/plan", json=body, headers=token_headers(coordinator))
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["missing_parties"] == ["participant", "af", "kommun"]
+
+
 def test_plan_pages_edit_sign_and_compare_side_by_side(client):
     case, coordinator, contact = _setup()
     client.login(coordinator.email, PASSWORD)

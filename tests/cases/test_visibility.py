@@ -2,7 +2,9 @@
 
 import pytest
 
+from coordination.consent import operations as consent_ops
 from coordination.extensions import db
+from coordination.referrals.operations import local_today
 from tests.factories import (
     PASSWORD,
     admit_case,
@@ -37,7 +39,21 @@ def test_case_access_by_relation(client, api, who, expected):
     contact_fk = make_agency_user("fk")
     make_plan(case, contact=contact_af)
     if who.endswith("does not cover the agency"):
+        # A separate consent covers fk while the plan is drawn up, then is withdrawn.
+        for_fk = consent_ops.record_consent(
+            person_id=case.person_id,
+            data={
+                "agencies": ["fk"],
+                "info_kinds": ["benefits"],
+                "given_on": local_today(),
+                "form": "written",
+            },
+            by=coordinator,
+            today=local_today(),
+        )
         make_plan(case, contact=contact_fk, agency="fk")  # the draft is edited in place
+        consent_ops.withdraw_consent(for_fk, by=coordinator)
+        db.session.commit()
     user = {
         "assigned coordinator": lambda: coordinator,
         "another coordinator": lambda: make_user("coordinator"),

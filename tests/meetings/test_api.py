@@ -219,3 +219,25 @@ def test_the_openapi_document_describes_the_meeting_endpoints(api):
     ):
         assert method in spec["paths"][path], path
     assert "EscalationDecisionSchema" in spec["components"]["schemas"]
+
+
+def test_the_parties_within_consent_call_samsip_meetings_and_a_withdrawal_ends_it(api, client):
+    from coordination.consent import operations as consent_ops
+    from coordination.consent.models import Consent
+    from tests.factories import PASSWORD, make_agency_user, make_plan
+
+    referrer = make_agency_user("kommun")
+    case = make_case(referrer=referrer)
+    contact = make_agency_user("af")
+    make_plan(case, contact=contact)
+    # The contact of a plan action is a party of the case and may call a SamSIP meeting.
+    assert _book(api, case, token_headers(contact), kind="samsip").status_code == 201
+    for consent in db.session.query(Consent).filter_by(person_id=case.person_id):
+        consent_ops.withdraw_consent(consent, by=case.active_assignment.coordinator)
+    db.session.commit()
+    # Without a consent neither the referrer nor the contact learns the case exists.
+    for user in (referrer, contact):
+        assert _book(api, case, token_headers(user), kind="samsip").status_code == 404
+    client.login(referrer.email, PASSWORD)
+    assert client.get(f"/meetings/cases/{case.id}").status_code == 404
+    assert client.get(f"/meetings/cases/{case.id}/new").status_code == 404
