@@ -13,6 +13,7 @@ from flask_login import current_user, logout_user
 from coordination.config import ROOT, flask_config, load_settings
 from coordination.core import events, i18n, permissions
 from coordination.core.errors import register_error_handlers
+from coordination.core.parsing import is_digits
 from coordination.extensions import babel, csrf, db, login_manager, migrate
 
 CSP = (
@@ -153,7 +154,7 @@ def _install_session_rules(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return None  # the API never trusts the session cookie
         user_id, _sep, version = user_key.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if is_digits(user_id) else None
         if user is None or not user.active or str(user.session_version) != version:
             return None
         if session_alive(user.id, session.get("sid")) is None:

@@ -110,6 +110,22 @@ class SaveResult:
     outcome: str
 
 
+PLAN_STATES = (CaseState.ENROLLED, CaseState.ACTIVE, CaseState.PAUSED)
+
+
+def refuse_unless_open(case: Case) -> None:
+    """The plan is drawn up, changed and signed only while the case runs (not when it waits or
+    ends): a 409 otherwise."""
+    if CaseState(case.state) not in PLAN_STATES:
+        raise Conflict(
+            _(
+                "Handlingsplanen kan inte ändras när deltagandet har status %(state)s.",
+                state=label("state", case.state),
+            ),
+            payload={"state": case.state},
+        )
+
+
 def _today(now: datetime) -> date:
     return now.astimezone(STOCKHOLM).date()
 
@@ -259,14 +275,7 @@ def save_plan(case: Case, data: dict, *, by, now: datetime | None = None) -> Sav
     """
     now = now or utcnow()
     today = _today(now)
-    if CaseState(case.state) not in (CaseState.ENROLLED, CaseState.ACTIVE, CaseState.PAUSED):
-        raise Conflict(
-            _(
-                "Handlingsplanen kan inte ändras när deltagandet har status %(state)s.",
-                state=label("state", case.state),
-            ),
-            payload={"state": case.state},
-        )
+    refuse_unless_open(case)
     errors = plan_errors(case, data, today)
     latest = latest_version(case.id)
     content = content_from(data)
@@ -358,6 +367,7 @@ def sign_off(
 ) -> PlanSignOff:
     """Record one party's sign-off of the newest version; the last one puts the plan in force."""
     now = now or utcnow()
+    refuse_unless_open(case)
     version = latest_version(case.id)
     if version is None:
         raise NotFound(_("Det finns ingen handlingsplan att godkänna ännu."))
@@ -462,6 +472,7 @@ def set_action_status(
             _("Statusen kunde inte sparas."), errors={"status": [_("Välj status.")]}
         )
     version = action.version
+    refuse_unless_open(db.session.get(Case, version.case_id))
     if version.state == PlanState.SUPERSEDED.value:
         raise Conflict(_("Versionen är ersatt av en senare. Ändra i den gällande planen."))
     same = db.session.scalars(

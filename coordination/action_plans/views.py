@@ -23,6 +23,7 @@ from coordination.cases.models import Case
 from coordination.cases.views import load_visible
 from coordination.core.errors import Conflict, Forbidden, ValidationFailed
 from coordination.core.i18n import translate_schema_messages
+from coordination.core.parsing import is_digits, load_checked
 from coordination.core.permissions import access, require, require_visible
 from coordination.documents import render_pdf
 from coordination.extensions import db
@@ -146,7 +147,7 @@ def _rows(form, prefix: str, fields: tuple[str, ...]) -> list[dict]:
         {
             int(key.split(".")[1])
             for key in form
-            if key.startswith(prefix + ".") and key.split(".")[1].isdigit()
+            if key.startswith(prefix + ".") and is_digits(key.split(".")[1])
         }
     )
     return [
@@ -164,7 +165,7 @@ def _form_input(form) -> dict:
     ]
     for action in actions:
         contact = action["contact_id"]
-        action["contact_id"] = int(contact) if contact.isdigit() else None
+        action["contact_id"] = int(contact) if is_digits(contact) else None
         action["agency"] = action["agency"] or None
         action["ref"] = action["ref"] or None
         action["status"] = action["status"] or ActionStatus.PLANNED.value
@@ -183,22 +184,6 @@ def _form_input(form) -> dict:
         "goals": goals,
         "actions": actions,
     }
-
-
-def flatten_errors(messages) -> dict[str, list[str]]:
-    """Turn marshmallow's nested messages into dotted field names (goals.0.text)."""
-    flat: dict[str, list[str]] = {}
-
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), item)
-        else:
-            translated = translate_schema_messages({"x": value})["x"]
-            flat.setdefault(prefix or "_schema", []).extend(translated)
-
-    walk("", messages)
-    return flat
 
 
 def _as_form(data: dict) -> dict:
@@ -278,13 +263,10 @@ def edit(case_id: int):
         return _edit_page(case, _version_form(case), {})
     raw = _form_input(request.form)
     try:
-        data = PlanLoadSchema().load(raw)
-        result = ops.save_plan(case, data, by=current_user)
-    except SchemaError as exc:
-        db.session.rollback()
-        return _edit_page(
-            db.session.get(Case, case_id), _as_form(raw), flatten_errors(exc.messages), 422
+        data = load_checked(
+            PlanLoadSchema(), raw, lambda d: ops.plan_errors(case, d, local_today())
         )
+        result = ops.save_plan(case, data, by=current_user)
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         errors = exc.errors or {"_general": [exc.message]}

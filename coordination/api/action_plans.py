@@ -20,8 +20,10 @@ from coordination.api.cases import load_visible
 from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.core.errors import NotFound
+from coordination.core.parsing import load_checked
 from coordination.core.permissions import require, require_visible
 from coordination.extensions import db
+from coordination.referrals.operations import local_today
 from workflows.action_plan import PARTICIPANT
 from workflows.organisation import Role
 
@@ -78,7 +80,9 @@ def put_plan(case_id: int):
     """Save the plan (the response's `outcome` says what happened)."""
     case = load_visible(case_id, lock=True)
     require(perms.can_edit(current_user, case))
-    data = PlanLoadSchema().load(json_body())
+    data = load_checked(
+        PlanLoadSchema(), json_body(), lambda d: ops.plan_errors(case, d, local_today())
+    )
     result = ops.save_plan(case, data, by=current_user)
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()

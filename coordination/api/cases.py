@@ -24,6 +24,7 @@ from coordination.cases.schemas import (
 from coordination.consent import operations as consent_ops
 from coordination.consent.schemas import ConsentDumpSchema, ConsentLoadSchema
 from coordination.core.errors import ValidationFailed
+from coordination.core.parsing import is_digits, load_checked
 from coordination.core.permissions import require, require_visible
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
@@ -110,12 +111,12 @@ def list_cases():
     for name, column in (("programme_id", Case.programme_id),):
         value = request.args.get(name)
         if value:
-            if not value.isdigit():
+            if not is_digits(value):
                 errors[name] = ["Must be an integer."]
             else:
                 query = query.where(column == int(value))
     coordinator = request.args.get("coordinator_id")
-    if coordinator and not coordinator.isdigit():
+    if coordinator and not is_digits(coordinator):
         errors["coordinator_id"] = ["Must be an integer."]
     try:
         page, per_page = page_args()
@@ -193,7 +194,7 @@ def pause_case(case_id: int):
     """Pause a case."""
     case = load_visible(case_id, lock=True)
     require(perms.can_manage(current_user, case))
-    data = PauseSchema().load(json_body())
+    data = load_checked(PauseSchema(), json_body(), lambda d: ops.pause_errors(d, local_today()))
     ops.pause(case, by=current_user, **data)
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()

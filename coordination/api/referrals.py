@@ -11,6 +11,7 @@ from coordination.api.catalogue import paginated
 from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
+from coordination.core.parsing import is_digits
 from coordination.core.permissions import require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -106,7 +107,7 @@ def list_referrals():
         query = query.where(Referral.state == state)
     programme_id = request.args.get("programme_id")
     if programme_id:
-        if not programme_id.isdigit():
+        if not is_digits(programme_id):
             errors["programme_id"] = ["Must be an integer."]
         else:
             query = query.where(Referral.programme_id == int(programme_id))

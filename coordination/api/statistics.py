@@ -11,6 +11,7 @@ from coordination.api import bp
 from coordination.api.registry import endpoint
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.statistics import operations as ops
@@ -92,7 +93,7 @@ def import_participants():
         errors["file"] = [_("Filen är för stor.")]
     programme_id = request.args.get("programme_id") or request.form.get("programme_id")
     if programme_id and (
-        not str(programme_id).isdigit() or db.session.get(Programme, int(programme_id)) is None
+        not is_digits(programme_id) or db.session.get(Programme, int(programme_id)) is None
     ):
         errors["programme_id"] = [_("Det finns ingen insats med det id:t.")]
     if errors:

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from coordination.auth.models import LoginThrottle, User, UserSession
 from coordination.core.db import utcnow
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
 
 ISSUER = "Samordning"
@@ -50,7 +51,7 @@ def check_totp(user: User, code: str, secret: str | None = None, now: float | No
     """Verify a six-digit code (one step of clock drift allowed); a used code is refused."""
     secret = secret or user.totp_secret
     code = (code or "").strip().replace(" ", "")
-    if not secret or not code.isdigit() or len(code) != 6:
+    if not secret or not is_digits(code) or len(code) != 6:
         return False
     now = time.time() if now is None else now
     totp = pyotp.TOTP(secret)

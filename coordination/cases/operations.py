@@ -501,6 +501,22 @@ def set_profile(user: User, *, capacity: int | None, team_unit_id: int | None, b
 # --- pause and resume -------------------------------------------------------------------------
 
 
+def pause_errors(data: dict, today: date) -> dict[str, list[str]]:
+    """Return every problem of a pause: the reason, a note for another reason, a future return."""
+    errors: dict[str, list[str]] = {}
+    reason = data.get("reason")
+    if reason not in {r.value for r in PauseReason}:
+        errors["reason"] = [_("Välj orsak till uppehållet.")]
+    if reason == PauseReason.OTHER.value and not (data.get("note") or "").strip():
+        errors["note"] = [_("Beskriv orsaken till uppehållet.")]
+    expected_return_on = data.get("expected_return_on")
+    if expected_return_on is None:
+        errors["expected_return_on"] = [_("Ange när personen väntas komma tillbaka.")]
+    elif expected_return_on <= today:
+        errors["expected_return_on"] = [_("Dagen för återkomst måste ligga efter i dag.")]
+    return errors
+
+
 def pause(
     case: Case,
     *,
@@ -513,17 +529,11 @@ def pause(
     """Pause an enrolled or active case, with a reason and the expected return."""
     now = now or utcnow()
     target = next_state(case.state, CaseAction.PAUSE)
-    today = now.astimezone(STOCKHOLM).date()
     note = (note or "").strip()
-    errors: dict[str, list[str]] = {}
-    if reason not in {r.value for r in PauseReason}:
-        errors["reason"] = [_("Välj orsak till uppehållet.")]
-    if reason == PauseReason.OTHER.value and not note:
-        errors["note"] = [_("Beskriv orsaken till uppehållet.")]
-    if expected_return_on is None:
-        errors["expected_return_on"] = [_("Ange när personen väntas komma tillbaka.")]
-    elif expected_return_on <= today:
-        errors["expected_return_on"] = [_("Dagen för återkomst måste ligga efter i dag.")]
+    errors = pause_errors(
+        {"reason": reason, "note": note, "expected_return_on": expected_return_on},
+        now.astimezone(STOCKHOLM).date(),
+    )
     if errors:
         raise ValidationFailed(_("Uppehållet kunde inte registreras."), errors=errors)
     previous = case.state

@@ -25,6 +25,7 @@ from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import translate_schema_messages
+from coordination.core.parsing import is_digits, load_checked
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
@@ -59,7 +60,7 @@ def load_visible(case_id: int, *, lock: bool = False) -> Case:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if is_digits(value) else None
 
 
 @bp.get("/")
@@ -218,10 +219,8 @@ def pause(case_id: int):
         "note": request.form.get("note", ""),
         "expected_return_on": request.form.get("expected_return_on") or None,
     }
-    data, errors = _loaded(PauseSchema(), raw)
-    if errors:
-        return _render_detail(case, _pause_fields(errors))
     try:
+        data = load_checked(PauseSchema(), raw, lambda d: ops.pause_errors(d, local_today()))
         ops.pause(case, by=current_user, **data)
     except ValidationFailed as exc:
         return _render_detail(case, _pause_fields(exc.errors))

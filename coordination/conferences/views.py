@@ -28,6 +28,7 @@ from coordination.conferences.models import Conference, Decision
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM
+from coordination.core.parsing import is_digits
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -338,7 +339,7 @@ def attendance(conference_id: int):
     """Record which members are present."""
     conference = load_visible(conference_id, lock=True)
     require(perms.can_chair(current_user, conference))
-    present = [int(v) for v in request.form.getlist("present") if v.isdigit()]
+    present = [int(v) for v in request.form.getlist("present") if is_digits(v)]
     ops.record_attendance(conference, present_user_ids=present, by=current_user)
     log_access("conference", conference.id, action="update")
     db.session.commit()

@@ -17,6 +17,7 @@ from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.core.db import utcnow
 from coordination.core.errors import DomainError, ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.parsing import is_digits
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.meetings import ical
@@ -87,7 +88,7 @@ def _form_times(form, errors: dict) -> tuple[datetime | None, datetime | None]:
 
 
 def _int_list(values) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()]
+    return [int(v) for v in values if is_digits(v)]
 
 
 def load_case(case_id: int) -> Case:
@@ -447,7 +448,7 @@ def attendance(meeting_id: int):
             statuses = {
                 int(key.removeprefix("status_")): value
                 for key, value in form.items()
-                if key.startswith("status_") and key[7:].isdigit() and value
+                if key.startswith("status_") and is_digits(key[7:]) and value
             }
             results = ops.record_bulk_attendance(meeting, statuses, by=current_user)
     except ValidationFailed as exc:

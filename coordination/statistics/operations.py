@@ -15,6 +15,7 @@ from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import STOCKHOLM
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.statistics.models import (
     ImportBatch,
@@ -357,7 +358,7 @@ def _check_row(
     birth_year = None
     if not raw["birth_year"]:
         bad("birth_year", _("Värdet saknas."))
-    elif not raw["birth_year"].isdigit() or len(raw["birth_year"]) != 4:
+    elif not is_digits(raw["birth_year"]) or len(raw["birth_year"]) != 4:
         bad("birth_year", _("Ange födelseåret med fyra siffror."))
     else:
         birth_year = int(raw["birth_year"])

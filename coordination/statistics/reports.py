@@ -20,6 +20,7 @@ from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import all_codes, label_of
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import label
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.people.models import Person
 from coordination.referrals.models import Referral, ReferralHistory
@@ -100,7 +101,7 @@ def parse_filters(args: Mapping) -> Filters:
         raw = (args.get(name) or "").strip()
         if not raw:
             return None
-        if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+        if not is_digits(raw.lstrip("-")) or not low <= int(raw) <= high:
             errors[name] = [_("Ange ett heltal från %(low)s till %(high)s.", low=low, high=high)]
             return None
         return int(raw)

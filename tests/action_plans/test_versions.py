@@ -205,6 +205,38 @@ def test_the_plan_rules_are_reported_all_at_once(api):
     }
 
 
+def test_an_unreadable_date_does_not_hide_the_other_errors_of_the_plan(api, client):
+    case, coordinator, contact = _setup()
+    body = _json(plan_input(contact=contact))
+    body["review_on"] = "2099-02-30"
+    body["actions"][0]["what"] = ""
+    body["actions"][0]["due_on"] = "snart"
+    response = api.put(
+        f"/api/v1/cases/{case.id}/plan", json=body, headers=token_headers(coordinator)
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {
+        "review_on",
+        "actions.0.what",
+        "actions.0.due_on",
+    }
+    client.login(coordinator.email, PASSWORD)
+    form = {
+        "own_goal": "Mitt mål",
+        "review_on": "i vår",
+        "actions.0.what": "",
+        "actions.0.agency": "af",
+        "actions.0.contact_id": str(contact.id),
+        "actions.0.start_on": local_today().isoformat(),
+        "actions.0.due_on": (local_today() + timedelta(days=30)).isoformat(),
+        "actions.0.status": "planned",
+    }
+    page = client.post_form(f"/cases/{case.id}/plan/edit", form)
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert "Skriv vad insatsen är." in text and 'value="i vår"' in text
+
+
 def test_every_agency_of_the_plan_must_be_covered_by_consent_and_reachable(api):
     """Actions only for agencies the consent covers; the agency in charge can open and sign."""
     coordinator = make_user("coordinator")
@@ -302,3 +334,29 @@ def _json(data: dict) -> dict:
         return value
 
     return plain(data)
+
+
+def test_nothing_is_signed_or_changed_once_the_case_has_ended(api):
+    from coordination.exits import operations as exit_ops
+    from tests.factories import exit_data
+
+    case, coordinator, contact = _setup()
+    version = make_plan(case, contact=contact)
+    exit_ops.register_exit(case, data=exit_data(), by=coordinator)
+    db.session.commit()
+    assert case.state == "exiting"
+    signed = api.post(
+        f"/api/v1/cases/{case.id}/plan/sign-off",
+        json={"party": "participant", "method": "in_person"},
+        headers=token_headers(coordinator),
+    )
+    assert signed.status_code == 409
+    action = version.actions[0]
+    moved = api.post(
+        f"/api/v1/cases/{case.id}/plan/actions/{action.id}/status",
+        json={"status": "done"},
+        headers=token_headers(contact),
+    )
+    assert moved.status_code == 409
+    db.session.expire_all()
+    assert version.signed_parties == set() and action.status == "planned"

@@ -64,6 +64,15 @@ def test_a_pause_needs_a_reason_and_a_future_return_all_errors_at_once(api):
         headers=token_headers(coordinator),
     )
     assert set(missing.get_json()["errors"]) == {"reason", "expected_return_on"}
+    # A date that cannot be read does not hide the other rules' errors.
+    unreadable = api.post(
+        f"/api/v1/cases/{case.id}/pause",
+        json={"reason": "other", "note": "", "expected_return_on": "31/12/2099"},
+        headers=token_headers(coordinator),
+    )
+    assert unreadable.status_code == 422
+    assert set(unreadable.get_json()["errors"]) == {"note", "expected_return_on"}
+    assert unreadable.get_json()["errors"]["note"] == ["Beskriv orsaken till uppehållet."]
 
 
 def test_a_case_paused_before_its_plan_was_signed_resumes_as_active_once_it_is():
@@ -97,12 +106,12 @@ def test_pause_and_resume_on_the_case_page(client):
     case = admit_case(coordinator=coordinator)
     client.login(coordinator.email, PASSWORD)
     bad = client.post_form(
-        f"/cases/{case.id}/pause", {"pause_reason": "", "expected_return_on": ""}
+        f"/cases/{case.id}/pause", {"pause_reason": "", "expected_return_on": "31/12/2099"}
     )
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
     assert "Välj orsak till uppehållet." in page
-    assert "Ange när personen väntas komma tillbaka." in page
+    assert 'name="expected_return_on" value="31/12/2099"' in page  # kept as typed
     # The summary links to the pause reasons, and the error stands there only.
     assert '<a href="#field-pause_reason">Välj orsak till uppehållet.</a>' in page
     assert page.count('id="error-pause_reason"') == 1 and 'id="error-reason"' not in page
