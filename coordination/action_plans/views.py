@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError as SchemaError
@@ -136,6 +137,8 @@ def plan(case_id: int):
 def _plan_error(case: Case, errors: dict, status: int = 422):
     db.session.rollback()
     case = db.session.get(Case, case.id)
+    log_access("action_plan", case.id, action="read", person_id=case.person_id)
+    db.session.commit()
     return render_template("action_plans/plan.html", **_plan_context(case, errors=errors)), status
 
 
@@ -270,7 +273,10 @@ def edit(case_id: int):
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         errors = exc.errors or {"_general": [exc.message]}
-        return _edit_page(db.session.get(Case, case_id), _as_form(raw), errors, exc.status)
+        case = db.session.get(Case, case_id)
+        log_access("action_plan", case.id, action="read", person_id=case.person_id)
+        db.session.commit()
+        return _edit_page(case, _as_form(raw), errors, exc.status)
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     messages = {
@@ -328,9 +334,15 @@ def action_status(case_id: int, action_id: int):
         data = ActionStatusLoadSchema().load({"status": request.form.get("status") or None})
         ops.set_action_status(action, data["status"], by=current_user)
     except SchemaError as exc:
-        return _plan_error(case, translate_schema_messages(exc.messages))
-    except (ValidationFailed, Conflict) as exc:
-        return _plan_error(case, exc.errors or {"_general": [exc.message]}, exc.status)
+        errors = translate_schema_messages(exc.messages)
+        return _plan_error(case, {f"status-{action_id}": errors.get("status", [])})
+    except ValidationFailed as exc:
+        # The error belongs to this action's row (its field is status-<id>).
+        return _plan_error(
+            case, {f"status-{action_id}" if k == "status" else k: v for k, v in exc.errors.items()}
+        )
+    except Conflict as exc:
+        return _plan_error(case, {"_general": [exc.message]}, exc.status)
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Insatsens status är sparad."), "success")
@@ -402,15 +414,16 @@ def pdf(case_id: int):
     require_visible(shown is not None)
     log_access("action_plan", case.id, action="print", person_id=case.person_id)
     db.session.commit()
-    html = render_template(
-        "action_plans/plan_pdf.html",
-        case=case,
-        person_label=_person_label(case),
-        version=shown,
-        users=_version_users(shown),
-        party_label=ops.party_label,
-        today=local_today(),
-    )
+    with force_locale("sv"):  # the participant's document is in plain Swedish, whoever prints
+        html = render_template(
+            "action_plans/plan_pdf.html",
+            case=case,
+            person_label=_person_label(case),
+            version=shown,
+            users=_version_users(shown),
+            party_label=ops.party_label,
+            today=local_today(),
+        )
     headers = {
         "Content-Disposition": f'inline; filename="handlingsplan-{case.id}-v{shown.number}.pdf"'
     }

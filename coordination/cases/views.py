@@ -150,8 +150,11 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
 
 
 def _render_detail(case: Case, errors: dict, status: int = 422):
+    """The case page again after a refused change (rolled back), its read logged."""
     db.session.rollback()
     case = db.session.get(Case, case.id)
+    log_access("case", case.id, action="read", person_id=case.person_id)
+    db.session.commit()
     return render_template("cases/detail.html", **_detail_context(case, errors=errors)), status
 
 

@@ -2,6 +2,7 @@
 
 import io
 
+from flask_babel import refresh
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -51,3 +52,19 @@ def test_only_the_coordinator_or_a_team_lead_prints(client):
     client.login(contact.email, PASSWORD)
     assert client.get(f"/cases/{case.id}/plan").status_code == 200
     assert client.get(f"/cases/{case.id}/plan.pdf").status_code == 403
+
+
+def test_the_plan_pdf_is_swedish_also_when_the_staff_member_reads_english(client):
+    coordinator = make_user("coordinator")
+    coordinator.locale = "en"
+    db.session.commit()
+    case = admit_case(coordinator=coordinator)
+    make_plan(case, contact=make_agency_user("af"), signed=True)
+    client.login(coordinator.email, PASSWORD)
+    # The test's requests share one app context, where Flask-Babel caches the locale: forget it.
+    refresh()
+    assert "Joint action plan" in client.get(f"/cases/{case.id}/plan").get_data(as_text=True)
+    refresh()
+    reader = PdfReader(io.BytesIO(client.get(f"/cases/{case.id}/plan.pdf").data))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Din plan" in text and "Your plan" not in text

@@ -360,3 +360,18 @@ def test_nothing_is_signed_or_changed_once_the_case_has_ended(api):
     assert moved.status_code == 409
     db.session.expire_all()
     assert version.signed_parties == set() and action.status == "planned"
+
+
+def test_a_refused_action_status_is_shown_at_the_actions_row(client):
+    case, coordinator, contact = _setup()
+    version = make_plan(case, contact=contact, signed=True)
+    action = version.actions[0]
+    client.login(contact.email, PASSWORD)
+    response = client.post_form(
+        f"/cases/{case.id}/plan/actions/{action.id}/status", {"status": "flying"}
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert f'<a href="#field-status-{action.id}">' in text
+    assert f'id="error-status-{action.id}"' in text
+    assert f'id="field-status-{action.id}" name="status" aria-invalid="true"' in text

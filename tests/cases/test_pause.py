@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from coordination.audit.models import AccessLogEntry
 from coordination.cases import operations as ops
 from coordination.cases.models import Case
 from coordination.extensions import db
@@ -112,6 +114,14 @@ def test_pause_and_resume_on_the_case_page(client):
     page = bad.get_data(as_text=True)
     assert "Välj orsak till uppehållet." in page
     assert 'name="expected_return_on" value="31/12/2099"' in page  # kept as typed
+    shown = db.session.scalars(
+        select(AccessLogEntry.action).where(
+            AccessLogEntry.object_type == "case",
+            AccessLogEntry.object_id == str(case.id),
+            AccessLogEntry.user_id == coordinator.id,
+        )
+    ).all()
+    assert shown == ["read"]  # the page shown again with the person is a logged read
     # The summary links to the pause reasons, and the error stands there only.
     assert '<a href="#field-pause_reason">Välj orsak till uppehållet.</a>' in page
     assert page.count('id="error-pause_reason"') == 1 and 'id="error-reason"' not in page
