@@ -405,8 +405,10 @@ def queue():
     return _render_queue()
 
 
-def _render_queue(errors: dict | None = None, failed_programme_id: int | None = None):
-    """The queue page; after a refused enrolment with its errors and what was chosen (422)."""
+def _render_queue(
+    errors: dict | None = None, failed_programme_id: int | None = None, status: int = 422
+):
+    """The queue page; after a refused enrolment with its errors and what was chosen."""
     queues = _queues()
     for entry in queues:
         for row in entry["rows"]:
@@ -421,7 +423,7 @@ def _render_queue(errors: dict | None = None, failed_programme_id: int | None = 
         errors=errors or {},
         form=request.form if errors else {},
         failed_programme_id=failed_programme_id,
-    ), (422 if errors else 200)
+    ), (status if errors else 200)
 
 
 @bp.post("/<int:case_id>/enrol")
@@ -442,7 +444,9 @@ def enrol(case_id: int):
         )
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
-        return _render_queue(exc.errors or {"_general": [exc.message]}, case.programme_id)
+        return _render_queue(
+            exc.errors or {"_general": [exc.message]}, case.programme_id, exc.status
+        )
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Deltagande %(id)s är inskrivet.", id=case.id), "success")

@@ -77,7 +77,11 @@ def test_enrolment_from_the_queue_when_a_place_frees(client):
     wrong = client.post_form(
         f"/cases/{cases[third.id].id}/enrol", {"coordinator_id": coordinator.id}
     )
-    assert wrong.status_code == 302
+    assert wrong.status_code == 409  # the queue again, saying who is first
+    assert (
+        f"Det är deltagande {cases[second.id].id} som står först i kön enligt prioriteringsregeln."
+        in wrong.get_data(as_text=True)
+    )
     db.session.expire_all()
     assert db.session.get(Case, cases[third.id].id).state == "waiting"
 
