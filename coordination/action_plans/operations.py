@@ -303,6 +303,13 @@ def save_plan(case: Case, data: dict, *, by, now: datetime | None = None) -> Sav
         latest.coordinator_id = case.coordinator_id
         latest.updated_at = now
         db.session.flush()
+        # Progress recorded in the draft is progress of the plan in force too (its reminders).
+        in_force = signed_version(case.id)
+        if in_force is not None and in_force.id != latest.id:
+            statuses = content.statuses()
+            for action in in_force.actions:
+                if statuses.get(action.ref, action.status) != action.status:
+                    set_action_status(action, statuses[action.ref], by=by, now=now)
         return SaveResult(latest, "updated")
     old = latest.content()
     if content.agreed() == old.agreed():

@@ -375,3 +375,23 @@ def test_a_refused_action_status_is_shown_at_the_actions_row(client):
     assert f'<a href="#field-status-{action.id}">' in text
     assert f'id="error-status-{action.id}"' in text
     assert f'id="field-status-{action.id}" name="status" aria-invalid="true"' in text
+
+
+def test_progress_saved_in_a_new_draft_reaches_the_plan_in_force(api):
+    case, coordinator, contact = _setup()
+    first = make_plan(case, contact=contact, signed=True)
+    body = _json(
+        plan_input(
+            contact=contact,
+            planned_exit_on=local_today() + timedelta(days=200),
+            change_note="Tidigare avslut.",
+        )
+    )
+    body["actions"][0]["ref"] = first.actions[0].ref
+    headers = token_headers(coordinator)
+    api.put(f"/api/v1/cases/{case.id}/plan", json=body, headers=headers)
+    body["actions"][0]["status"] = "done"  # the draft (version 2) edited in place
+    edited = api.put(f"/api/v1/cases/{case.id}/plan", json=body, headers=headers).get_json()
+    assert (edited["outcome"], edited["number"]) == ("updated", 2)
+    in_force = api.get(f"/api/v1/cases/{case.id}/plan/versions/1", headers=headers).get_json()
+    assert in_force["actions"][0]["status"] == "done"  # its reminders stop too
