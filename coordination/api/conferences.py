@@ -290,6 +290,7 @@ def decide_referral(referral_id: int):
                 positions=positions,
                 coordinator_id=data["coordinator_id"],
                 complexity_weight=data["complexity_weight"],
+                over_capacity_reason=data["over_capacity_reason"],
             ),
         )
     except ValidationFailed as exc:

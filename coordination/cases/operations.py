@@ -96,12 +96,32 @@ if refuse_open_case not in referral_ops.OPEN_CASE_CHECKS:
     referral_ops.OPEN_CASE_CHECKS.append(refuse_open_case)
 
 
+def capacity_problem(coordinator: User, weight: int, programme_id: int) -> str | None:
+    """Say why a reason is needed if admitting a case of `weight` now would take the coordinator
+    over capacity (only when the case gets a place at once; a waiting case is assigned later)."""
+    programme = db.session.get(Programme, programme_id)
+    if state_on_admission(occupied_places(programme_id), programme.capacity) is CaseState.WAITING:
+        return None
+    capacity = profile_for(coordinator.id).capacity
+    load = load_of([coordinator.id])[coordinator.id]
+    if load + weight <= capacity:
+        return None
+    return _(
+        "%(name)s har redan %(load)s av %(capacity)s viktade deltaganden. Ange varför "
+        "koordinatorn ska få ett deltagande till, eller välj en annan koordinator.",
+        name=coordinator.name,
+        load=load,
+        capacity=capacity,
+    )
+
+
 def admit(
     referral: Referral,
     *,
     coordinator: User,
     complexity_weight: int,
     by,
+    over_capacity_reason: str = "",
     now: datetime | None = None,
 ) -> Case:
     """Open the case of an admitted referral: enrolled while there is room, else waiting."""
@@ -129,16 +149,14 @@ def admit(
     )
     _history(case, None, state.value, "admit", by, reason, now)
     if state is CaseState.ENROLLED:
-        # The conference's decision stands even above capacity; the assignment says so.
+        # Above capacity only with the chair's reason (checked under the coordinator's lock).
         _assign(
             case,
             coordinator,
             by,
             now,
             reason=_("Utsedd av remissgruppen."),
-            over_capacity_reason=_(
-                "Utsedd av remissgruppen trots att koordinatorns kapacitet var fylld."
-            ),
+            over_capacity_reason=over_capacity_reason,
             origin="admission",
         )
     db.session.flush()

@@ -613,6 +613,7 @@ class DecisionInput:
     positions: dict[str, str]
     coordinator_id: int | None = None
     complexity_weight: int | None = None
+    over_capacity_reason: str = ""
 
 
 def decision_errors(
@@ -673,6 +674,13 @@ def decision_errors(
             add("coordinator_id", _("Välj koordinator för deltagandet."))
         if data.complexity_weight not in (1, 2, 3):
             add("complexity_weight", _("Välj komplexitet 1, 2 eller 3."))
+        elif case_ops.is_coordinator(coordinator) and not data.over_capacity_reason.strip():
+            # Checked again under the lock when the case opens; here so all errors come at once.
+            problem = case_ops.capacity_problem(
+                coordinator, data.complexity_weight, referral.programme_id
+            )
+            if problem:
+                add("over_capacity_reason", problem)
     elif data.outcome == Outcome.RECOMMEND.value:
         if data.coordinator_id is not None:
             add("coordinator_id", _("Koordinator utses bara när personen skrivs in."))
@@ -750,6 +758,7 @@ def decide(
             referral,
             coordinator=db.session.get(User, data.coordinator_id),
             complexity_weight=data.complexity_weight,
+            over_capacity_reason=data.over_capacity_reason.strip(),
             by=by,
             now=now,
         )

@@ -64,6 +64,7 @@ class DecisionLoadSchema(Schema):
     positions = fields.List(fields.Nested(PositionSchema), load_default=list)
     coordinator_id = fields.Integer(allow_none=True, load_default=None)
     complexity_weight = fields.Integer(allow_none=True, load_default=None)
+    over_capacity_reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class PositionDumpSchema(Schema):

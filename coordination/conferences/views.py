@@ -382,6 +382,7 @@ def _decision_input(form) -> ops.DecisionInput:
         positions={a: form.get(f"position_{a}", "") for a in ops.AGENCIES},
         coordinator_id=form.get("coordinator_id", type=int) if admit else None,
         complexity_weight=form.get("complexity_weight", type=int) if admit else None,
+        over_capacity_reason=form.get("over_capacity_reason", "") if admit else "",
     )
 
 

@@ -254,3 +254,35 @@ def test_the_decision_form_and_the_queue_preselect_the_suggested_coordinator(cli
     db.session.commit()
     queue = client.get("/cases/queue").get_data(as_text=True)
     assert f'<option value="{calm.id}" selected>' in queue
+
+
+def test_the_conference_admits_above_a_coordinators_capacity_only_with_a_reason(api):
+    conference = make_conference(state="published", present="all")
+    full = make_user("coordinator")
+    _set(full, 2)
+    admit_case(conference=conference, coordinator=full, complexity_weight=2)
+    referral = make_referral("on_agenda", conference=conference)
+    body = {
+        "conference_id": conference.id,
+        "outcome": "admit",
+        "recommendation": "Samordnade insatser.",
+        "positions": [
+            {"agency": a, "position": "Tillstyrker."} for a in conference.present_agencies
+        ],
+        "coordinator_id": full.id,
+        "complexity_weight": 1,
+    }
+    headers = token_headers(conference.chair.user)
+    refused = api.post(f"/api/v1/referrals/{referral.id}/decision", json=body, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"]["over_capacity_reason"] == [
+        f"{full.name} har redan 2 av 2 viktade deltaganden. Ange varför koordinatorn ska få ett "
+        "deltagande till, eller välj en annan koordinator."
+    ]
+    body["over_capacity_reason"] = "Hon känner familjen sedan tidigare."
+    admitted = api.post(f"/api/v1/referrals/{referral.id}/decision", json=body, headers=headers)
+    assert admitted.status_code == 201
+    case = db.session.get(Case, admitted.get_json()["case_id"])
+    assignment = case.active_assignment
+    assert assignment.over_capacity is True
+    assert assignment.over_capacity_reason == "Hon känner familjen sedan tidigare."

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+from coordination.cases import operations as case_ops
 from coordination.conferences import operations as ops
 from coordination.extensions import db
 from coordination.referrals import operations as referral_ops
@@ -101,6 +102,7 @@ def test_reference_year_47_decided_36_admitted_11_recommended(client):
     programme = make_programme(capacity=40)
     lead = make_user("team_lead")
     coordinator = make_user("coordinator")
+    case_ops.set_profile(coordinator, capacity=200, team_unit_id=None, by=lead)  # room for 36
     referrer = make_user("referrer")
     conferences = [
         make_conference(programme, state="published", present="all", chair=lead) for _ in range(4)
