@@ -178,7 +178,10 @@ def test_conference_admits_with_a_written_recommendation(cast, browser):
         "Skrivs in i insatsen"
     ).check()
     page.get_by_role("textbox", name="Gemensam rekommendation").fill(RECOMMENDATION)
-    page.get_by_label("Koordinator", exact=True).select_option(label="Kim Koordinator")
+    coordinator = page.get_by_label("Koordinator", exact=True)
+    # The suggestion is preselected; each option shows the load ("Kim Koordinator (0 av 15)").
+    kim = coordinator.locator("option", has_text="Kim Koordinator").inner_text()
+    coordinator.select_option(label=kim)
     page.get_by_role("button", name="Spara beslutet").click()
     _flash(page, f"Beslutet om remiss {referral_id} är sparat.")
     browser.check(page, "conference after the decision")
