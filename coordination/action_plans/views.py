@@ -238,6 +238,20 @@ def _version_form(case: Case) -> dict:
     )
 
 
+def _named_rows(errors: dict) -> dict:
+    """Prefix a goal's or an action's messages with its row ("Insats 2: …"), so the links of the
+    error summary differ where two rows have the same problem."""
+    named = {}
+    for key, messages in errors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] in ("goals", "actions") and is_digits(parts[1]):
+            n = int(parts[1]) + 1
+            row = _("Delmål %(n)s", n=n) if parts[0] == "goals" else _("Insats %(n)s", n=n)
+            messages = [f"{row}: {message}" for message in messages]
+        named[key] = messages
+    return named
+
+
 def _edit_page(case: Case, form: dict, errors: dict, status: int = 200):
     latest = ops.latest_version(case.id)
     return render_template(
@@ -276,7 +290,7 @@ def edit(case_id: int):
         case = db.session.get(Case, case_id)
         log_access("action_plan", case.id, action="read", person_id=case.person_id)
         db.session.commit()
-        return _edit_page(case, _as_form(raw), errors, exc.status)
+        return _edit_page(case, _as_form(raw), _named_rows(errors), exc.status)
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     messages = {

@@ -234,7 +234,7 @@ def test_an_unreadable_date_does_not_hide_the_other_errors_of_the_plan(api, clie
     page = client.post_form(f"/cases/{case.id}/plan/edit", form)
     assert page.status_code == 422
     text = page.get_data(as_text=True)
-    assert "Skriv vad insatsen är." in text and 'value="i vår"' in text
+    assert "Insats 1: Skriv vad insatsen är." in text and 'value="i vår"' in text
 
 
 def test_every_agency_of_the_plan_must_be_covered_by_consent_and_reachable(api):
