@@ -110,7 +110,7 @@ def _coordinator(start: Start, user, now: datetime) -> None:
     if installed("coordination.cases.caseload"):
         from coordination.cases import caseload
         from coordination.conferences.operations import working_calendar
-        from coordination.referrals.operations import local_today
+        from coordination.core.i18n import local_today
 
         rows = caseload.caseload(
             user,

@@ -52,8 +52,9 @@ def daily_duties(now: datetime | None = None) -> dict:
     from flask import current_app
 
     from coordination.audit.operations import prune_access_log
+    from coordination.core.i18n import local_today
     from coordination.people.retention import erase_expired
-    from coordination.statistics.operations import local_today, record_due_ratings
+    from coordination.statistics.operations import record_due_ratings
 
     now = now or utcnow()
     if not _try_lock(DAILY_LOCK):

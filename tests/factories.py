@@ -13,11 +13,11 @@ import pyotp
 
 from coordination.auth.operations import create_user, issue_token
 from coordination.auth.security import enrol_totp
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
-from coordination.referrals.operations import local_today
 from workflows.personnummer import luhn_check_digit
 
 PASSWORD = "correct horse battery"

@@ -23,13 +23,12 @@ from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
 from coordination.cases.views import load_visible
 from coordination.core.errors import Conflict, Forbidden, ValidationFailed
-from coordination.core.i18n import translate_schema_messages
+from coordination.core.i18n import local_today, translate_schema_messages
 from coordination.core.parsing import is_digits, load_checked
 from coordination.core.permissions import access, require, require_visible
 from coordination.documents import render_pdf
 from coordination.extensions import db
 from coordination.organisations.models import Membership, OrganisationUnit
-from coordination.referrals.operations import local_today
 from workflows.action_plan import (
     PARTICIPANT,
     ActionStatus,

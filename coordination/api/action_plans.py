@@ -20,10 +20,10 @@ from coordination.api.cases import load_visible
 from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.core.errors import NotFound
+from coordination.core.i18n import local_today
 from coordination.core.parsing import load_checked
 from coordination.core.permissions import require, require_visible
 from coordination.extensions import db
-from coordination.referrals.operations import local_today
 from workflows.action_plan import PARTICIPANT
 from workflows.organisation import Role
 

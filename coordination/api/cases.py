@@ -24,11 +24,11 @@ from coordination.cases.schemas import (
 from coordination.consent import operations as consent_ops
 from coordination.consent.schemas import ConsentDumpSchema, ConsentLoadSchema
 from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits, load_checked
 from coordination.core.permissions import require, require_visible
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
-from coordination.referrals.operations import local_today
 from workflows.case import CaseState
 from workflows.organisation import Role
 

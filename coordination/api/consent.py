@@ -12,10 +12,10 @@ from coordination.consent import operations as ops
 from coordination.consent.models import Consent
 from coordination.consent.permissions import can_manage_for_referral
 from coordination.consent.schemas import ConsentDumpSchema, ConsentLoadSchema, ConsentWithdrawSchema
+from coordination.core.i18n import local_today
 from coordination.core.permissions import require_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
-from coordination.referrals.operations import local_today
 from workflows.organisation import Role
 
 MANAGERS = (Role.REFERRER, Role.TEAM_LEAD)

@@ -16,11 +16,11 @@ from coordination.audit.models import AuditSample
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
 from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import local_today
 from coordination.core.permissions import access
 from coordination.documents import render_pdf
 from coordination.extensions import db
 from coordination.people.models import Person
-from coordination.referrals.operations import local_today
 from workflows.organisation import Role
 from workflows.personnummer import IdentityNumberError, parse_identity_number
 

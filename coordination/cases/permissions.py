@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.consent.operations import covering
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
 from coordination.referrals.models import Referral
-from coordination.referrals.operations import local_today
 from workflows.action_plan import PlanState
 from workflows.organisation import Role
 

@@ -24,7 +24,7 @@ from coordination.consent import operations as consent_ops
 from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import translate_schema_messages
+from coordination.core.i18n import local_today, translate_schema_messages
 from coordination.core.parsing import is_digits, load_checked
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
@@ -32,7 +32,6 @@ from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import permissions as referral_perms
-from coordination.referrals.operations import local_today
 from workflows.case import CaseState, PauseReason, is_prioritised
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.personnummer import age_on

@@ -13,11 +13,10 @@ from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.permissions import can_manage_for_referral
 from coordination.consent.schemas import ConsentLoadSchema
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import translate_schema_messages
+from coordination.core.i18n import local_today, translate_schema_messages
 from coordination.core.permissions import access, require_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
-from coordination.referrals.operations import local_today
 from workflows.organisation import MEMBER_AGENCIES, Role
 
 bp = Blueprint("consent", __name__, url_prefix="/consent")

@@ -11,6 +11,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Return the date in Europe/Stockholm (today, or at `now`)."""
+    from coordination.core.db import utcnow
+
+    return (now or utcnow()).astimezone(STOCKHOLM).date()
+
+
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 
 LABELS: dict[str, dict[str, object]] = {

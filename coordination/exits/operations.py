@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
 from coordination.cases.models import Case, CaseHistory
+from coordination.cases.operations import get_case
 from coordination.codes.operations import code_label, valid_codes
 from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, NotFound, ValidationFailed
-from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.i18n import label, local_today
 from coordination.exits.models import (
     ExitRegistration,
     FollowUp,
@@ -52,25 +53,7 @@ from workflows.return_referral import (
 AGENCY_CODES = [a.value for a in MEMBER_AGENCIES]
 
 
-def local_today(now: datetime | None = None) -> date:
-    """Return the date in Europe/Stockholm."""
-    return (now or utcnow()).astimezone(STOCKHOLM).date()
-
-
 # --- loading ----------------------------------------------------------------------------------
-
-
-def lock_case(case_id: int) -> Case:
-    """Load a case and lock its row while its exit is recorded."""
-    case = db.session.scalar(
-        select(Case)
-        .where(Case.id == case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if case is None:
-        raise NotFound(_("Deltagandet finns inte."))
-    return case
 
 
 def exit_registration_of(case_id: int) -> ExitRegistration | None:
@@ -183,7 +166,7 @@ def register_exit(case: Case, *, data: dict, by, now: datetime | None = None) ->
     """
     now = now or utcnow()
     today = local_today(now)
-    case = lock_case(case.id)
+    case = get_case(case.id, lock=True)
     target = None
     if case.state != CaseState.EXITING.value:
         target = case_next_state(case.state, CaseAction.START_EXIT)
@@ -425,6 +408,24 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _referral_section(referral: Referral) -> dict:
+    """The referral as both packet documents show it: what was asked, by whom, from where."""
+    unit = referral.referring_unit
+    return {
+        "id": referral.id,
+        "referral_date": _iso(referral.referral_date),
+        "reason": referral.reason,
+        "question_to_conference": referral.question_to_conference or "",
+        "agencies_needed": list(referral.agencies_needed or []),
+        "referring_unit": {
+            "id": unit.id if unit else None,
+            "name": unit.name if unit else "",
+            "agency": unit.agency_kind if unit else None,
+        },
+        "referrer": {"id": referral.referrer_id, "name": referral.referrer.name},
+    }
+
+
 def _registration_facts(registration) -> dict | None:
     if registration is None:
         return None
@@ -522,7 +523,6 @@ def compile_facts(case: Case) -> dict:
     from coordination.statistics import operations as stats
 
     referral = case.referral
-    unit = referral.referring_unit
     registration = exit_registration_of(case.id)
     participant = stats.participant_for_case(case.id)
     coordinator = db.session.get(User, _coordinator_id(case)) if _coordinator_id(case) else None
@@ -533,19 +533,7 @@ def compile_facts(case: Case) -> dict:
     )
     return {
         "programme": {"id": case.programme_id, "name": case.programme.name},
-        "referral": {
-            "id": referral.id,
-            "referral_date": _iso(referral.referral_date),
-            "reason": referral.reason,
-            "question_to_conference": referral.question_to_conference or "",
-            "agencies_needed": list(referral.agencies_needed or []),
-            "referring_unit": {
-                "id": unit.id if unit else None,
-                "name": unit.name if unit else "",
-                "agency": unit.agency_kind if unit else None,
-            },
-            "referrer": {"id": referral.referrer_id, "name": referral.referrer.name},
-        },
+        "referral": _referral_section(referral),
         "case": {
             "id": case.id,
             "enrolled_on": _iso(case.enrolled_on),
@@ -771,7 +759,7 @@ def finalise(return_referral: ReturnReferral, *, by, now: datetime | None = None
     """
     now = now or utcnow()
     target = next_state(return_referral.state, ReturnReferralAction.FINALISE)
-    case = lock_case(return_referral.case_id)
+    case = get_case(return_referral.case_id, lock=True)
     closed = case_next_state(case.state, CaseAction.CLOSE)
     errors = finalise_errors(return_referral)
     if errors:
@@ -856,23 +844,10 @@ def _record_delivery(session: Session, packet: Packet) -> None:
 
 def joint_recommendation_content(decision, referral: Referral) -> dict:
     """Return the document of a joint recommendation: the decision as the referrer reads it."""
-    unit = referral.referring_unit
     return {
         "kind": PacketKind.JOINT_RECOMMENDATION.value,
         "programme": {"id": referral.programme_id, "name": referral.programme.name},
-        "referral": {
-            "id": referral.id,
-            "referral_date": _iso(referral.referral_date),
-            "reason": referral.reason,
-            "question_to_conference": referral.question_to_conference or "",
-            "agencies_needed": list(referral.agencies_needed or []),
-            "referring_unit": {
-                "id": unit.id if unit else None,
-                "name": unit.name if unit else "",
-                "agency": unit.agency_kind if unit else None,
-            },
-            "referrer": {"id": referral.referrer_id, "name": referral.referrer.name},
-        },
+        "referral": _referral_section(referral),
         "decision": {
             "id": decision.id,
             "outcome": decision.outcome,

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coordination.auth.models import User
 from coordination.cases.models import Case, CaseHistory
+from coordination.cases.operations import get_case
 from coordination.consent.operations import covering
 from coordination.core import events
 from coordination.core.db import utcnow
@@ -92,19 +93,6 @@ def get_meeting(meeting_id: int, *, lock: bool = False) -> Meeting:
     if meeting is None:
         raise NotFound(_("Mötet finns inte."))
     return meeting
-
-
-def lock_case(case_id: int) -> Case:
-    """Lock a case row: attendance, escalations and decisions of one case queue up here."""
-    case = db.session.scalar(
-        select(Case)
-        .where(Case.id == case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if case is None:
-        raise NotFound(_("Deltagandet finns inte."))
-    return case
 
 
 def coordinator_of(case: Case) -> User | None:
@@ -549,7 +537,7 @@ def record_attendance(
             _("Deltagandet hör inte till mötet."),
             errors={"case_id": [_("Deltagandet hör inte till mötet.")]},
         )
-    case = lock_case(case_id)
+    case = get_case(case_id, lock=True)
     if meeting.cancelled:
         raise IllegalTransition(_("Mötet är inställt; det finns ingen närvaro att registrera."))
     if not attendance_allowed(status, meeting.starts_at, now):
@@ -783,7 +771,7 @@ def decide_escalation(
 ) -> Escalation:
     """Record the decision on the open escalation: continue (the count resets) or discharge."""
     now = now or utcnow()
-    case = lock_case(case.id)
+    case = get_case(case.id, lock=True)
     if decision not in DECISIONS:
         raise ValidationFailed(
             _("Välj ett beslut."), errors={"decision": [_("Välj fortsätta eller avsluta.")]}

@@ -9,12 +9,11 @@ from flask_babel import gettext as _
 
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import label
+from coordination.core.i18n import label, local_today
 from coordination.core.permissions import access
 from coordination.extensions import db
 from coordination.organisations import calendar, units
 from coordination.organisations.models import OrganisationUnit
-from coordination.referrals.operations import local_today
 from workflows.organisation import AgencyKind, Role
 
 bp = Blueprint("organisations", __name__, url_prefix="/admin")

@@ -12,7 +12,7 @@ from coordination.consent.models import Consent
 from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, NotFound, ValidationFailed
-from coordination.core.i18n import STOCKHOLM
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.people.models import CHANNELS, GENDERS, Person
 from coordination.programmes.models import Programme
@@ -29,11 +29,6 @@ DRAFT_FIELDS = (
     "background question_to_conference consent_given_on consent_form consent_witness "
     "consent_valid_until consent_agencies consent_info_kinds"
 ).split()
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Return today's date in Europe/Stockholm."""
-    return (now or utcnow()).astimezone(STOCKHOLM).date()
 
 
 def get_referral(referral_id: int, *, lock: bool = False) -> Referral:

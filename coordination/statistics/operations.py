@@ -14,7 +14,7 @@ from coordination.codes.operations import known_codes, valid_codes
 from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import STOCKHOLM
+from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.statistics.models import (
@@ -60,11 +60,6 @@ VARIABLE_LISTS = {
     "education": "education",
     "time_on_support": "time_on_support",
 }
-
-
-def local_today() -> date:
-    """Return today's date in Europe/Stockholm."""
-    return utcnow().astimezone(STOCKHOLM).date()
 
 
 def _check_code(errors: dict, name: str, value: str | None, allowed: set[str]) -> None:

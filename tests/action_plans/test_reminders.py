@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from coordination.action_plans import operations as plan_ops
 from coordination.cases import operations as case_ops
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
-from coordination.referrals.operations import local_today
 from notifications import case_rules
 from notifications.models import Notification, Reminder
 from tests.factories import (

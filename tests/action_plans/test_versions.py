@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from coordination.action_plans import operations as ops
 from coordination.action_plans.models import PlanVersion
+from coordination.core.i18n import local_today
 from coordination.extensions import db
-from coordination.referrals.operations import local_today
 from tests.factories import (
     PASSWORD,
     admit_case,

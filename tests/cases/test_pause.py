@@ -8,8 +8,8 @@ from sqlalchemy import select
 from coordination.audit.models import AccessLogEntry
 from coordination.cases import operations as ops
 from coordination.cases.models import Case
+from coordination.core.i18n import local_today
 from coordination.extensions import db
-from coordination.referrals.operations import local_today
 from tests.factories import PASSWORD, admit_case, make_plan, make_user, token_headers
 from workflows.errors import TransitionRefused
 

@@ -3,8 +3,8 @@
 import pytest
 
 from coordination.consent import operations as consent_ops
+from coordination.core.i18n import local_today
 from coordination.extensions import db
-from coordination.referrals.operations import local_today
 from tests.factories import (
     PASSWORD,
     admit_case,

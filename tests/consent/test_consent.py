@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from coordination.consent.operations import consents_of, covering
+from coordination.core.i18n import local_today
 from coordination.extensions import db
-from coordination.referrals.operations import local_today
 from tests.factories import PASSWORD, make_referral, make_user, token_headers
 
 
