@@ -27,7 +27,7 @@ translations-update: $(STAMP)
 	$(BIN)/pybabel update -i coordination/translations/messages.pot -d coordination/translations -l en --no-fuzzy-matching --ignore-obsolete
 
 run: install
-	$(BIN)/flask db upgrade heads
+	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	@bash deploy/run-local.sh $(PORT)
 

@@ -56,7 +56,7 @@ def _prepare(url: str, n: int) -> None:
 
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         user = User(email="bench@bench.example", name="Bench", password_hash="-", locale="sv")
         db.session.add(user)
         db.session.commit()

@@ -79,7 +79,7 @@ def app(tmp_path_factory):
     application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
 
     with application.app_context():
-        upgrade(revision="heads")
+        upgrade()
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -15,6 +15,16 @@ def test_migrations_match_the_models():
     assert differences == []
 
 
+def test_the_migration_history_has_exactly_one_head(app):
+    from alembic.script import ScriptDirectory
+
+    from coordination.extensions import migrate
+
+    config = migrate.get_config()
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"several migration heads, write a merge revision: {heads}"
+
+
 def test_default_code_lists_are_loaded_by_the_migration():
     from coordination.codes.operations import valid_codes
 

@@ -153,7 +153,7 @@ def main() -> int:
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         started = time.perf_counter()
         content = participants_csv(count)
         batch = operations.import_participants("bench.csv", content, by=None)

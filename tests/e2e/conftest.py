@@ -1,7 +1,7 @@
 """End-to-end setup: the real stack on this machine, driven by Debian's Chromium.
 
 One stack per run: a fresh PostgreSQL database (the test database's name + `_e2e`, migrated with
-`flask db upgrade heads`, dropped at the end), the web app under gunicorn with the production
+`flask db upgrade`, dropped at the end), the web app under gunicorn with the production
 config file (2 workers), a Celery worker on the test Redis database (flushed before and after), and
 an SMTP sink. The data is committed, as in production; nothing here rolls back.
 
@@ -205,7 +205,7 @@ class Stack:
         redis.Redis.from_url(REDIS_URL).flushdb()
         self.smtp.start()
         migrate = subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade", "heads"],
+            [sys.executable, "-m", "flask", "db", "upgrade"],
             env=self.env(),
             cwd=ROOT,
             capture_output=True,

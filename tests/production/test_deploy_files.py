@@ -67,7 +67,7 @@ def test_compose_parses_and_names_the_services():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = compose["services"]
     assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
-    assert services["migrate"]["command"] == ["flask", "db", "upgrade", "heads"]
+    assert services["migrate"]["command"] == ["flask", "db", "upgrade"]
     assert services["migrate"]["restart"] == "no"
     assert services["web"]["command"] == ["gunicorn", "-c", "deploy/gunicorn.conf.py"]
     for name in ("web", "worker", "beat"):
@@ -223,7 +223,7 @@ def test_the_operations_guide_covers_the_tasks():
     guide = (DEPLOY / "OPERATIONS.md").read_text()
     for needed in (
         "## First start",
-        "flask db upgrade heads",
+        "flask db upgrade",
         "pg_dump --format=custom",
         "pg_restore",
         "## Rotating the secret key",
