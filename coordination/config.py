@@ -58,6 +58,8 @@ DEFAULTS: dict[str, object] = {
     "TASK_TIME_LIMIT": 300,
     "WORKER_MAX_TASKS_PER_CHILD": 500,
     "TESTING": False,
+    # "fast" makes argon2id cheap for the test suite; production refuses anything but "standard".
+    "PASSWORD_HASH_COST": "standard",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False}
@@ -83,6 +85,8 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         if raw is not None and raw != "":
             settings[key] = _coerce(raw, default)
     settings.update(overrides or {})
+    if settings["PASSWORD_HASH_COST"] not in ("standard", "fast"):
+        raise RuntimeError("COORD_PASSWORD_HASH_COST is 'standard' (the default) or 'fast'")
     if settings["ENV"] == "production":
         missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not settings.get(k)]
         if environ.get("COORD_DATABASE_URL") is None and "DATABASE_URL" not in (overrides or {}):
@@ -92,6 +96,8 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
                 "Refusing to start in production without: "
                 + ", ".join(f"COORD_{k}" for k in sorted(set(missing)))
             )
+        if settings["PASSWORD_HASH_COST"] != "standard":
+            raise RuntimeError("Refusing to start in production with COORD_PASSWORD_HASH_COST")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = "development-only-secret-key-change-me"
     return settings

@@ -3,6 +3,12 @@
 COORD_TEST_DATABASE_URL (default: a fresh `coord_test` database on 127.0.0.1:5432) and
 COORD_TEST_REDIS_URL (default: redis://127.0.0.1:6379/15). A missing server stops the run with a
 message saying what to start: the suite never silently skips.
+
+Parallel workers (pytest-xdist, `pytest -n 2`) each get their own of both: worker gwN uses the
+database `<name>_gwN` (coord_test_gw0, coord_test_gw1, ...) and the Redis database N below the
+given one, counting down and wrapping from 0 to 15, never 13 (the production smoke test's): with the
+default 15, gw0 uses 15 and gw1 14; with 1, gw0 uses 1 and gw1 0. A run without workers uses both
+as given.
 """
 
 from __future__ import annotations
@@ -20,10 +26,48 @@ from sqlalchemy.engine import make_url
 from coordination.app import create_app
 from coordination.extensions import db
 
-DATABASE_URL = os.environ.get(
-    "COORD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/coord_test"
+REDIS_DATABASES = 16
+SMOKE_REDIS_DB = 13  # Makefile's SMOKE_REDIS_DB: `make prod-smoke` flushes it
+
+
+def worker_number() -> int | None:
+    """Return this xdist worker's number (gw1 -> 1), or None outside a parallel run."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else None
+
+
+def worker_database_url(url: str, number: int | None) -> str:
+    """Return the worker's own database: the given name + `_gwN`."""
+    if number is None:
+        return url
+    target = make_url(url)
+    return target.set(database=f"{target.database}_gw{number}").render_as_string(
+        hide_password=False
+    )
+
+
+def worker_redis_url(url: str, number: int | None) -> str:
+    """Return the worker's own Redis database: N below the given one, skipping the smoke test's."""
+    if number is None:
+        return url
+    found = re.match(r"^(.*/)(\d+)$", url)
+    base, first = (found.group(1), int(found.group(2))) if found else (url.rstrip("/") + "/", 0)
+    candidates = [(first - k) % REDIS_DATABASES for k in range(REDIS_DATABASES)]
+    usable = [n for n in candidates if n != SMOKE_REDIS_DB or n == first]
+    if number >= len(usable):
+        pytest.exit(f"Worker gw{number} has no Redis database of its own left", returncode=3)
+    return f"{base}{usable[number]}"
+
+
+DATABASE_URL = worker_database_url(
+    os.environ.get(
+        "COORD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/coord_test"
+    ),
+    worker_number(),
 )
-REDIS_URL = os.environ.get("COORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = worker_redis_url(
+    os.environ.get("COORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), worker_number()
+)
 
 
 def _fresh_database(url: str) -> None:
@@ -67,6 +111,7 @@ def app(tmp_path_factory):
             "TESTING": True,
             "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
             "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_COST": "fast",  # argon2id at its lowest cost: users are made by the score
         }
     )
     from flask_migrate import upgrade

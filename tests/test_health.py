@@ -3,7 +3,7 @@
 import pytest
 
 from coordination.app import create_app
-from tests.conftest import DATABASE_URL
+from tests.conftest import DATABASE_URL, REDIS_URL
 
 
 def test_healthy(api):
@@ -25,7 +25,7 @@ def test_database_down_answers_503():
     app = create_app(
         {
             "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none",
-            "BROKER_URL": "redis://127.0.0.1:6379/15",
+            "BROKER_URL": REDIS_URL,
         }
     )
     response = app.test_client().get("/healthz")
