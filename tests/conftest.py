@@ -111,7 +111,7 @@ def app(tmp_path_factory):
             "TESTING": True,
             "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
             "SECRET_KEY": "test-secret",
-            "PASSWORD_HASH_COST": "fast",  # argon2id at its lowest cost: users are made by the score
+            "PASSWORD_HASH_COST": "fast",  # argon2id at its lowest cost: tests make many users
         }
     )
     from flask_migrate import upgrade

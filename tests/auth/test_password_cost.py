@@ -1,4 +1,4 @@
-"""The password hash's cost: recommended everywhere but the test suite, never cheap in production."""
+"""The password hash's cost: recommended except in the test suite, never cheap in production."""
 
 from __future__ import annotations
 
