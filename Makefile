@@ -39,9 +39,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two parallel workers, each with its own database (coord_test_gw0, ...) and Redis db: see
+# tests/conftest.py. TEST_WORKERS=0 runs in one process on the URLs as given.
+TEST_WORKERS ?= 2
+
 test: install lint
 	COORD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) COORD_TEST_REDIS_URL=$(TEST_REDIS_URL) \
-		$(BIN)/pytest -q
+		$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -281,12 +281,32 @@ def decide_referral(referral, conference, *, outcome="recommend", coordinator=No
 
 
 _make_referral_before_conferences = make_referral
+_case_conferences: dict[int, int] = {}  # programme id -> the conference the factories admit at
+
+
+def case_conference(programme=None):
+    """Return a published conference (every agency present) that decides the programme's cases.
+
+    The factories that bring a referral to a decision share one such conference per programme
+    within a test, so cases still pass the real operations without a chair and four members
+    each. Only a conference made here is shared, never one a test made itself; one from an
+    earlier test is gone (rolled back or purged, and ids are never reused), so it is not found.
+    """
+    from coordination.conferences.models import Conference
+
+    if programme is not None and programme.id in _case_conferences:
+        conference = db.session.get(Conference, _case_conferences[programme.id])
+        if conference is not None and conference.state == "published":
+            return conference
+    conference = make_conference(programme, state="published", present="all")
+    _case_conferences[conference.programme_id] = conference.id
+    return conference
 
 
 def make_referral(state: str = "draft", *, programme=None, referrer=None, **overrides):
     """Create a referral in any state; on_agenda and decided go through a conference.
 
-    For on_agenda and decided: conference= (default: a new published one, every agency present),
+    For on_agenda and decided: conference= (default: the programme's case_conference()),
     and for decided outcome= ("recommend" or "admit") and coordinator=.
     """
     if state not in ("on_agenda", "decided"):
@@ -299,7 +319,7 @@ def make_referral(state: str = "draft", *, programme=None, referrer=None, **over
     outcome = overrides.pop("outcome", "recommend")
     coordinator = overrides.pop("coordinator", None)
     if conference is None:
-        conference = make_conference(programme, state="published", present="all")
+        conference = case_conference(programme)
     referral = _make_referral_before_conferences(
         "submitted", programme=conference.programme, referrer=referrer, **overrides
     )
@@ -318,7 +338,7 @@ def make_case(*, programme=None, coordinator=None, referrer=None, **overrides):
     from coordination.conferences import operations as conf_ops
 
     coordinator = coordinator or make_user("coordinator")
-    conference = make_conference(programme, state="published", present="all")
+    conference = case_conference(programme)
     referral = make_referral(
         "decided",
         conference=conference,
@@ -385,7 +405,7 @@ def admit_case(
     from coordination.conferences import operations as conf_ops
 
     coordinator = coordinator or make_user("coordinator")
-    conference = conference or make_conference(programme, state="published", present="all")
+    conference = conference or case_conference(programme)
     referral = _make_referral_before_conferences(
         "submitted", programme=conference.programme, referrer=referrer, **overrides
     )
@@ -459,7 +479,7 @@ def make_admitted_case(
     from coordination.conferences.operations import case_for
 
     coordinator = coordinator or make_user("coordinator")
-    conference = make_conference(programme, state="published", present="all")
+    conference = case_conference(programme)
     referral = make_referral("on_agenda", conference=conference, referrer=referrer, **overrides)
     decide_referral(referral, conference, outcome="admit", coordinator=coordinator, now=admitted_at)
     return case_for(referral.id)
