@@ -99,6 +99,17 @@ def _check_redis(url: str) -> None:
         )
 
 
+def fresh_request_state(application) -> None:
+    """Start each test request without the signed-in user and tokens of the one before."""
+
+    def _fresh_request_state():
+        # Test requests reuse the test's app context (and so its `g`); a real request never does.
+        for key in ("_login_user", "access_refusals", "csrf_token"):
+            g.pop(key, None)
+
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The application on the test database, migrated once."""
@@ -116,13 +127,7 @@ def app(tmp_path_factory):
     )
     from flask_migrate import upgrade
 
-    def _fresh_request_state():
-        # Test requests reuse the test's app context (and so its `g`); a real request never does.
-        for key in ("_login_user", "access_refusals", "csrf_token"):
-            g.pop(key, None)
-
-    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
-
+    fresh_request_state(application)
     with application.app_context():
         upgrade()
     yield application

@@ -1,0 +1,78 @@
+"""`make run`'s default: the SQLite file database and the embedded broker, no server needed.
+
+The app is created as `make run` creates it (no COORD_DATABASE_URL, so a SQLite file; Kombu's
+SQLAlchemy transport on SQLite as the broker; password-only login as deploy/run-local.sh sets),
+only in a temporary folder. Then `flask db upgrade`, `flask seed-demo --if-empty` twice, and the
+demo checks and journey of tests/test_demo.py on it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from coordination.app import create_app
+from coordination.config import DEFAULTS
+from coordination.extensions import db
+from tests.conftest import fresh_request_state
+from tests.test_demo import check_the_demo, walk_a_referral_to_a_case
+
+pytestmark = pytest.mark.committing  # its own database file, outside the per-test transaction
+
+
+@pytest.fixture()
+def sqlite_app(app, tmp_path):
+    """The app on SQLite files in tmp_path; afterwards Celery is pointed back at the suite's."""
+    from notifications.celery_app import celery, configure
+
+    assert str(DEFAULTS["DATABASE_URL"]).startswith("sqlite:///")
+    assert str(DEFAULTS["BROKER_URL"]).startswith("sqla+sqlite:///")
+    local = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'coordination.sqlite'}",
+            "BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+            "ATTACHMENT_DIR": str(tmp_path / "attachments"),
+            "SMS_FILE": str(tmp_path / "sms.log"),
+            "HEARTBEAT_DIR": str(tmp_path / "heartbeats"),
+            "REQUIRE_TOTP": False,  # as deploy/run-local.sh starts it
+            "PASSWORD_HASH_COST": "fast",
+            "TESTING": True,
+        }
+    )
+    fresh_request_state(local)
+    celery.close()  # the next task is sent on the embedded broker, not a connection from before
+    try:
+        yield local
+    finally:
+        with local.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        configure(app)
+        celery.close()
+
+
+def test_make_run_migrates_seeds_and_walks_a_referral_to_a_case(sqlite_app):
+    cli = sqlite_app.test_cli_runner()
+    # Inside its own app context: the CLI would otherwise run on the suite's app (PostgreSQL).
+    with sqlite_app.app_context():
+        assert db.engine.url.get_backend_name() == "sqlite"
+        upgraded = cli.invoke(args=["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        seeded = cli.invoke(args=["seed-demo", "--if-empty"])
+        assert seeded.exit_code == 0, seeded.output
+        assert "koordinator@demo.example" in seeded.output
+        again = cli.invoke(args=["seed-demo", "--if-empty"])
+        assert again.exit_code == 0 and "Demo data not loaded" in again.output
+
+        logins = [
+            (line.split()[1], line.split()[0]) for line in seeded.output.splitlines()[1:] if line
+        ]
+        check_the_demo(sqlite_app, logins)
+        walk_a_referral_to_a_case(sqlite_app)
+
+    broker = create_engine(sqlite_app.config["COORD"]["BROKER_URL"].removeprefix("sqla+"))
+    try:  # the deliveries went to the embedded broker, for `make run`'s worker to take
+        with broker.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM kombu_message")) > 0
+    finally:
+        broker.dispose()
