@@ -14,8 +14,9 @@ from sqlalchemy import delete
 from coordination.core.db import utcnow
 from coordination.extensions import db
 from coordination.observability.metrics import HEARTBEAT_KEY, StateCollector, registry_for, serve
+from notifications.harness import RedisServer
 from notifications.models import Notification, Reminder
-from tests.conftest import DATABASE_URL, REDIS_URL
+from tests.conftest import DATABASE_URL
 from tests.factories import make_user
 
 
@@ -63,15 +64,25 @@ def _reminder(user, key: str, due_in: timedelta, **fields) -> Reminder:
 
 
 @pytest.fixture()
-def broker():
-    client = redis.Redis.from_url(REDIS_URL)
-    client.delete("celery", HEARTBEAT_KEY)
-    yield client
-    client.delete("celery", HEARTBEAT_KEY)
+def broker(tmp_path):
+    """A redis-server of the test's own, so that the queue and heartbeats it reads are only its.
+
+    On the shared test Redis database anything else connected (a Celery worker of `make e2e` or of
+    another run on the same database) takes messages off the `celery` list between the push and
+    the scrape: the queue then reads 2 where the test pushed 3.
+    """
+    server = RedisServer(log_dir=tmp_path).start()
+    client = redis.Redis.from_url(server.url)
+    try:
+        yield client, server.url
+    finally:
+        client.close()
+        server.stop()
 
 
 @pytest.mark.committing
 def test_the_state_gauges_read_the_tables_the_queue_and_the_heartbeats(app, broker):
+    broker, broker_url = broker
     user = make_user("team_lead")
     now = utcnow()
     db.session.add_all(
@@ -90,7 +101,7 @@ def test_the_state_gauges_read_the_tables_the_queue_and_the_heartbeats(app, brok
     broker.rpush("celery", "a", "b", "c")
     broker.hset(HEARTBEAT_KEY, "worker-1@host", repr(time.time() - 5))
     try:
-        values = scrape(registry_for(app.config["COORD"]))
+        values = scrape(registry_for({**app.config["COORD"], "BROKER_URL": broker_url}))
     finally:
         db.session.execute(delete(Notification).where(Notification.recipient_id == user.id))
         db.session.execute(delete(Reminder).where(Reminder.recipient_id == user.id))
