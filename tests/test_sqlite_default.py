@@ -36,6 +36,7 @@ def sqlite_app(app, tmp_path):
             "HEARTBEAT_DIR": str(tmp_path / "heartbeats"),
             "REQUIRE_TOTP": False,  # as deploy/run-local.sh starts it
             "PASSWORD_HASH_COST": "fast",
+            "NOTIFY_QUIET_HOURS": False,  # deliveries are due at once, whatever the hour of the run
             "TESTING": True,
         }
     )
