@@ -1,12 +1,15 @@
-"""Delivering one notification, and the sweep that fires reminders and re-enqueues the stuck.
+"""Delivering one notification, and the one sweep that delivers everything owed and re-enqueues.
 
 deliver(): lock the row (FOR UPDATE SKIP LOCKED), skip it unless pending and due, send, and mark
 it sent in the same transaction. A second run finds it sent (or locked) and sends nothing. Only a
 crash between the server's acceptance and the commit of the sent mark (a single UPDATE and COMMIT)
 can send twice, and then with the same Message-ID.
 
-sweep(): under a PostgreSQL advisory lock (one sweep at a time, however many beats run), turn due
-reminders into notifications and enqueue due pending messages that are not in the broker.
+sweep(): under a PostgreSQL advisory lock (one sweep at a time, however many beats run), write the
+reminders the clock makes owed (overdue escalation decisions), then claim the due rows of the one
+reminder table (FOR UPDATE SKIP LOCKED): a user's reminder becomes their notifications, a
+participant's is sent (notifications.meetings); each row's mark commits with its outcome, so a
+second sweep finds nothing left. Last, enqueue due pending messages that are not in the broker.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from coordination.core.db import utcnow
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
 from notifications.channels import mailer, sms_provider
-from notifications.meetings import sweep_meetings
+from notifications.meetings import (
+    owe_overdue_escalation_reminders,
+    send_due_participant_reminders,
+)
 from notifications.models import Notification, Reminder
 from notifications.outbox import (
     enqueue,
@@ -141,20 +147,25 @@ class SweepResult:
     """What one sweep did."""
 
     ran: bool = True
-    reminders_fired: int = 0
+    reminders_fired: int = 0  # users' reminders fired and participants' reminders handled
     enqueued: list[int] = field(default_factory=list)
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Fire due reminders and enqueue due messages not in the broker, once across processes."""
+    """Deliver every due reminder and enqueue due messages not in the broker, once at a time."""
     with sweep_lock() as got:
         if not got:
             return SweepResult(ran=False)
         result = SweepResult()
-        result.reminders_fired = fire_due_reminders(now, result.enqueued)
-        sweep_meetings(now)
+        owe_overdue_escalation_reminders(now)
+        result.reminders_fired = deliver_due_reminders(now, result.enqueued)
         result.enqueued += enqueue_due(now)
         return result
+
+
+def deliver_due_reminders(now: datetime | None, enqueued: list[int]) -> int:
+    """Deliver the due rows of the reminder table, users' then participants'; return how many."""
+    return fire_due_reminders(now, enqueued) + send_due_participant_reminders(now, enqueued)
 
 
 def _batch_size() -> int:
@@ -162,7 +173,7 @@ def _batch_size() -> int:
 
 
 def fire_due_reminders(now: datetime | None, enqueued: list[int]) -> int:
-    """Turn due reminders into notifications, batch by batch; return how many fired."""
+    """Turn users' due reminders into notifications, batch by batch; return how many fired."""
     session = db.session
     fired = 0
     while True:
@@ -170,7 +181,11 @@ def fire_due_reminders(now: datetime | None, enqueued: list[int]) -> int:
         reminders = list(
             session.scalars(
                 select(Reminder)
-                .where(Reminder.status == "pending", Reminder.due_at <= moment)
+                .where(
+                    Reminder.recipient_id.is_not(None),
+                    Reminder.status == "pending",
+                    Reminder.due_at <= moment,
+                )
                 .order_by(Reminder.due_at, Reminder.id)
                 .limit(_batch_size())
                 .with_for_update(skip_locked=True)

@@ -1,13 +1,13 @@
-"""Meeting messages that the event rules cannot write: the participant's reminder the day before,
-and the daily reminders of an overdue escalation decision.
+"""The meeting reminders that depend on the clock, both rows of the one reminder table.
 
-The sweep calls `sweep_meetings(now)` every minute (under its advisory lock):
-
-- a due participant reminder is locked (FOR UPDATE SKIP LOCKED), sent by the person's preferred
-  channel (SMS or email: the time only, no name, no place, no link) and marked sent in the same
-  transaction; phone, letter or missing contact details hand it to the coordinator's inbox;
-- an open escalation past its decision deadline owes the team leads one reminder on the deadline's
-  day and one each following working day (one row per day by its idempotency key).
+- The participant's reminder the day before (owed by the meeting operations to the case, see
+  coordination.core.reminders): the one sweep locks a due row (FOR UPDATE SKIP LOCKED), sends it
+  by the person's preferred channel (SMS or email: the time only, no name, no place, no link) and
+  marks it sent in the same transaction; phone, letter or missing contact details hand it to the
+  coordinator's inbox.
+- An open escalation past its decision deadline owes the team leads one reminder on the deadline's
+  day and one each following working day: the sweep's scan writes it as a reminder row per lead
+  and day (its idempotency key makes a second scan write nothing), then delivers it like any other.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from sqlalchemy import select
 
 from coordination.cases.models import Case
 from coordination.core.db import utcnow
+from coordination.core.reminders import Reminder
 from coordination.extensions import db
-from coordination.meetings.models import Escalation, Meeting, ParticipantReminder
+from coordination.meetings.models import Escalation, Meeting
 from coordination.organisations.calendar import working_calendar
 from notifications.channels import mailer, sms_provider
 from notifications.meeting_rules import meeting_params, team_leads
-from notifications.outbox import enqueue, notify, preferences_of, take_due_ids
+from notifications.outbox import enqueue, notify, remind, take_due_ids
 from notifications.rendering import message_id
 from workflows.calendar import STOCKHOLM
 from workflows.case import CaseState
@@ -61,7 +62,7 @@ def reminder_text(starts_at: datetime, now: datetime) -> str:
         return _("Du har ett möte den %(day)s kl. %(at)s. Välkommen!", day=day, at=at)
 
 
-def participant_email(reminder: ParticipantReminder, to: str, text: str) -> EmailMessage:
+def participant_email(reminder: Reminder, to: str, text: str) -> EmailMessage:
     """Build the participant's reminder email (text and HTML), with nothing but the time."""
     with force_locale("sv"):
         subject = _("Påminnelse om ditt möte")
@@ -72,7 +73,7 @@ def participant_email(reminder: ParticipantReminder, to: str, text: str) -> Emai
     message["Subject"] = subject
     message["From"] = _settings()["MAIL_FROM"]
     message["To"] = to
-    message["Message-ID"] = message_id(f"participant-reminder:{reminder.id}")
+    message["Message-ID"] = message_id(reminder.idempotency_key)
     message["Date"] = format_datetime(utcnow())
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
@@ -81,7 +82,7 @@ def participant_email(reminder: ParticipantReminder, to: str, text: str) -> Emai
     return message
 
 
-def _hand_over(session, reminder: ParticipantReminder, meeting: Meeting, case: Case, now) -> None:
+def _hand_over(session, reminder: Reminder, meeting: Meeting, case: Case, now) -> None:
     """Owe the coordinator an inbox item: remind the participant yourself."""
     assignment = case.active_assignment
     user = assignment.coordinator if assignment else meeting.organiser
@@ -93,15 +94,15 @@ def _hand_over(session, reminder: ParticipantReminder, meeting: Meeting, case: C
         recipient=user,
         kind="participant_contact",
         template="participant_contact",
-        key=f"ParticipantContact:reminder:{reminder.id}",
+        key=f"ParticipantContact:{reminder.idempotency_key}",
         link=f"/meetings/{meeting.id}",
         subject=("meeting", meeting.id),
         params=meeting_params(meeting, working_calendar(session)),
     )
 
 
-def _send_participant_reminder(session, reminder: ParticipantReminder, now: datetime) -> str:
-    meeting = session.get(Meeting, reminder.meeting_id)
+def _send_participant_reminder(session, reminder: Reminder, now: datetime) -> str:
+    meeting = session.get(Meeting, reminder.subject_id)
     case = session.get(Case, reminder.case_id)
     if (
         meeting is None
@@ -117,32 +118,40 @@ def _send_participant_reminder(session, reminder: ParticipantReminder, now: date
     reminder.channel = channel
     if channel == "sms" and person.phone:
         text = reminder_text(meeting.starts_at, now)
-        sms_provider(_settings()).send(person.phone, text, f"participant-reminder:{reminder.id}")
+        sms_provider(_settings()).send(person.phone, text, reminder.idempotency_key)
     elif channel == "email" and person.email:
         text = reminder_text(meeting.starts_at, now)
         mailer(_settings()).send(participant_email(reminder, person.email, text))
     else:
         _hand_over(session, reminder, meeting, case, now)
         reminder.status = "handed_over"
-        reminder.sent_at = now
+        reminder.fired_at = now
         return "handed_over"
     reminder.status = "sent"
-    reminder.sent_at = utcnow()
+    reminder.fired_at = utcnow()
     reminder.attempts += 1
     reminder.last_error = None
     return "sent"
 
 
-def send_due_participant_reminders(now: datetime | None = None) -> dict[str, int]:
-    """Send the due participant reminders one row at a time (lock, send, mark, commit)."""
+def send_due_participant_reminders(now: datetime | None, enqueued: list[int]) -> int:
+    """Send the due participants' reminders one row at a time (lock, send, mark, commit).
+
+    One row per transaction, unlike the users' reminders: each sends outside the database, so its
+    sent mark commits right after its own send.
+    """
     session = db.session
-    outcomes: dict[str, int] = {}
+    handled = 0
     for _round in range(PARTICIPANT_BATCH):
         moment = now or utcnow()
         reminder = session.scalar(
-            select(ParticipantReminder)
-            .where(ParticipantReminder.status == "pending", ParticipantReminder.due_at <= moment)
-            .order_by(ParticipantReminder.due_at, ParticipantReminder.id)
+            select(Reminder)
+            .where(
+                Reminder.case_id.is_not(None),
+                Reminder.status == "pending",
+                Reminder.due_at <= moment,
+            )
+            .order_by(Reminder.due_at, Reminder.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
@@ -150,24 +159,24 @@ def send_due_participant_reminders(now: datetime | None = None) -> dict[str, int
             session.rollback()
             break
         try:
-            outcome = _send_participant_reminder(session, reminder, moment)
+            _send_participant_reminder(session, reminder, moment)
         except Exception as exc:  # the channel refused: retried, then handed to the coordinator
-            outcome = _participant_failure(session, reminder, exc, moment)
+            _participant_failure(session, reminder, exc, moment)
         due = take_due_ids(session)
         session.commit()
-        enqueue(due)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+        enqueued += enqueue(due)
+        handled += 1
+    return handled
 
 
-def _participant_failure(session, reminder: ParticipantReminder, exc: Exception, now) -> str:
+def _participant_failure(session, reminder: Reminder, exc: Exception, now) -> str:
     # Only the type: a provider's message could echo the phone number or the address.
     reminder.attempts += 1
     reminder.last_error = type(exc).__name__
     log.warning("participant reminder %s attempt %s failed", reminder.id, reminder.attempts)
     if reminder.attempts >= int(_settings().get("NOTIFY_MAX_ATTEMPTS", 5)):
         reminder.status = "failed"
-        meeting = session.get(Meeting, reminder.meeting_id)
+        meeting = session.get(Meeting, reminder.subject_id)
         case = session.get(Case, reminder.case_id)
         if meeting is not None and case is not None:
             _hand_over(session, reminder, meeting, case, now)
@@ -180,8 +189,12 @@ def _participant_failure(session, reminder: ParticipantReminder, exc: Exception,
 # --- overdue escalation decisions ------------------------------------------------------------
 
 
-def remind_overdue_escalations(now: datetime | None = None) -> int:
-    """Owe the team leads today's reminder of every open escalation past its deadline."""
+def owe_overdue_escalation_reminders(now: datetime | None = None) -> int:
+    """Owe the team leads today's reminder of every open escalation past its deadline.
+
+    Writes reminder rows due now, one per lead, escalation and day (a second scan the same day
+    writes nothing); the sweep delivers them right after. Returns how many rows are new.
+    """
     session = db.session
     moment = now or utcnow()
     escalations = list(
@@ -196,7 +209,6 @@ def remind_overdue_escalations(now: datetime | None = None) -> int:
         return 0
     calendar = working_calendar(session)
     leads = team_leads(session)
-    preferences = preferences_of(session, [u.id for u in leads])
     written = 0
     for escalation in escalations:
         day = overdue_reminder_day(escalation.decision_due_at, moment, calendar)
@@ -204,34 +216,23 @@ def remind_overdue_escalations(now: datetime | None = None) -> int:
             continue
         due_on = escalation.decision_due_at.astimezone(calendar.tz).date().isoformat()
         for lead in leads:
-            written += len(
-                notify(
-                    session,
-                    moment,
-                    recipient=lead,
-                    kind="escalation_overdue",
-                    template="escalation_overdue",
-                    key=f"EscalationOverdue:escalation:{escalation.id}:{day.isoformat()}",
-                    link=f"/meetings/escalations/{escalation.id}",
-                    subject=("escalation", escalation.id),
-                    params={
-                        "escalation_id": escalation.id,
-                        "case_id": escalation.case_id,
-                        "due_on": due_on,
-                    },
-                    calendar=calendar,
-                    preferences=preferences,
-                )
+            new_id = remind(
+                session,
+                moment,
+                recipient_id=lead.id,
+                kind="escalation_overdue",
+                template="escalation_overdue",
+                key=f"EscalationOverdue:escalation:{escalation.id}:{day.isoformat()}",
+                due_at=moment,
+                level=1,
+                subject=("escalation", escalation.id),
+                link=f"/meetings/escalations/{escalation.id}",
+                params={
+                    "escalation_id": escalation.id,
+                    "case_id": escalation.case_id,
+                    "due_on": due_on,
+                },
             )
-    due = take_due_ids(session)
+            written += new_id is not None
     session.commit()
-    enqueue(due)
     return written
-
-
-def sweep_meetings(now: datetime | None = None) -> dict:
-    """The sweep's meeting work: participant reminders, then overdue escalation reminders."""
-    return {
-        "participant_reminders": send_due_participant_reminders(now),
-        "escalation_reminders": remind_overdue_escalations(now),
-    }

@@ -1,4 +1,8 @@
-"""The outbox (Notification), the reminders waiting to fall due, and users' channel preferences."""
+"""The outbox (Notification), the reminders waiting to fall due, and users' channel preferences.
+
+The reminder table is coordination.core.reminders.Reminder (an operation may owe a reminder without
+importing notifications); it is re-exported here beside the outbox that delivers it.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,22 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
+from coordination.core.reminders import REMINDER_STATUSES, Reminder
 from coordination.extensions import db
+
+__all__ = [
+    "CHANNELS",
+    "NOTIFICATION_STATUSES",
+    "OPTIONAL_CHANNELS",
+    "REMINDER_STATUSES",
+    "Notification",
+    "NotificationPreference",
+    "Reminder",
+]
 
 CHANNELS = ("inbox", "email", "sms")
 OPTIONAL_CHANNELS = ("email", "sms")  # the inbox is always on
 NOTIFICATION_STATUSES = ("pending", "sent", "failed", "cancelled")
-REMINDER_STATUSES = ("pending", "fired", "cancelled")
 
 
 class Notification(db.Model):
@@ -61,34 +75,6 @@ class Notification(db.Model):
     def unread(self) -> bool:
         """Tell whether an inbox item has been neither opened nor marked done."""
         return self.read_at is None and self.done_at is None
-
-
-class Reminder(db.Model):
-    """A message owed later: at due_at the sweep turns it into notifications and marks it fired."""
-
-    __tablename__ = "reminder"
-    __table_args__ = (
-        check_in("status", REMINDER_STATUSES),
-        CheckConstraint("level >= 1", name="level_positive"),
-        CheckConstraint("link IS NULL OR link LIKE '/%'", name="link_relative"),
-        Index("ix_reminder_due", "status", "due_at"),
-        Index("ix_reminder_subject", "subject_type", "subject_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subject_type: Mapped[str] = mapped_column(String(40))
-    subject_id: Mapped[int] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(60))
-    template: Mapped[str] = mapped_column(String(60))
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    level: Mapped[int] = mapped_column(default=1)
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    link: Mapped[str | None] = mapped_column(String(300))
-    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class NotificationPreference(db.Model):

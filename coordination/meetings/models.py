@@ -36,7 +36,6 @@ LADDER_STEPS = (
     "correction",
     "task_cancelled",
 )
-PARTICIPANT_REMINDER_STATUSES = ("pending", "sent", "handed_over", "cancelled", "failed")
 GROUP_PRESETS = ("halsogrupp", "aktivitetsgrupp", "other")
 _OPEN_ESCALATION = "status = 'open'"
 _CURRENT_ENROLMENT = "left_at IS NULL"
@@ -329,35 +328,3 @@ class LadderStep(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     by = relationship("User")
-
-
-class ParticipantReminder(db.Model):
-    """The reminder owed to the participant the day before a meeting (ids only, no contact data).
-
-    The channel is chosen when it is sent, from the person's preference at that moment; phone and
-    letter are handed over to the coordinator as an inbox item.
-    """
-
-    __tablename__ = "participant_reminder"
-    __table_args__ = (
-        UniqueConstraint(
-            "meeting_id", "case_id", "sequence", name="uq_participant_reminder_occurrence"
-        ),
-        check_in("status", PARTICIPANT_REMINDER_STATUSES),
-        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
-        Index("ix_participant_reminder_due", "status", "due_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
-    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"))
-    sequence: Mapped[int] = mapped_column(default=0)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    channel: Mapped[str | None] = mapped_column(String(10))
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    meeting = relationship("Meeting")

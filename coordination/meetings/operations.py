@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from coordination.auth.models import User
@@ -24,6 +24,7 @@ from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.reminders import cancel_participant_reminders, owe_participant_reminder
 from coordination.extensions import db
 from coordination.meetings.models import (
     DECISIONS,
@@ -36,7 +37,6 @@ from coordination.meetings.models import (
     LadderStep,
     Meeting,
     MeetingAttendee,
-    ParticipantReminder,
     Task,
 )
 from coordination.programmes.models import Programme
@@ -458,27 +458,18 @@ def _schedule_participant_reminder(meeting: Meeting, case_id: int, now: datetime
     due = participant_reminder_at(meeting.starts_at)
     if due <= now or meeting.cancelled:
         return
-    db.session.add(
-        ParticipantReminder(
-            meeting_id=meeting.id,
-            case_id=case_id,
-            sequence=meeting.sequence,
-            due_at=due,
-            status="pending",
-            created_at=now,
-        )
+    owe_participant_reminder(
+        db.session,
+        meeting_id=meeting.id,
+        case_id=case_id,
+        sequence=meeting.sequence,
+        due_at=due,
+        now=now,
     )
 
 
 def _cancel_participant_reminders(meeting: Meeting, case_id: int | None = None) -> None:
-    query = update(ParticipantReminder).where(
-        ParticipantReminder.meeting_id == meeting.id, ParticipantReminder.status == "pending"
-    )
-    if case_id is not None:
-        query = query.where(ParticipantReminder.case_id == case_id)
-    db.session.execute(
-        query.values(status="cancelled").execution_options(synchronize_session=False)
-    )
+    cancel_participant_reminders(db.session, meeting.id, case_id)
 
 
 # --- attendance and the ladder ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from coordination.core.errors import DomainError, ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
 from coordination.core.parsing import is_digits
 from coordination.core.permissions import access, require, require_visible
+from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
 from coordination.extensions import db
 from coordination.meetings import ical
 from coordination.meetings import operations as ops
@@ -28,7 +29,6 @@ from coordination.meetings.models import (
     GroupActivity,
     Meeting,
     MeetingAttendee,
-    ParticipantReminder,
     Task,
 )
 from coordination.meetings.summary import case_meeting_summary
@@ -298,9 +298,13 @@ def _detail_context(meeting: Meeting, errors: dict | None = None, form=None) -> 
     attendee = perms.attendee_row(current_user, meeting)
     reminders = list(
         db.session.scalars(
-            select(ParticipantReminder)
-            .where(ParticipantReminder.meeting_id == meeting.id)
-            .order_by(ParticipantReminder.id)
+            select(Reminder)
+            .where(
+                Reminder.kind == PARTICIPANT_REMINDER,
+                Reminder.subject_type == "meeting",
+                Reminder.subject_id == meeting.id,
+            )
+            .order_by(Reminder.id)
         )
     )
     return {

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from coordination.extensions import db
 from coordination.meetings import operations as ops
-from coordination.meetings.models import ParticipantReminder
 from notifications.delivery import sweep
-from notifications.models import Notification
+from notifications.models import Notification, Reminder
 from tests.factories import make_case, make_meeting, make_unit, make_user, token_headers
 from workflows.calendar import STOCKHOLM, WorkingCalendar
 
@@ -43,6 +42,21 @@ def _quiet(enqueued, settings):
     """Messages go out at any hour; deliveries are captured."""
 
 
+def participant_reminders(meeting) -> list[Reminder]:
+    """The participant's reminders of a meeting: rows of the one reminder table, owed to a case."""
+    return list(
+        db.session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.kind == "participant_reminder",
+                Reminder.subject_type == "meeting",
+                Reminder.subject_id == meeting.id,
+            )
+            .order_by(Reminder.id)
+        )
+    )
+
+
 def _person_case(**person):
     case = make_case(first_name="Astrid", last_name="Hemlig", **person)
     return case
@@ -51,9 +65,8 @@ def _person_case(**person):
 def test_the_participant_gets_an_sms_the_day_before_with_the_time_only(sms_file):
     case = _person_case(preferred_channel="sms", phone="070-765 43 21")
     meeting = make_meeting(case, starts_at=in_days(3))
-    (reminder,) = db.session.scalars(
-        select(ParticipantReminder).where(ParticipantReminder.meeting_id == meeting.id)
-    )
+    (reminder,) = participant_reminders(meeting)
+    assert (reminder.case_id, reminder.recipient_id) == (case.id, None)
     assert reminder.due_at == in_days(2)
     sweep(now=reminder.due_at - timedelta(minutes=1))
     assert not sms_file.exists()
@@ -91,9 +104,7 @@ def test_a_participant_who_prefers_the_phone_is_reminded_by_the_coordinator(sms_
     assert not sms_file.exists()
     (item,) = inbox(case.active_assignment.coordinator, "participant_contact")
     assert item.link == f"/meetings/{meeting.id}"
-    reminder = db.session.scalar(
-        select(ParticipantReminder).where(ParticipantReminder.meeting_id == meeting.id)
-    )
+    (reminder,) = participant_reminders(meeting)
     assert reminder.status == "handed_over"
 
 
@@ -107,12 +118,8 @@ def test_a_moved_meeting_moves_the_reminder_and_a_cancelled_one_sends_none(sms_f
         by=coordinator,
     )
     db.session.commit()
-    rows = db.session.scalars(
-        select(ParticipantReminder)
-        .where(ParticipantReminder.meeting_id == meeting.id)
-        .order_by(ParticipantReminder.id)
-    ).all()
-    assert [(r.status, r.sequence, r.due_at) for r in rows] == [
+    rows = participant_reminders(meeting)
+    assert [(r.status, r.params["sequence"], r.due_at) for r in rows] == [
         ("cancelled", 0, in_days(2)),
         ("pending", 1, in_days(4)),
     ]
@@ -209,3 +216,29 @@ def test_an_overdue_decision_reminds_the_team_lead_then_each_working_day():
     db.session.commit()
     sweep(now=datetime.combine(CAL.next_working_day(saturday.date()), time(9), tzinfo=STOCKHOLM))
     assert len(inbox(lead, "escalation_overdue")) == 2
+
+
+def test_a_participant_and_an_escalation_reminder_are_one_table_delivered_once(sms_file):
+    lead, _case, escalation = _escalated_case()
+    moment = escalation.decision_due_at + timedelta(minutes=1)
+    participant = _person_case(preferred_channel="sms", phone="070-765 43 21")
+    meeting = make_meeting(participant, starts_at=escalation.decision_due_at + timedelta(hours=20))
+    sweep(now=moment)
+    sweep(now=moment + timedelta(minutes=1))
+    rows = db.session.scalars(
+        select(Reminder)
+        .where(
+            or_(
+                Reminder.recipient_id == lead.id,
+                Reminder.subject_id == meeting.id,
+            ),
+            Reminder.kind.in_(("participant_reminder", "escalation_overdue")),
+        )
+        .order_by(Reminder.kind)
+    ).all()
+    assert [(r.kind, r.case_id, r.recipient_id, r.status) for r in rows] == [
+        ("escalation_overdue", None, lead.id, "fired"),
+        ("participant_reminder", participant.id, None, "sent"),
+    ]
+    assert len(sms_file.read_text(encoding="utf-8").splitlines()) == 1
+    assert len(inbox(lead, "escalation_overdue")) == 1
