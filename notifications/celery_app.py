@@ -44,12 +44,14 @@ def configure(app) -> Celery:
             else {}
         ),
         beat_schedule={
+            # The one sweep: every due reminder of the one table, and undelivered notifications.
             "notifications-sweep": {
                 "task": "notifications.sweep",
                 "schedule": sweep_seconds,
                 # A sweep nobody ran in time is pointless: the next one does the same work.
                 "options": {"expires": max(sweep_seconds * 2, 5)},
             },
+            # The domain jobs (coordination.conferences.jobs, coordination.jobs).
             "conference-cycle": {
                 "task": "notifications.conference_cycle",
                 "schedule": 15 * 60,

@@ -1,9 +1,16 @@
-"""Celery tasks: they take ids, never objects, and their bodies are idempotent."""
+"""Celery tasks: they take ids, never objects, and their bodies are idempotent.
+
+Beat runs three: the one sweep (every minute: delivers every due reminder and enqueues undelivered
+notifications), the conferences' cycle and the daily duties (domain jobs, in coordination; these
+are only their wrappers).
+"""
 
 from __future__ import annotations
 
 import logging
 
+from coordination.conferences.jobs import conference_cycle
+from coordination.jobs import daily_duties
 from notifications.celery_app import celery
 from notifications.delivery import deliver, sweep
 
@@ -18,7 +25,7 @@ def deliver_notification(notification_id: int) -> str:
 
 @celery.task(name="notifications.sweep")
 def sweep_task() -> dict:
-    """Fire due reminders and enqueue due messages the broker does not hold (every minute)."""
+    """Deliver every due reminder, enqueue due messages the broker does not hold (every minute)."""
     result = sweep()
     if result.ran and (result.reminders_fired or result.enqueued):
         log.info(
@@ -36,14 +43,10 @@ def sweep_task() -> dict:
 @celery.task(name="notifications.conference_cycle")
 def conference_cycle_task() -> dict:
     """Schedule conferences by cadence and cut off agendas whose time has come (every 15 min)."""
-    from notifications.periodic import conference_cycle
-
     return conference_cycle()
 
 
 @celery.task(name="notifications.daily_duties")
 def daily_duties_task() -> dict:
     """Retention and due self-ratings, once a day at night."""
-    from notifications.periodic import daily_duties
-
     return daily_duties()

@@ -1,11 +1,11 @@
-"""Database helpers shared by every domain: time columns and enum columns with CHECK constraints."""
+"""Database helpers shared by every domain: time columns, CHECKed enum columns, job locks."""
 
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, text
 
 from coordination.extensions import db
 
@@ -46,3 +46,16 @@ def check_in(column: str, values: list[str] | tuple[str, ...], name: str | None 
     """Return a CHECK constraint that keeps a string column within a fixed set of values."""
     listed = ", ".join(f"'{v}'" for v in values)
     return CheckConstraint(f"{column} IN ({listed})", name=name or f"{column}_valid")
+
+
+def try_advisory_xact_lock(key: int) -> bool:
+    """Take a transaction-level advisory lock if it is free (always true on SQLite).
+
+    A periodic job takes one so that two beats, or a run slower than its interval, never overlap;
+    the lock goes with the job's commit or rollback.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return True
+    locked = connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
+    return bool(locked.scalar())
