@@ -152,7 +152,7 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Deliver every due reminder and enqueue due messages not in the broker, once at a time."""
+    """Deliver every due reminder and enqueue due messages not in the broker; one sweep at once."""
     with sweep_lock() as got:
         if not got:
             return SweepResult(ran=False)
