@@ -47,7 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     _import_models()
-    _install_events_once()
+    _install_subscribers()
     _register_blueprints(app)
     _install_session_rules(app)
     register_error_handlers(app)
@@ -75,20 +75,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-_events_installed = False
+def _install_subscribers() -> None:
+    """Hook domain events and the domains' reactions to the app's session class.
 
+    Nothing registers itself on import; everything that reacts to a flush, a commit or a domain
+    event is listed here (notifications add theirs in `notifications.install`). Each install is
+    idempotent, so calling create_app again registers nothing twice.
+    """
+    from flask_sqlalchemy.session import Session as AppSession
 
-def _install_events_once() -> None:
-    """Hook domain events to every session of the app's session class, once per process."""
-    global _events_installed
-    if not _events_installed:
-        from flask_sqlalchemy.session import Session as AppSession
+    from coordination.audit import chain
+    from coordination.cases import registrations as case_registrations
+    from coordination.conferences.operations import close_items_left_on_agenda
+    from coordination.exits.subscribers import deliver_recommendations
 
-        from coordination.audit import chain
-
-        events.install(AppSession)
-        chain.install(AppSession)
-        _events_installed = True
+    events.install(AppSession)
+    chain.install(AppSession)
+    case_registrations.install(AppSession)
+    events.subscribe_outbox(close_items_left_on_agenda)
+    events.subscribe_outbox(deliver_recommendations)
 
 
 def _import_models() -> None:

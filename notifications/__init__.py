@@ -6,8 +6,6 @@ no message carries personal data about a participant.
 
 from __future__ import annotations
 
-_subscribed = False
-
 
 def install(app) -> None:
     """Configure Celery, subscribe the rules to domain events, add the inbox pages and API."""
@@ -17,7 +15,7 @@ def install(app) -> None:
     from notifications import models as _models  # noqa: F401  (metadata sees the tables)
     from notifications import tasks as _tasks  # noqa: F401  (the worker sees the tasks)
 
-    _subscribe_once()
+    subscribe()
     from notifications.cli import register_cli
     from notifications.views import register
 
@@ -25,10 +23,8 @@ def install(app) -> None:
     register_cli(app)
 
 
-def _subscribe_once() -> None:
-    global _subscribed
-    if _subscribed:
-        return
+def subscribe() -> None:
+    """Subscribe the rules and the delivery to domain events (again: no effect)."""
     from flask_sqlalchemy.session import Session as AppSession
     from sqlalchemy import event
 
@@ -38,5 +34,5 @@ def _subscribe_once() -> None:
 
     events.subscribe_outbox(write_rows)
     events.subscribe_after_commit(enqueue_committed)
-    event.listen(AppSession, "after_rollback", forget_due_ids)
-    _subscribed = True
+    if not event.contains(AppSession, "after_rollback", forget_due_ids):
+        event.listen(AppSession, "after_rollback", forget_due_ids)

@@ -14,18 +14,42 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordination.action_plans.events import (
+    PlanActionUpdated,
+    PlanActivated,
+    PlanSignedOff,
+    PlanVersionCreated,
+)
 from coordination.action_plans.models import PlanVersion
 from coordination.action_plans.operations import reminder_facts
 from coordination.auth.models import User
+from coordination.cases.events import (
+    CaseEnrolled,
+    CasePaused,
+    CaseResumed,
+    CoordinatorAssigned,
+)
 from coordination.cases.models import Case, CoordinatorProfile
 from coordination.cases.permissions import referrer_agency
-from coordination.core.events import DomainEvent
+from coordination.exits.events import CaseClosed, CaseExited
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
 from notifications.models import Reminder
 from notifications.outbox import idempotency_key, notify, preferences_of, remind
 from workflows.action_plan import Audience, DueReminder, case_reminders
 from workflows.organisation import Role
+
+# The case and plan events after which the reminders the case owes are recomputed.
+CaseEvent = (
+    CaseEnrolled
+    | CasePaused
+    | CaseResumed
+    | PlanSignedOff
+    | PlanActivated
+    | PlanActionUpdated
+    | CaseExited
+    | CaseClosed
+)
 
 REMINDER_KINDS = (
     "plan_action_due",
@@ -123,24 +147,24 @@ def sync_case_reminders(session: Session, case_id: int, now: datetime) -> None:
         )
 
 
-def case_changed(session: Session, event: DomainEvent, now: datetime) -> None:
+def case_changed(session: Session, event: CaseEvent) -> None:
     """A case or its plan changed: recompute the reminders it owes."""
-    sync_case_reminders(session, event.data["case_id"], now)
+    sync_case_reminders(session, event.case_id, event.occurred_at)
 
 
-def coordinator_assigned(session: Session, event: DomainEvent, now: datetime) -> None:
+def coordinator_assigned(session: Session, event: CoordinatorAssigned) -> None:
     """Tell the new coordinator (admission already told them) and move the reminders to them."""
-    data = event.data
-    case_id = data["case_id"]
-    coordinator = session.get(User, data["coordinator_id"])
-    if coordinator is not None and data.get("origin") != "admission":
+    now = event.occurred_at
+    case_id = event.case_id
+    coordinator = session.get(User, event.coordinator_id)
+    if coordinator is not None and event.origin != "admission":
         notify(
             session,
             now,
             recipient=coordinator,
             kind="case_assigned",
             template="coordinator_assigned",
-            key=f"CoordinatorAssigned:case:{case_id}:{data['assignment_id']}",
+            key=f"CoordinatorAssigned:case:{case_id}:{event.assignment_id}",
             link=f"/cases/{case_id}",
             subject=("case", case_id),
             params={"case_id": case_id},
@@ -148,11 +172,11 @@ def coordinator_assigned(session: Session, event: DomainEvent, now: datetime) ->
     sync_case_reminders(session, case_id, now)
 
 
-def plan_version_created(session: Session, event: DomainEvent, now: datetime) -> None:
+def plan_version_created(session: Session, event: PlanVersionCreated) -> None:
     """Ask the contacts of the version's actions to have their agency sign it."""
-    data = event.data
-    case_id = data["case_id"]
-    version = session.get(PlanVersion, data["plan_version_id"])
+    now = event.occurred_at
+    case_id = event.case_id
+    version = session.get(PlanVersion, event.plan_version_id)
     case = session.get(Case, case_id)
     if version is None or case is None:
         return

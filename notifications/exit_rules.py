@@ -9,14 +9,19 @@ coordinator has left) the follow-ups 6 and 12 months later, cancelled when regis
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
-from coordination.core.events import DomainEvent
 from coordination.exits import operations as exit_ops
+from coordination.exits.events import (
+    FollowUpRegistered,
+    FollowUpsScheduled,
+    PacketAcknowledged,
+    PacketDelivered,
+)
 from coordination.exits.models import FollowUp, Packet
 from coordination.organisations.calendar import working_calendar
 from notifications.models import Notification, Reminder
@@ -36,13 +41,14 @@ def _packet_link(packet_id: int) -> str:
     return f"/packets/{packet_id}"
 
 
-def packet_delivered(session: Session, event: DomainEvent, now: datetime) -> None:
+def packet_delivered(session: Session, event: PacketDelivered) -> None:
     """Tell the referrer a packet has come; owe reminders and the team lead's escalation."""
-    packet = session.get(Packet, event.data["packet_id"])
+    now = event.occurred_at
+    packet = session.get(Packet, event.packet_id)
     if packet is None:
         return
     calendar = working_calendar(session)
-    delivered_at = datetime.fromisoformat(event.data["delivered_at"]).astimezone(UTC)
+    delivered_at = event.delivered_at.astimezone(UTC)
     subject = ("packet", packet.id)
     link = _packet_link(packet.id)
     params = {
@@ -90,9 +96,10 @@ def packet_delivered(session: Session, event: DomainEvent, now: datetime) -> Non
             )
 
 
-def packet_acknowledged(session: Session, event: DomainEvent, now: datetime) -> None:
+def packet_acknowledged(session: Session, event: PacketAcknowledged) -> None:
     """An acknowledged packet needs no more reminders; its inbox items are done."""
-    subject = ("packet", event.data["packet_id"])
+    now = event.occurred_at
+    subject = ("packet", event.packet_id)
     cancel_pending(session, subject, PACKET_KINDS)
     session.execute(
         update(Notification)
@@ -108,10 +115,11 @@ def packet_acknowledged(session: Session, event: DomainEvent, now: datetime) -> 
     )
 
 
-def follow_ups_scheduled(session: Session, event: DomainEvent, now: datetime) -> None:
+def follow_ups_scheduled(session: Session, event: FollowUpsScheduled) -> None:
     """Owe the coordinator (or the team leads) a task at each follow-up's due day."""
+    now = event.occurred_at
     calendar = working_calendar(session)
-    for follow_up_id in event.data["follow_up_ids"]:
+    for follow_up_id in event.follow_up_ids:
         follow_up = session.get(FollowUp, follow_up_id)
         if follow_up is None or follow_up.registered_at is not None:
             continue
@@ -156,6 +164,6 @@ def follow_ups_scheduled(session: Session, event: DomainEvent, now: datetime) ->
             )
 
 
-def follow_up_registered(session: Session, event: DomainEvent, now: datetime) -> None:
+def follow_up_registered(session: Session, event: FollowUpRegistered) -> None:
     """A registered follow-up needs no reminder."""
-    cancel_pending(session, ("follow_up", event.data["follow_up_id"]), ["follow_up_task"])
+    cancel_pending(session, ("follow_up", event.follow_up_id), ["follow_up_task"])

@@ -16,7 +16,20 @@ from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
 from coordination.cases.models import Case
-from coordination.core.events import DomainEvent
+from coordination.meetings.events import (
+    AttendanceRecorded,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationWithdrawn,
+    GroupScheduled,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingConfirmed,
+    MissedMeetingTask,
+    TaskCancelled,
+    TaskCompleted,
+)
 from coordination.meetings.models import Escalation, Meeting, Task
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
@@ -144,9 +157,10 @@ def _cancel_reminders_of(session, meeting_id: int, user_id: int, kind: str) -> N
     )
 
 
-def meeting_booked(session: Session, event: DomainEvent, now: datetime) -> None:
+def meeting_booked(session: Session, event: MeetingBooked) -> None:
     """Invite the attendees (.ics attached), and owe the attendance and confirmation reminders."""
-    meeting = session.get(Meeting, event.data["meeting_id"])
+    now = event.occurred_at
+    meeting = session.get(Meeting, event.meeting_id)
     if meeting is None or meeting.cancelled:
         return
     calendar = working_calendar(session)
@@ -157,9 +171,10 @@ def meeting_booked(session: Session, event: DomainEvent, now: datetime) -> None:
     _confirmation_reminders(session, meeting, now, calendar)
 
 
-def meeting_changed(session: Session, event: DomainEvent, now: datetime) -> None:
+def meeting_changed(session: Session, event: MeetingChanged) -> None:
     """Send the updated invitation (a CANCEL to those no longer invited); renew the reminders."""
-    meeting = session.get(Meeting, event.data["meeting_id"])
+    now = event.occurred_at
+    meeting = session.get(Meeting, event.meeting_id)
     if meeting is None:
         return
     calendar = working_calendar(session)
@@ -169,15 +184,16 @@ def meeting_changed(session: Session, event: DomainEvent, now: datetime) -> None
     if meeting.ends_at > now:
         users = [a.user for a in meeting.attendees]
         _send_invitations(session, meeting, now, users, "meeting_changed", "REQUEST", calendar)
-        removed = _users(session, event.data.get("removed_user_ids", []))
+        removed = _users(session, event.removed_user_ids)
         _send_invitations(session, meeting, now, removed, "meeting_cancelled", "CANCEL", calendar)
     _attendance_reminder(session, meeting, now, calendar)
     _confirmation_reminders(session, meeting, now, calendar)
 
 
-def meeting_cancelled(session: Session, event: DomainEvent, now: datetime) -> None:
+def meeting_cancelled(session: Session, event: MeetingCancelled) -> None:
     """Send the CANCEL to every invitee; the meeting owes no more reminders."""
-    meeting = session.get(Meeting, event.data["meeting_id"])
+    now = event.occurred_at
+    meeting = session.get(Meeting, event.meeting_id)
     if meeting is None:
         return
     cancel_pending(
@@ -191,17 +207,15 @@ def meeting_cancelled(session: Session, event: DomainEvent, now: datetime) -> No
         _send_invitations(session, meeting, now, users, "meeting_cancelled", "CANCEL", calendar)
 
 
-def meeting_confirmed(session: Session, event: DomainEvent, now: datetime) -> None:
+def meeting_confirmed(session: Session, event: MeetingConfirmed) -> None:
     """A confirmed invitee needs no more reminders to confirm."""
-    _cancel_reminders_of(
-        session, event.data["meeting_id"], event.data["user_id"], "meeting_confirmation_reminder"
-    )
+    _cancel_reminders_of(session, event.meeting_id, event.user_id, "meeting_confirmation_reminder")
 
 
-def attendance_recorded(session: Session, event: DomainEvent, now: datetime) -> None:
+def attendance_recorded(session: Session, event: AttendanceRecorded) -> None:
     """Once every participant's attendance is registered, no reminder to register it is owed."""
-    if event.data.get("all_registered"):
-        cancel_pending(session, ("meeting", event.data["meeting_id"]), ["attendance_reminder"])
+    if event.all_registered:
+        cancel_pending(session, ("meeting", event.meeting_id), ["attendance_reminder"])
 
 
 def _task_link(task_id: int) -> str:
@@ -212,15 +226,16 @@ def _due_on(task: Task, calendar: WorkingCalendar) -> str:
     return task.due_at.astimezone(calendar.tz).date().isoformat()
 
 
-def missed_meeting_task(session: Session, event: DomainEvent, now: datetime) -> None:
+def missed_meeting_task(session: Session, event: MissedMeetingTask) -> None:
     """Give the coordinator the ladder's task; from the second miss on, tell the team leads too."""
-    task = session.get(Task, event.data["task_id"])
-    assignee = session.get(User, event.data["assignee_id"])
+    now = event.occurred_at
+    task = session.get(Task, event.task_id)
+    assignee = session.get(User, event.assignee_id)
     if task is None or assignee is None:
         return
     calendar = working_calendar(session)
-    count = event.data["missed_count"]
-    repeated = bool(event.data.get("notify_team_lead"))
+    count = event.missed_count
+    repeated = bool(event.notify_team_lead)
     notify(
         session,
         now,
@@ -291,31 +306,34 @@ def _tell_about_escalation(session, escalation: Escalation, now, template: str, 
         )
 
 
-def escalation_opened(session: Session, event: DomainEvent, now: datetime) -> None:
+def escalation_opened(session: Session, event: EscalationOpened) -> None:
     """Ask the referrer to take part in the decision; tell the coordinator and the team leads."""
-    escalation = session.get(Escalation, event.data["escalation_id"])
+    now = event.occurred_at
+    escalation = session.get(Escalation, event.escalation_id)
     if escalation is not None:
         key = f"EscalationOpened:escalation:{escalation.id}"
         _tell_about_escalation(session, escalation, now, "escalation_opened", key)
 
 
-def escalation_withdrawn(session: Session, event: DomainEvent, now: datetime) -> None:
+def escalation_withdrawn(session: Session, event: EscalationWithdrawn) -> None:
     """Tell everyone who was asked that no decision is needed after all."""
-    escalation = session.get(Escalation, event.data["escalation_id"])
+    now = event.occurred_at
+    escalation = session.get(Escalation, event.escalation_id)
     if escalation is not None:
         key = f"EscalationWithdrawn:escalation:{escalation.id}"
         _tell_about_escalation(session, escalation, now, "escalation_withdrawn", key)
 
 
-def escalation_decided(session: Session, event: DomainEvent, now: datetime) -> None:
+def escalation_decided(session: Session, event: EscalationDecided) -> None:
     """Tell the parties the decision; after `continue`, give the coordinator the plan to revise."""
-    escalation = session.get(Escalation, event.data["escalation_id"])
+    now = event.occurred_at
+    escalation = session.get(Escalation, event.escalation_id)
     if escalation is None:
         return
     template = f"escalation_decided_{escalation.decision}"
     key = f"EscalationDecided:escalation:{escalation.id}"
     _tell_about_escalation(session, escalation, now, template, key)
-    task = session.get(Task, event.data["task_id"]) if event.data.get("task_id") else None
+    task = session.get(Task, event.task_id) if event.task_id else None
     if task is not None:
         calendar = working_calendar(session)
         notify(
@@ -332,9 +350,10 @@ def escalation_decided(session: Session, event: DomainEvent, now: datetime) -> N
         )
 
 
-def task_closed(session: Session, event: DomainEvent, now: datetime) -> None:
+def task_closed(session: Session, event: TaskCompleted | TaskCancelled) -> None:
     """A task done or struck off leaves the to-do list: its inbox items are done, no email owed."""
-    subject = ("task", event.data["task_id"])
+    now = event.occurred_at
+    subject = ("task", event.task_id)
     cancel_pending(session, subject, TASK_KINDS)
     session.execute(
         update(Notification)
@@ -349,9 +368,10 @@ def task_closed(session: Session, event: DomainEvent, now: datetime) -> None:
     )
 
 
-def group_scheduled(session: Session, event: DomainEvent, now: datetime) -> None:
+def group_scheduled(session: Session, event: GroupScheduled) -> None:
     """Tell the leader that the group's sessions are scheduled."""
-    leader = session.get(User, event.data["leader_id"])
+    now = event.occurred_at
+    leader = session.get(User, event.leader_id)
     if leader is None:
         return
     notify(
@@ -360,8 +380,8 @@ def group_scheduled(session: Session, event: DomainEvent, now: datetime) -> None
         recipient=leader,
         kind="group_scheduled",
         template="group_scheduled",
-        key=f"GroupScheduled:group:{event.data['group_id']}",
-        link=f"/meetings/groups/{event.data['group_id']}",
-        subject=("group", event.data["group_id"]),
-        params={"group_id": event.data["group_id"], "sessions": event.data["sessions"]},
+        key=f"GroupScheduled:group:{event.group_id}",
+        link=f"/meetings/groups/{event.group_id}",
+        subject=("group", event.group_id),
+        params={"group_id": event.group_id, "sessions": event.sessions},
     )

@@ -11,7 +11,7 @@ from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, NotFound
 from coordination.extensions import db
-from notifications.dispatch import QUEUED
+from notifications.events import NotificationsQueued
 from notifications.kinds import KINDS
 from notifications.models import OPTIONAL_CHANNELS, Notification, NotificationPreference
 
@@ -96,5 +96,5 @@ def resend(notification_id: int, now: datetime | None = None) -> Notification:
     row.not_before = now
     row.enqueued_at = now
     db.session.flush()
-    events.record(db.session, QUEUED, notification_ids=[row.id])
+    events.record(db.session, NotificationsQueued(notification_ids=(row.id,), occurred_at=now))
     return row

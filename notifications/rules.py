@@ -1,36 +1,97 @@
-"""Which event owes whom what, and when: one table from event name to handler.
+"""Which event owes whom what, and when: one table from event type to handler.
 
-A handler `(session, event, now) -> None` runs inside the transaction that records the event and
-adds rows with `notify` (an inbox item, plus email/SMS by the recipient's preference, sent within
-working hours unless the kind is urgent), `remind` (a message owed at a later time) and
-`cancel_pending`. Every row gets an idempotency key from the event, its subject, the occurrence,
-the recipient and the channel (and the level for reminders), so running a handler twice for the
-same event writes nothing the second time.
+A handler `(session, event) -> None` runs inside the transaction that records the event and takes
+"now" from the event (`event.occurred_at`, the recording operation's clock), so a frozen clock in
+a test reaches every due time computed here. It adds rows with `notify` (an inbox item, plus
+email/SMS by the recipient's preference, sent within working hours unless the kind is urgent),
+`remind` (a message owed at a later time) and `cancel_pending`. Every row gets an idempotency key
+from the event, its subject, the occurrence, the recipient and the channel (and the level for
+reminders), so running a handler twice for the same event writes nothing the second time.
 
-To add a rule: write the handler here, add it to RULES, add its kind to notifications/kinds.py
-and its email templates to templates/emails/<template>.txt and .html.
+To add a rule: write the handler here, add it to RULES (or the event type to IGNORED, saying
+why), add its kind to notifications/kinds.py and its email templates to
+templates/emails/<template>.txt and .html.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordination.action_plans.events import (
+    PlanActionUpdated,
+    PlanActivated,
+    PlanSignedOff,
+    PlanVersionCreated,
+)
 from coordination.auth.models import User
+from coordination.cases.events import (
+    CaseEnrolled,
+    CaseOpened,
+    CasePaused,
+    CaseResumed,
+    CoordinatorAssigned,
+)
+from coordination.conferences.events import (
+    AgendaCutOff,
+    AgendaPublished,
+    ConferenceAttendanceRecorded,
+    ConferenceCancelled,
+    ConferenceClosed,
+    ConferenceScheduled,
+    ReferralDecided,
+    ReferralPutOnAgenda,
+)
+from coordination.consent.events import ConsentRecorded, ConsentWithdrawn
 from coordination.core.events import DomainEvent
+from coordination.exits.events import (
+    CaseClosed,
+    CaseExited,
+    FollowUpRegistered,
+    FollowUpsScheduled,
+    PacketAcknowledged,
+    PacketDelivered,
+    RecommendationOutcomesRecorded,
+    ReturnReferralFinalised,
+)
+from coordination.meetings.events import (
+    AttendanceRecorded,
+    CaseDischarged,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationWithdrawn,
+    GroupEnrolled,
+    GroupScheduled,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingConfirmed,
+    MissedMeetingTask,
+    TaskCancelled,
+    TaskCompleted,
+)
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
+from coordination.referrals.events import CompletionRequested, ReferralSubmitted, ReferralWithdrawn
 from coordination.referrals.models import Referral
+from coordination.statistics.events import (
+    ProgressionRatingDue,
+    ProgressionRatingRecorded,
+    SusParticipantsImported,
+    SusRegistrationRecorded,
+)
 from notifications import case_rules as cases
 from notifications import exit_rules as exits
 from notifications import meeting_rules as meetings
+from notifications.events import NotificationsQueued
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
 from workflows.organisation import Role
 
-Rule = Callable[[Session, DomainEvent, datetime], None]
+Rule = Callable[[Session, Any], None]  # (session, event): "now" is event.occurred_at
 
 COMPLETION_REMINDER_WORKING_DAYS = 2
 
@@ -46,9 +107,10 @@ def _referral_link(referral_id: int) -> str:
     return f"/referrals/{referral_id}"
 
 
-def referral_submitted(session: Session, event: DomainEvent, now: datetime) -> None:
+def referral_submitted(session: Session, event: ReferralSubmitted) -> None:
     """Tell every team lead a referral is waiting; cancel the reminders to complete it."""
-    referral_id = event.data["referral_id"]
+    now = event.occurred_at
+    referral_id = event.referral_id
     subject = ("referral", referral_id)
     cancel_pending(session, subject, ["completion_reminder"])
     referral = session.get(Referral, referral_id)
@@ -73,17 +135,18 @@ def referral_submitted(session: Session, event: DomainEvent, now: datetime) -> N
         )
 
 
-def completion_requested(session: Session, event: DomainEvent, now: datetime) -> None:
+def completion_requested(session: Session, event: CompletionRequested) -> None:
     """Ask the referrer to complete the referral; remind them before and at the deadline.
 
     Level 1 falls due at the start of the working day two working days before the deadline's
     day (skipped when that has already passed), level 2 at the deadline itself.
     """
-    referral_id = event.data["referral_id"]
-    referrer = session.get(User, event.data["referrer_id"])
+    now = event.occurred_at
+    referral_id = event.referral_id
+    referrer = session.get(User, event.referrer_id)
     if referrer is None:
         return
-    due_at = datetime.fromisoformat(event.data["due_at"]).astimezone(UTC)
+    due_at = event.due_at.astimezone(UTC)
     calendar = working_calendar(session)
     due_on = due_at.astimezone(calendar.tz).date()
     subject = ("referral", referral_id)
@@ -123,50 +186,51 @@ def completion_requested(session: Session, event: DomainEvent, now: datetime) ->
         )
 
 
-def referral_withdrawn(session: Session, event: DomainEvent, now: datetime) -> None:
+def referral_withdrawn(session: Session, event: ReferralWithdrawn) -> None:
     """A withdrawn referral needs no completion: cancel its reminders."""
-    cancel_pending(session, ("referral", event.data["referral_id"]), ["completion_reminder"])
+    cancel_pending(session, ("referral", event.referral_id), ["completion_reminder"])
 
 
-def referral_decided(session: Session, event: DomainEvent, now: datetime) -> None:
+def referral_decided(session: Session, event: ReferralDecided) -> None:
     """Tell the referrer the conference has decided; on admission, tell the coordinator too."""
-    data = event.data
-    referral_id = data["referral_id"]
+    now = event.occurred_at
+    referral_id = event.referral_id
     calendar = working_calendar(session)
-    referrer = session.get(User, data["referrer_id"])
+    referrer = session.get(User, event.referrer_id)
     if referrer is not None:
         notify(
             session,
             now,
             recipient=referrer,
             kind="referral_decided",
-            template="referral_decided_" + data["outcome"],
-            key=f"ReferralDecided:referral:{referral_id}:{data['decision_id']}",
+            template="referral_decided_" + event.outcome,
+            key=f"ReferralDecided:referral:{referral_id}:{event.decision_id}",
             link=f"/conferences/referrals/{referral_id}/decision",
             subject=("referral", referral_id),
             params={"referral_id": referral_id},
             calendar=calendar,
         )
-    coordinator = session.get(User, data["coordinator_id"]) if data.get("coordinator_id") else None
-    if coordinator is not None and data.get("case_id"):
+    coordinator = session.get(User, event.coordinator_id) if event.coordinator_id else None
+    if coordinator is not None and event.case_id:
         notify(
             session,
             now,
             recipient=coordinator,
             kind="case_assigned",
             template="case_assigned",
-            key=f"CaseAssigned:case:{data['case_id']}:{coordinator.id}:{data['decision_id']}",
-            link=f"/cases/{data['case_id']}",
-            subject=("case", data["case_id"]),
-            params={"case_id": data["case_id"]},
+            key=f"CaseAssigned:case:{event.case_id}:{coordinator.id}:{event.decision_id}",
+            link=f"/cases/{event.case_id}",
+            subject=("case", event.case_id),
+            params={"case_id": event.case_id},
             calendar=calendar,
         )
 
 
-def agenda_published(session: Session, event: DomainEvent, now: datetime) -> None:
+def agenda_published(session: Session, event: AgendaPublished) -> None:
     """Tell each member the agenda is out, and remind them to prepare before the conference."""
-    conference_id = event.data["conference_id"]
-    prepare_due_at = datetime.fromisoformat(event.data["prepare_due_at"]).astimezone(UTC)
+    now = event.occurred_at
+    conference_id = event.conference_id
+    prepare_due_at = event.prepare_due_at.astimezone(UTC)
     calendar = working_calendar(session)
     subject = ("conference", conference_id)
     link = f"/conferences/{conference_id}"
@@ -174,7 +238,7 @@ def agenda_published(session: Session, event: DomainEvent, now: datetime) -> Non
         "conference_id": conference_id,
         "prepare_on": prepare_due_at.astimezone(calendar.tz).date().isoformat(),
     }
-    for member_id in event.data["member_ids"]:
+    for member_id in event.member_ids:
         member = session.get(User, member_id)
         if member is None or not member.active:
             continue
@@ -207,16 +271,17 @@ def agenda_published(session: Session, event: DomainEvent, now: datetime) -> Non
             )
 
 
-def conference_cancelled(session: Session, event: DomainEvent, now: datetime) -> None:
+def conference_cancelled(session: Session, event: ConferenceCancelled) -> None:
     """A cancelled conference needs no preparation."""
-    cancel_pending(session, ("conference", event.data["conference_id"]), ["prepare_reminder"])
+    cancel_pending(session, ("conference", event.conference_id), ["prepare_reminder"])
 
 
-def case_opened(session: Session, event: DomainEvent, now: datetime) -> None:
+def case_opened(session: Session, event: CaseOpened) -> None:
     """A case that has to wait for a place is news for the team leads (the queue grows)."""
-    if event.data.get("state") != "waiting":
+    now = event.occurred_at
+    if event.state != "waiting":
         return
-    case_id = event.data["case_id"]
+    case_id = event.case_id
     leads = _team_leads(session)
     preferences = preferences_of(session, [u.id for u in leads])
     calendar = working_calendar(session)
@@ -236,41 +301,75 @@ def case_opened(session: Session, event: DomainEvent, now: datetime) -> None:
         )
 
 
-RULES: dict[str, Rule] = {
-    "ReferralSubmitted": referral_submitted,
-    "CompletionRequested": completion_requested,
-    "ReferralWithdrawn": referral_withdrawn,
-    "ReferralDecided": referral_decided,
-    "AgendaPublished": agenda_published,
-    "ConferenceCancelled": conference_cancelled,
-    "CaseOpened": case_opened,
+RULES: dict[type[DomainEvent], Rule] = {
+    ReferralSubmitted: referral_submitted,
+    CompletionRequested: completion_requested,
+    ReferralWithdrawn: referral_withdrawn,
+    ReferralDecided: referral_decided,
+    AgendaPublished: agenda_published,
+    ConferenceCancelled: conference_cancelled,
+    CaseOpened: case_opened,
     # Exit, packets and follow-ups (handlers in notifications/exit_rules.py).
-    "PacketDelivered": exits.packet_delivered,
-    "PacketAcknowledged": exits.packet_acknowledged,
-    "FollowUpsScheduled": exits.follow_ups_scheduled,
-    "FollowUpRegistered": exits.follow_up_registered,
+    PacketDelivered: exits.packet_delivered,
+    PacketAcknowledged: exits.packet_acknowledged,
+    FollowUpsScheduled: exits.follow_ups_scheduled,
+    FollowUpRegistered: exits.follow_up_registered,
     # Cases and the joint action plan (handlers in notifications/case_rules.py).
-    "CaseEnrolled": cases.case_changed,
-    "CoordinatorAssigned": cases.coordinator_assigned,
-    "CasePaused": cases.case_changed,
-    "CaseResumed": cases.case_changed,
-    "PlanVersionCreated": cases.plan_version_created,
-    "PlanSignedOff": cases.case_changed,
-    "PlanActivated": cases.case_changed,
-    "PlanActionUpdated": cases.case_changed,
-    "CaseExited": cases.case_changed,
-    "CaseClosed": cases.case_changed,
+    CaseEnrolled: cases.case_changed,
+    CoordinatorAssigned: cases.coordinator_assigned,
+    CasePaused: cases.case_changed,
+    CaseResumed: cases.case_changed,
+    PlanVersionCreated: cases.plan_version_created,
+    PlanSignedOff: cases.case_changed,
+    PlanActivated: cases.case_changed,
+    PlanActionUpdated: cases.case_changed,
+    CaseExited: cases.case_changed,
+    CaseClosed: cases.case_changed,
     # Meetings and the missed-meeting ladder (handlers in notifications/meeting_rules.py).
-    "MeetingBooked": meetings.meeting_booked,
-    "MeetingChanged": meetings.meeting_changed,
-    "MeetingCancelled": meetings.meeting_cancelled,
-    "MeetingConfirmed": meetings.meeting_confirmed,
-    "AttendanceRecorded": meetings.attendance_recorded,
-    "MissedMeetingTask": meetings.missed_meeting_task,
-    "EscalationOpened": meetings.escalation_opened,
-    "EscalationWithdrawn": meetings.escalation_withdrawn,
-    "EscalationDecided": meetings.escalation_decided,
-    "TaskCompleted": meetings.task_closed,
-    "TaskCancelled": meetings.task_closed,
-    "GroupScheduled": meetings.group_scheduled,
+    MeetingBooked: meetings.meeting_booked,
+    MeetingChanged: meetings.meeting_changed,
+    MeetingCancelled: meetings.meeting_cancelled,
+    MeetingConfirmed: meetings.meeting_confirmed,
+    AttendanceRecorded: meetings.attendance_recorded,
+    MissedMeetingTask: meetings.missed_meeting_task,
+    EscalationOpened: meetings.escalation_opened,
+    EscalationWithdrawn: meetings.escalation_withdrawn,
+    EscalationDecided: meetings.escalation_decided,
+    TaskCompleted: meetings.task_closed,
+    TaskCancelled: meetings.task_closed,
+    GroupScheduled: meetings.group_scheduled,
 }
+
+# Events that owe nobody a message or a reminder, each for a reason. tests/notifications checks
+# that every event type is in RULES or here, never both.
+IGNORED: frozenset[type[DomainEvent]] = frozenset(
+    {
+        # Conferences: members hear of a conference when its agenda is published, and the
+        # referrer when the conference decides; scheduling, cut-off, a referral put on the agenda,
+        # attendance and closing change nothing anyone is waiting for.
+        ConferenceScheduled,
+        ConferenceClosed,
+        ReferralPutOnAgenda,
+        AgendaCutOff,
+        ConferenceAttendanceRecorded,
+        # Consent is checked whenever information is shared; nobody waits for news of it.
+        ConsentRecorded,
+        ConsentWithdrawn,
+        # The parties hear of a discharge with EscalationDecided (its template per decision).
+        CaseDischarged,
+        # Enrolment in a group: the group's sessions are already in the leader's invitation.
+        GroupEnrolled,
+        # The return referral's packet records PacketDelivered, which owes the referrer.
+        ReturnReferralFinalised,
+        # Outcomes of the recommendations are statistics for the förbund, not a to-do.
+        RecommendationOutcomesRecorded,
+        # SUS statistics: registrations and self-ratings are read in reports, not announced.
+        SusRegistrationRecorded,
+        SusParticipantsImported,
+        ProgressionRatingRecorded,
+        ProgressionRatingDue,
+        # The notification layer's own announcement: enqueued after the commit by
+        # dispatch.enqueue_committed, not turned into rows.
+        NotificationsQueued,
+    }
+)

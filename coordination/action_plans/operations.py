@@ -9,6 +9,12 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from coordination.action_plans.events import (
+    PlanActionUpdated,
+    PlanActivated,
+    PlanSignedOff,
+    PlanVersionCreated,
+)
 from coordination.action_plans.models import (
     AGENCIES,
     PlanAction,
@@ -345,10 +351,12 @@ def _new_version(case, number, content, note, by, now, previous=None) -> PlanVer
     db.session.flush()
     events.record(
         db.session,
-        "PlanVersionCreated",
-        case_id=case.id,
-        plan_version_id=version.id,
-        previous_version_id=previous.id if previous else None,
+        PlanVersionCreated(
+            case_id=case.id,
+            plan_version_id=version.id,
+            previous_version_id=previous.id if previous else None,
+            occurred_at=now,
+        ),
     )
     return version
 
@@ -418,10 +426,9 @@ def sign_off(
     version.state = target.value
     events.record(
         db.session,
-        "PlanSignedOff",
-        case_id=case.id,
-        plan_version_id=version.id,
-        sign_off_id=entry.id,
+        PlanSignedOff(
+            case_id=case.id, plan_version_id=version.id, sign_off_id=entry.id, occurred_at=now
+        ),
     )
     if target is PlanState.SIGNED:
         _put_in_force(case, version, by, now)
@@ -436,7 +443,9 @@ def _put_in_force(case: Case, version: PlanVersion, by, now: datetime) -> None:
             older.state = PlanState.SUPERSEDED.value
             older.superseded_at = now
     db.session.flush()
-    events.record(db.session, "PlanActivated", case_id=case.id, plan_version_id=version.id)
+    events.record(
+        db.session, PlanActivated(case_id=case.id, plan_version_id=version.id, occurred_at=now)
+    )
     if activates_case(case.state):
         case_ops.activate(case, by=by, version_number=version.number, now=now)
 
@@ -497,7 +506,10 @@ def set_action_status(
             row.revision += 1
     db.session.flush()
     events.record(
-        db.session, "PlanActionUpdated", case_id=version.case_id, plan_action_id=action.id
+        db.session,
+        PlanActionUpdated(
+            case_id=version.case_id, plan_action_id=action.id, occurred_at=now or utcnow()
+        ),
     )
     return action
 

@@ -48,8 +48,9 @@ def _apply_defaults(entry: AccessLogEntry) -> None:
 
 
 def install(session_class) -> None:
-    """Chain every new access-log row as it is flushed."""
-    event.listen(session_class, "before_flush", _chain_new_entries)
+    """Chain every new access-log row as it is flushed (installing twice changes nothing)."""
+    if not event.contains(session_class, "before_flush", _chain_new_entries):
+        event.listen(session_class, "before_flush", _chain_new_entries)
 
 
 def verify(session: Session) -> tuple[bool, int | None, int]:

@@ -9,6 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coordination.auth.models import User
+from coordination.cases.events import (
+    CaseEnrolled,
+    CaseOpened,
+    CasePaused,
+    CaseResumed,
+    CoordinatorAssigned,
+)
 from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment, CoordinatorProfile
 from coordination.core import events
 from coordination.core.db import utcnow
@@ -162,20 +169,24 @@ def admit(
     db.session.flush()
     events.record(
         db.session,
-        "CaseOpened",
-        case_id=case.id,
-        programme_id=programme.id,
-        referral_id=referral.id,
-        state=case.state,
-        coordinator_id=coordinator.id if state is CaseState.ENROLLED else None,
+        CaseOpened(
+            case_id=case.id,
+            programme_id=programme.id,
+            referral_id=referral.id,
+            state=case.state,
+            coordinator_id=coordinator.id if state is CaseState.ENROLLED else None,
+            occurred_at=now,
+        ),
     )
     if state is CaseState.ENROLLED:
         events.record(
             db.session,
-            "CaseEnrolled",
-            case_id=case.id,
-            programme_id=programme.id,
-            coordinator_id=coordinator.id,
+            CaseEnrolled(
+                case_id=case.id,
+                programme_id=programme.id,
+                coordinator_id=coordinator.id,
+                occurred_at=now,
+            ),
         )
     return case
 
@@ -251,10 +262,12 @@ def enrol_from_queue(
     db.session.flush()
     events.record(
         db.session,
-        "CaseEnrolled",
-        case_id=case.id,
-        programme_id=programme.id,
-        coordinator_id=coordinator.id,
+        CaseEnrolled(
+            case_id=case.id,
+            programme_id=programme.id,
+            coordinator_id=coordinator.id,
+            occurred_at=now,
+        ),
     )
     return case
 
@@ -436,12 +449,14 @@ def _assign(
     db.session.flush()
     events.record(
         db.session,
-        "CoordinatorAssigned",
-        case_id=case.id,
-        assignment_id=assignment.id,
-        coordinator_id=coordinator.id,
-        previous_coordinator_id=previous.coordinator_id if previous else None,
-        origin=origin,
+        CoordinatorAssigned(
+            case_id=case.id,
+            assignment_id=assignment.id,
+            coordinator_id=coordinator.id,
+            previous_coordinator_id=previous.coordinator_id if previous else None,
+            origin=origin,
+            occurred_at=now,
+        ),
     )
     return assignment
 
@@ -568,7 +583,7 @@ def pause(
     )
     _history(case, previous, target.value, CaseAction.PAUSE.value, by, f"{why} {note}".strip(), now)
     db.session.flush()
-    events.record(db.session, "CasePaused", case_id=case.id)
+    events.record(db.session, CasePaused(case_id=case.id, occurred_at=now))
     return case
 
 
@@ -593,7 +608,7 @@ def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Ca
         now,
     )
     db.session.flush()
-    events.record(db.session, "CaseResumed", case_id=case.id)
+    events.record(db.session, CaseResumed(case_id=case.id, occurred_at=now))
     if target is CaseState.ENROLLED:
         from coordination.action_plans.operations import signed_version
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_sqlalchemy.session import Session as AppSession
 from sqlalchemy import event, func, select
 
 from coordination.audit.extract import section
@@ -108,7 +107,6 @@ def _erase_plans(person_id: int) -> None:
     db.session.flush()
 
 
-@event.listens_for(AppSession, "before_flush")
 def _cases_go_with_their_person(session, _flush_context, _instances) -> None:
     """Delete a person's cases (history and assignments with them) when the person is erased.
 
@@ -124,3 +122,9 @@ def _cases_go_with_their_person(session, _flush_context, _instances) -> None:
     with session.no_autoflush:
         for case in session.scalars(select(Case).where(Case.person_id.in_(people))):
             session.delete(case)
+
+
+def install(session_class) -> None:
+    """Delete an erased person's cases in the same flush (installing twice changes nothing)."""
+    if not event.contains(session_class, "before_flush", _cases_go_with_their_person):
+        event.listen(session_class, "before_flush", _cases_go_with_their_person)

@@ -15,6 +15,16 @@ from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
 from coordination.cases import operations as case_ops
+from coordination.conferences.events import (
+    AgendaCutOff,
+    AgendaPublished,
+    ConferenceAttendanceRecorded,
+    ConferenceCancelled,
+    ConferenceClosed,
+    ConferenceScheduled,
+    ReferralDecided,
+    ReferralPutOnAgenda,
+)
 from coordination.conferences.models import (
     AgencyPosition,
     AgendaItem,
@@ -25,10 +35,12 @@ from coordination.conferences.models import (
 from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, NotFound, ValidationFailed
+from coordination.core.events import DomainEvent
 from coordination.core.i18n import STOCKHOLM, label
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
+from coordination.referrals.events import CompletionRequested, ReferralWithdrawn
 from coordination.referrals.models import Referral, ReferralHistory
 from workflows.calendar import WorkingCalendar
 from workflows.conference import (
@@ -241,10 +253,12 @@ def create_conference(
     db.session.flush()
     events.record(
         db.session,
-        "ConferenceScheduled",
-        conference_id=conference.id,
-        programme_id=programme.id,
-        member_ids=[m.user_id for m in conference.members],
+        ConferenceScheduled(
+            conference_id=conference.id,
+            programme_id=programme.id,
+            member_ids=tuple(m.user_id for m in conference.members),
+            occurred_at=now,
+        ),
     )
     return conference
 
@@ -348,7 +362,9 @@ def cancel(conference: Conference, *, by, now: datetime | None = None) -> Confer
     _release_pending(conference, by, _("Mötet ställdes in."))
     conference.version += 1
     db.session.flush()
-    events.record(db.session, "ConferenceCancelled", conference_id=conference.id)
+    events.record(
+        db.session, ConferenceCancelled(conference_id=conference.id, occurred_at=now or utcnow())
+    )
     return conference
 
 
@@ -360,7 +376,7 @@ def close(conference: Conference, *, by, now: datetime | None = None) -> Confere
     _release_pending(conference, by, _("Inte behandlad på mötet; tas upp på nästa möte."))
     conference.version += 1
     db.session.flush()
-    events.record(db.session, "ConferenceClosed", conference_id=conference.id)
+    events.record(db.session, ConferenceClosed(conference_id=conference.id, occurred_at=now))
     return conference
 
 
@@ -434,11 +450,13 @@ def add_to_agenda(
     db.session.flush()
     events.record(
         db.session,
-        "ReferralPutOnAgenda",
-        referral_id=referral.id,
-        conference_id=conference.id,
-        referrer_id=referral.referrer_id,
-        published=conference.state == ConferenceState.PUBLISHED.value,
+        ReferralPutOnAgenda(
+            referral_id=referral.id,
+            conference_id=conference.id,
+            referrer_id=referral.referrer_id,
+            published=conference.state == ConferenceState.PUBLISHED.value,
+            occurred_at=now,
+        ),
     )
     return item
 
@@ -479,9 +497,11 @@ def run_cutoffs(now: datetime, calendar: WorkingCalendar | None = None) -> list[
         conference.cutoff_done_at = now
         events.record(
             db.session,
-            "AgendaCutOff",
-            conference_id=conference.id,
-            referral_ids=[i.referral_id for i in items],
+            AgendaCutOff(
+                conference_id=conference.id,
+                referral_ids=tuple(i.referral_id for i in items),
+                occurred_at=now,
+            ),
         )
         added.extend(items)
     db.session.flush()
@@ -510,12 +530,14 @@ def publish(conference: Conference, *, by, now: datetime | None = None) -> Confe
     db.session.flush()
     events.record(
         db.session,
-        "AgendaPublished",
-        conference_id=conference.id,
-        programme_id=conference.programme_id,
-        member_ids=[m.user_id for m in conference.members],
-        referral_ids=[i.referral_id for i in conference.agenda if i.status == "pending"],
-        prepare_due_at=conference.prepare_due_at.astimezone(UTC).isoformat(),
+        AgendaPublished(
+            conference_id=conference.id,
+            programme_id=conference.programme_id,
+            member_ids=tuple(m.user_id for m in conference.members),
+            referral_ids=tuple(i.referral_id for i in conference.agenda if i.status == "pending"),
+            prepare_due_at=conference.prepare_due_at.astimezone(UTC),
+            occurred_at=now,
+        ),
     )
     return conference
 
@@ -536,9 +558,11 @@ def record_attendance(conference: Conference, *, present_user_ids, by) -> Confer
     db.session.flush()
     events.record(
         db.session,
-        "AttendanceRecorded",
-        conference_id=conference.id,
-        present_member_ids=sorted(present),
+        ConferenceAttendanceRecorded(
+            conference_id=conference.id,
+            present_member_ids=tuple(sorted(present)),
+            occurred_at=utcnow(),
+        ),
     )
     return conference
 
@@ -587,18 +611,16 @@ def close_pending_items(session: Session, referral_id: int, status: AgendaStatus
     )
 
 
-def _on_referral_left_agenda(session: Session, batch) -> None:
-    # A referral sent back or withdrawn from its own page leaves the agenda it was waiting on.
-    statuses = {
-        "CompletionRequested": AgendaStatus.SENT_BACK,
-        "ReferralWithdrawn": AgendaStatus.WITHDRAWN,
-    }
-    for event in batch:
-        if event.name in statuses and "referral_id" in event.data:
-            close_pending_items(session, event.data["referral_id"], statuses[event.name])
+def close_items_left_on_agenda(session: Session, batch: list[DomainEvent]) -> None:
+    """Outbox subscriber: a referral sent back or withdrawn leaves the agenda it was waiting on.
 
-
-events.subscribe_outbox(_on_referral_left_agenda)
+    Installed by the app factory; this covers doing so from the referral's own page.
+    """
+    for domain_event in batch:
+        if isinstance(domain_event, CompletionRequested):
+            close_pending_items(session, domain_event.referral_id, AgendaStatus.SENT_BACK)
+        elif isinstance(domain_event, ReferralWithdrawn):
+            close_pending_items(session, domain_event.referral_id, AgendaStatus.WITHDRAWN)
 
 
 # --- the decision ----------------------------------------------------------------------------
@@ -764,15 +786,17 @@ def decide(
         )
     events.record(
         db.session,
-        "ReferralDecided",
-        referral_id=referral.id,
-        decision_id=decision.id,
-        conference_id=conference.id,
-        programme_id=referral.programme_id,
-        outcome=decision.outcome,
-        referrer_id=referral.referrer_id,
-        coordinator_id=decision.coordinator_id if case and case.active_assignment else None,
-        case_id=case.id if case else None,
+        ReferralDecided(
+            referral_id=referral.id,
+            decision_id=decision.id,
+            conference_id=conference.id,
+            programme_id=referral.programme_id,
+            outcome=decision.outcome,
+            referrer_id=referral.referrer_id,
+            coordinator_id=decision.coordinator_id if case and case.active_assignment else None,
+            case_id=case.id if case else None,
+            occurred_at=now,
+        ),
     )
     return decision
 

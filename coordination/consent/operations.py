@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from coordination.consent.events import ConsentRecorded, ConsentWithdrawn
 from coordination.consent.models import FORMS, INFO_KINDS, Consent
 from coordination.core import events
 from coordination.core.db import utcnow
@@ -70,7 +71,10 @@ def record_consent(*, person_id: int, data: dict, by, today: date, referral_id=N
     )
     db.session.add(consent)
     db.session.flush()
-    events.record(db.session, "ConsentRecorded", consent_id=consent.id, person_id=person_id)
+    events.record(
+        db.session,
+        ConsentRecorded(consent_id=consent.id, person_id=person_id, occurred_at=utcnow()),
+    )
     return consent
 
 
@@ -82,6 +86,9 @@ def withdraw_consent(consent: Consent, *, by, note: str = "") -> Consent:
     consent.withdrawal_note = note or None
     db.session.flush()
     events.record(
-        db.session, "ConsentWithdrawn", consent_id=consent.id, person_id=consent.person_id
+        db.session,
+        ConsentWithdrawn(
+            consent_id=consent.id, person_id=consent.person_id, occurred_at=consent.withdrawn_at
+        ),
     )
     return consent

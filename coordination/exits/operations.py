@@ -23,6 +23,16 @@ from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, NotFound, ValidationFailed
 from coordination.core.i18n import label, local_today
+from coordination.exits.events import (
+    CaseClosed,
+    CaseExited,
+    FollowUpRegistered,
+    FollowUpsScheduled,
+    PacketAcknowledged,
+    PacketDelivered,
+    RecommendationOutcomesRecorded,
+    ReturnReferralFinalised,
+)
 from coordination.exits.models import (
     ExitRegistration,
     FollowUp,
@@ -218,19 +228,21 @@ def register_exit(case: Case, *, data: dict, by, now: datetime | None = None) ->
     db.session.flush()
     events.record(
         db.session,
-        "CaseExited",
-        case_id=case.id,
-        programme_id=case.programme_id,
-        exit_registration_id=registration.id,
-        return_referral_id=draft.id,
-        exit_reason=registration.exit_reason,
-        coordinator_id=_coordinator_id(case),
+        CaseExited(
+            case_id=case.id,
+            programme_id=case.programme_id,
+            exit_registration_id=registration.id,
+            return_referral_id=draft.id,
+            exit_reason=registration.exit_reason,
+            coordinator_id=_coordinator_id(case),
+            occurred_at=now,
+        ),
     )
     events.record(
         db.session,
-        "FollowUpsScheduled",
-        case_id=case.id,
-        follow_up_ids=[f.id for f in follow_ups],
+        FollowUpsScheduled(
+            case_id=case.id, follow_up_ids=tuple(f.id for f in follow_ups), occurred_at=now
+        ),
     )
     return registration
 
@@ -376,10 +388,12 @@ def register_follow_up(
     db.session.flush()
     events.record(
         db.session,
-        "FollowUpRegistered",
-        follow_up_id=follow_up.id,
-        case_id=follow_up.case_id,
-        occasion=follow_up.occasion,
+        FollowUpRegistered(
+            follow_up_id=follow_up.id,
+            case_id=follow_up.case_id,
+            occasion=follow_up.occasion,
+            occurred_at=now,
+        ),
     )
     return follow_up
 
@@ -795,12 +809,16 @@ def finalise(return_referral: ReturnReferral, *, by, now: datetime | None = None
     db.session.flush()
     events.record(
         db.session,
-        "ReturnReferralFinalised",
-        return_referral_id=return_referral.id,
-        case_id=case.id,
-        signed_by_id=by.id,
+        ReturnReferralFinalised(
+            return_referral_id=return_referral.id,
+            case_id=case.id,
+            signed_by_id=by.id,
+            occurred_at=now,
+        ),
     )
-    events.record(db.session, "CaseClosed", case_id=case.id, programme_id=case.programme_id)
+    events.record(
+        db.session, CaseClosed(case_id=case.id, programme_id=case.programme_id, occurred_at=now)
+    )
     deliver_return_referral(return_referral, now=now)
     return return_referral
 
@@ -831,14 +849,16 @@ def deliver_return_referral(return_referral: ReturnReferral, *, now: datetime) -
 def _record_delivery(session: Session, packet: Packet) -> None:
     events.record(
         session,
-        "PacketDelivered",
-        packet_id=packet.id,
-        kind=packet.kind,
-        recipient_id=packet.recipient_id,
-        unit_id=packet.unit_id,
-        referral_id=packet.referral_id,
-        case_id=packet.case_id,
-        delivered_at=packet.delivered_at.isoformat(),
+        PacketDelivered(
+            packet_id=packet.id,
+            kind=packet.kind,
+            recipient_id=packet.recipient_id,
+            unit_id=packet.unit_id,
+            referral_id=packet.referral_id,
+            case_id=packet.case_id,
+            delivered_at=packet.delivered_at,
+            occurred_at=packet.delivered_at,
+        ),
     )
 
 
@@ -909,13 +929,15 @@ def acknowledge(packet: Packet, *, by, now: datetime | None = None) -> Packet:
     db.session.flush()
     events.record(
         db.session,
-        "PacketAcknowledged",
-        packet_id=packet.id,
-        kind=packet.kind,
-        recipient_id=packet.recipient_id,
-        acknowledged_by_id=by.id,
-        case_id=packet.case_id,
-        referral_id=packet.referral_id,
+        PacketAcknowledged(
+            packet_id=packet.id,
+            kind=packet.kind,
+            recipient_id=packet.recipient_id,
+            acknowledged_by_id=by.id,
+            case_id=packet.case_id,
+            referral_id=packet.referral_id,
+            occurred_at=now,
+        ),
     )
     return packet
 
@@ -967,8 +989,10 @@ def record_outcomes(
     db.session.flush()
     events.record(
         db.session,
-        "RecommendationOutcomesRecorded",
-        packet_id=packet.id,
-        numbers=sorted(item["number"] for item in outcomes),
+        RecommendationOutcomesRecorded(
+            packet_id=packet.id,
+            numbers=tuple(sorted(item["number"] for item in outcomes)),
+            occurred_at=now,
+        ),
     )
     return saved

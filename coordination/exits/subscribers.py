@@ -2,27 +2,22 @@
 
 When the conference decides not to admit (outcome recommend), its written joint recommendation is
 delivered to the referrer as a packet, in the same transaction as the decision, so that it is
-acknowledged and reminded of exactly like a return referral.
+acknowledged and reminded of exactly like a return referral. The app factory subscribes it.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from coordination.core import events
+from coordination.conferences.events import ReferralDecided
 from coordination.core.events import DomainEvent
 
 
 def deliver_recommendations(session: Session, batch: list[DomainEvent]) -> None:
     """Turn each ReferralDecided with outcome recommend into a delivered packet."""
     for domain_event in batch:
-        if domain_event.name != "ReferralDecided":
-            continue
-        if domain_event.data.get("outcome") != "recommend":
+        if not isinstance(domain_event, ReferralDecided) or domain_event.outcome != "recommend":
             continue
         from coordination.exits.operations import deliver_joint_recommendation
 
-        deliver_joint_recommendation(session, domain_event.data["decision_id"])
-
-
-events.subscribe_outbox(deliver_recommendations)
+        deliver_joint_recommendation(session, domain_event.decision_id)

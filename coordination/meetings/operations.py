@@ -26,6 +26,22 @@ from coordination.core.errors import Conflict, IllegalTransition, NotFound, Vali
 from coordination.core.i18n import STOCKHOLM, label
 from coordination.core.reminders import cancel_participant_reminders, owe_participant_reminder
 from coordination.extensions import db
+from coordination.meetings.events import (
+    AttendanceRecorded,
+    CaseDischarged,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationWithdrawn,
+    GroupEnrolled,
+    GroupScheduled,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingConfirmed,
+    MissedMeetingTask,
+    TaskCancelled,
+    TaskCompleted,
+)
 from coordination.meetings.models import (
     DECISIONS,
     DISCHARGE_EXIT_REASON,
@@ -326,13 +342,15 @@ def book_meeting(case: Case, data: MeetingInput, *, by, now: datetime | None = N
     _schedule_participant_reminder(meeting, case.id, now)
     events.record(
         db.session,
-        "MeetingBooked",
-        meeting_id=meeting.id,
-        case_id=case.id,
-        group_id=None,
-        kind=meeting.kind,
-        organiser_id=meeting.organiser_id,
-        attendee_ids=[a.user_id for a in meeting.attendees],
+        MeetingBooked(
+            meeting_id=meeting.id,
+            case_id=case.id,
+            group_id=None,
+            kind=meeting.kind,
+            organiser_id=meeting.organiser_id,
+            attendee_ids=tuple(a.user_id for a in meeting.attendees),
+            occurred_at=now,
+        ),
     )
     return meeting
 
@@ -384,14 +402,16 @@ def change_meeting(
     db.session.flush()
     events.record(
         db.session,
-        "MeetingChanged",
-        meeting_id=meeting.id,
-        case_id=meeting.case_id,
-        group_id=meeting.group_id,
-        sequence=meeting.sequence,
-        time_changed=time_changed,
-        attendee_ids=[a.user_id for a in meeting.attendees],
-        removed_user_ids=[a.user_id for a in removed],
+        MeetingChanged(
+            meeting_id=meeting.id,
+            case_id=meeting.case_id,
+            group_id=meeting.group_id,
+            sequence=meeting.sequence,
+            time_changed=time_changed,
+            attendee_ids=tuple(a.user_id for a in meeting.attendees),
+            removed_user_ids=tuple(a.user_id for a in removed),
+            occurred_at=now,
+        ),
     )
     return meeting
 
@@ -414,12 +434,14 @@ def cancel_meeting(
     db.session.flush()
     events.record(
         db.session,
-        "MeetingCancelled",
-        meeting_id=meeting.id,
-        case_id=meeting.case_id,
-        group_id=meeting.group_id,
-        sequence=meeting.sequence,
-        attendee_ids=[a.user_id for a in meeting.attendees],
+        MeetingCancelled(
+            meeting_id=meeting.id,
+            case_id=meeting.case_id,
+            group_id=meeting.group_id,
+            sequence=meeting.sequence,
+            attendee_ids=tuple(a.user_id for a in meeting.attendees),
+            occurred_at=now,
+        ),
     )
     return meeting
 
@@ -437,10 +459,9 @@ def confirm(meeting: Meeting, user, *, now: datetime | None = None) -> MeetingAt
         db.session.flush()
         events.record(
             db.session,
-            "MeetingConfirmed",
-            meeting_id=meeting.id,
-            attendee_id=attendee.id,
-            user_id=user.id,
+            MeetingConfirmed(
+                meeting_id=meeting.id, attendee_id=attendee.id, user_id=user.id, occurred_at=now
+            ),
         )
     return attendee
 
@@ -593,13 +614,15 @@ def record_attendance(
     db.session.flush()
     events.record(
         db.session,
-        "AttendanceRecorded",
-        meeting_id=meeting.id,
-        case_id=case_id,
-        attendance_id=attendance.id,
-        status=status,
-        correction=previous is not None,
-        all_registered=all_registered(meeting),
+        AttendanceRecorded(
+            meeting_id=meeting.id,
+            case_id=case_id,
+            attendance_id=attendance.id,
+            status=status,
+            correction=previous is not None,
+            all_registered=all_registered(meeting),
+            occurred_at=now,
+        ),
     )
     return AttendanceResult(attendance, True, after, actions)
 
@@ -647,7 +670,7 @@ def _cancel_tasks_of_miss(case_id: int, meeting_id: int, now, count: int, by) ->
         task.cancelled_at = now
         task.cancel_reason = _("Närvaron rättades: mötet var inte ett uteblivet möte.")
         _step(case_id, "task_cancelled", now, count, by, meeting_id=meeting_id, task_id=task.id)
-        events.record(db.session, "TaskCancelled", task_id=task.id, case_id=case_id)
+        events.record(db.session, TaskCancelled(task_id=task.id, case_id=case_id, occurred_at=now))
 
 
 def _new_task(case: Case, kind: str, due_at: datetime, by, now: datetime, **ids) -> Task:
@@ -683,13 +706,15 @@ def _apply(action, case, meeting, escalation, count: Count, by, now) -> None:
         )
         events.record(
             db.session,
-            "MissedMeetingTask",
-            task_id=task.id,
-            case_id=case.id,
-            meeting_id=meeting.id,
-            assignee_id=task.assignee_id,
-            missed_count=count.current,
-            notify_team_lead=not first,
+            MissedMeetingTask(
+                task_id=task.id,
+                case_id=case.id,
+                meeting_id=meeting.id,
+                assignee_id=task.assignee_id,
+                missed_count=count.current,
+                notify_team_lead=not first,
+                occurred_at=now,
+            ),
         )
     elif action is LadderAction.OPEN_ESCALATION:
         _open_escalation(case, meeting, count, by, now, calendar)
@@ -712,10 +737,12 @@ def _apply(action, case, meeting, escalation, count: Count, by, now) -> None:
         )
         events.record(
             db.session,
-            "EscalationWithdrawn",
-            escalation_id=escalation.id,
-            case_id=case.id,
-            referrer_id=escalation.referrer_id,
+            EscalationWithdrawn(
+                escalation_id=escalation.id,
+                case_id=case.id,
+                referrer_id=escalation.referrer_id,
+                occurred_at=now,
+            ),
         )
 
 
@@ -747,12 +774,14 @@ def _open_escalation(case, meeting, count: Count, by, now, calendar) -> Escalati
     coordinator = coordinator_of(case)
     events.record(
         db.session,
-        "EscalationOpened",
-        escalation_id=escalation.id,
-        case_id=case.id,
-        referrer_id=escalation.referrer_id,
-        coordinator_id=coordinator.id if coordinator else None,
-        decision_due_at=escalation.decision_due_at.isoformat(),
+        EscalationOpened(
+            escalation_id=escalation.id,
+            case_id=case.id,
+            referrer_id=escalation.referrer_id,
+            coordinator_id=coordinator.id if coordinator else None,
+            decision_due_at=escalation.decision_due_at,
+            occurred_at=now,
+        ),
     )
     return escalation
 
@@ -824,20 +853,24 @@ def decide_escalation(
         task_id = task.id
     events.record(
         db.session,
-        "EscalationDecided",
-        escalation_id=escalation.id,
-        case_id=case.id,
-        decision=decision,
-        referrer_id=escalation.referrer_id,
-        task_id=task_id,
+        EscalationDecided(
+            escalation_id=escalation.id,
+            case_id=case.id,
+            decision=decision,
+            referrer_id=escalation.referrer_id,
+            task_id=task_id,
+            occurred_at=now,
+        ),
     )
     if decision == "discharge":
         events.record(
             db.session,
-            "CaseDischarged",
-            case_id=case.id,
-            escalation_id=escalation.id,
-            exit_reason=DISCHARGE_EXIT_REASON,
+            CaseDischarged(
+                case_id=case.id,
+                escalation_id=escalation.id,
+                exit_reason=DISCHARGE_EXIT_REASON,
+                occurred_at=now,
+            ),
         )
     db.session.flush()
     return escalation
@@ -855,7 +888,9 @@ def complete_task(task: Task, *, by, now: datetime | None = None) -> Task:
         task.done_at = now
         task.done_by_id = getattr(by, "id", None)
         db.session.flush()
-        events.record(db.session, "TaskCompleted", task_id=task.id, case_id=task.case_id)
+        events.record(
+            db.session, TaskCompleted(task_id=task.id, case_id=task.case_id, occurred_at=now)
+        )
     return task
 
 
@@ -968,20 +1003,21 @@ def create_group(data: GroupInput, *, by, now: datetime | None = None) -> GroupA
     for meeting in group.sessions:
         events.record(
             db.session,
-            "MeetingBooked",
-            meeting_id=meeting.id,
-            case_id=None,
-            group_id=group.id,
-            kind=meeting.kind,
-            organiser_id=leader.id,
-            attendee_ids=[leader.id],
+            MeetingBooked(
+                meeting_id=meeting.id,
+                case_id=None,
+                group_id=group.id,
+                kind=meeting.kind,
+                organiser_id=leader.id,
+                attendee_ids=(leader.id,),
+                occurred_at=now,
+            ),
         )
     events.record(
         db.session,
-        "GroupScheduled",
-        group_id=group.id,
-        leader_id=leader.id,
-        sessions=len(group.sessions),
+        GroupScheduled(
+            group_id=group.id, leader_id=leader.id, sessions=len(group.sessions), occurred_at=now
+        ),
     )
     return group
 
@@ -1027,7 +1063,7 @@ def enrol(group: GroupActivity, case: Case, *, by, now: datetime | None = None) 
     for meeting in group.sessions:
         if not meeting.cancelled:
             _schedule_participant_reminder(meeting, case.id, now)
-    events.record(db.session, "GroupEnrolled", group_id=group.id, case_id=case.id)
+    events.record(db.session, GroupEnrolled(group_id=group.id, case_id=case.id, occurred_at=now))
     return enrolment
 
 

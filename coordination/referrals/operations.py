@@ -16,6 +16,7 @@ from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.people.models import CHANNELS, GENDERS, Person
 from coordination.programmes.models import Programme
+from coordination.referrals.events import CompletionRequested, ReferralSubmitted, ReferralWithdrawn
 from coordination.referrals.models import Referral, ReferralHistory
 from workflows.calendar import WorkingCalendar
 from workflows.organisation import MEMBER_AGENCIES
@@ -263,10 +264,12 @@ def submit(referral: Referral, *, by, now: datetime | None = None) -> Referral:
     _move(referral, target, ReferralAction.SUBMIT, by)
     events.record(
         db.session,
-        "ReferralSubmitted",
-        referral_id=referral.id,
-        programme_id=referral.programme_id,
-        referrer_id=referral.referrer_id,
+        ReferralSubmitted(
+            referral_id=referral.id,
+            programme_id=referral.programme_id,
+            referrer_id=referral.referrer_id,
+            occurred_at=now,
+        ),
     )
     return referral
 
@@ -319,7 +322,7 @@ def withdraw(referral: Referral, *, by, reason: str = "") -> Referral:
     target = next_state(referral.state, ReferralAction.WITHDRAW)
     referral.withdrawn_reason = reason or None
     _move(referral, target, ReferralAction.WITHDRAW, by, note=reason or None)
-    events.record(db.session, "ReferralWithdrawn", referral_id=referral.id)
+    events.record(db.session, ReferralWithdrawn(referral_id=referral.id, occurred_at=utcnow()))
     return referral
 
 
@@ -352,10 +355,12 @@ def request_completion(
     _move(referral, target, ReferralAction.REQUEST_COMPLETION, by, note=note)
     events.record(
         db.session,
-        "CompletionRequested",
-        referral_id=referral.id,
-        referrer_id=referral.referrer_id,
-        due_at=referral.completion_due_at.isoformat(),
+        CompletionRequested(
+            referral_id=referral.id,
+            referrer_id=referral.referrer_id,
+            due_at=referral.completion_due_at,
+            occurred_at=now,
+        ),
     )
     return referral
 

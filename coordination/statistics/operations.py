@@ -17,6 +17,12 @@ from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits
 from coordination.extensions import db
+from coordination.statistics.events import (
+    ProgressionRatingDue,
+    ProgressionRatingRecorded,
+    SusParticipantsImported,
+    SusRegistrationRecorded,
+)
 from coordination.statistics.models import (
     ImportBatch,
     ProgressionRating,
@@ -176,10 +182,12 @@ def record_registration(
     db.session.flush()
     events.record(
         db.session,
-        "SusRegistrationRecorded",
-        participant_id=participant.id,
-        case_id=participant.case_id,
-        occasion=occasion.value,
+        SusRegistrationRecorded(
+            participant_id=participant.id,
+            case_id=participant.case_id,
+            occasion=occasion.value,
+            occurred_at=utcnow(),
+        ),
     )
     return registration
 
@@ -457,7 +465,10 @@ def import_participants(
     db.session.add(batch)
     db.session.flush()
     _write_rows(batch, rows, programme_id)
-    events.record(db.session, "SusParticipantsImported", batch_id=batch.id, participants=len(rows))
+    events.record(
+        db.session,
+        SusParticipantsImported(batch_id=batch.id, participants=len(rows), occurred_at=utcnow()),
+    )
     return batch
 
 
@@ -582,10 +593,12 @@ def record_rating(
     db.session.flush()
     events.record(
         db.session,
-        "ProgressionRatingRecorded",
-        participant_id=participant.id,
-        case_id=participant.case_id,
-        rating_id=rating.id,
+        ProgressionRatingRecorded(
+            participant_id=participant.id,
+            case_id=participant.case_id,
+            rating_id=rating.id,
+            occurred_at=utcnow(),
+        ),
     )
     return rating
 
@@ -619,11 +632,13 @@ def record_due_ratings(today: date) -> list[int]:
         participant.rating_due_recorded_on = due
         events.record(
             db.session,
-            "ProgressionRatingDue",
-            participant_id=participant.id,
-            case_id=participant.case_id,
-            programme_id=participant.programme_id,
-            due_on=due.isoformat(),
+            ProgressionRatingDue(
+                participant_id=participant.id,
+                case_id=participant.case_id,
+                programme_id=participant.programme_id,
+                due_on=due,
+                occurred_at=utcnow(),
+            ),
         )
         announced.append(participant.id)
     db.session.flush()

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from coordination.conferences import operations as ops
+from coordination.conferences.events import AgendaPublished
 from coordination.conferences.models import AgendaItem, Conference
 from coordination.core import events
 from coordination.extensions import db
@@ -235,10 +236,10 @@ def test_adding_by_hand_on_the_page_and_the_api(client, api):
 def test_publishing_records_the_reminder_two_working_days_before():
     conference = make_conference(held_on=date(2030, 4, 23))
     ops.publish(conference, by=conference.chair.user)
-    published = next(e for e in events.pending(db.session) if e.name == "AgendaPublished")
-    assert published.data["conference_id"] == conference.id
-    assert sorted(published.data["member_ids"]) == sorted(m.user_id for m in conference.members)
-    due = datetime.fromisoformat(published.data["prepare_due_at"]).astimezone(STOCKHOLM)
+    published = next(e for e in events.pending(db.session) if isinstance(e, AgendaPublished))
+    assert published.conference_id == conference.id
+    assert sorted(published.member_ids) == sorted(m.user_id for m in conference.members)
+    due = published.prepare_due_at.astimezone(STOCKHOLM)
     assert (due.date(), due.hour) == (date(2030, 4, 17), 8)  # Easter: Thu 18, Mon 22 off
     db.session.commit()
 

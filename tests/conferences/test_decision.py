@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coordination.cases.models import Case, CaseHistory
 from coordination.conferences import operations as ops
+from coordination.conferences.events import ReferralDecided
 from coordination.conferences.models import AgendaItem, Decision
 from coordination.core import events
 from coordination.core.errors import Conflict, ValidationFailed
@@ -350,18 +351,19 @@ def test_admission_opens_an_enrolled_case_and_records_the_event():
             complexity_weight=2,
         ),
     )
-    recorded = {e.name: e.data for e in events.pending(db.session)}
+    decided = next(e for e in events.pending(db.session) if isinstance(e, ReferralDecided))
     case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
-    assert recorded["ReferralDecided"] == {
-        "referral_id": referral.id,
-        "decision_id": _reload(referral).decision_id,
-        "conference_id": conference.id,
-        "programme_id": referral.programme_id,
-        "outcome": "admit",
-        "referrer_id": referral.referrer_id,
-        "coordinator_id": coordinator.id,
-        "case_id": case.id,
-    }
+    assert decided == ReferralDecided(
+        referral_id=referral.id,
+        decision_id=_reload(referral).decision_id,
+        conference_id=conference.id,
+        programme_id=referral.programme_id,
+        outcome="admit",
+        referrer_id=referral.referrer_id,
+        coordinator_id=coordinator.id,
+        case_id=case.id,
+        occurred_at=decided.occurred_at,
+    )
     db.session.commit()
     assert case.state == "enrolled" and case.enrolled_on is not None
     assert case.person_id == referral.person_id

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import select, text
 
-from coordination.core.events import DomainEvent
 from coordination.extensions import db
 from coordination.organisations.calendar import add_day_off
 from coordination.referrals import operations as ref_ops
+from coordination.referrals.events import ReferralSubmitted
 from notifications import operations as ops
 from notifications.channels import HttpSmsProvider
 from notifications.delivery import SWEEP_LOCK_KEY, deliver, sweep
@@ -311,10 +311,14 @@ def test_a_rule_for_an_inactive_team_lead_owes_nothing(enqueued):
     assert (
         db.session.scalar(select(Notification).where(Notification.recipient_id == lead.id)) is None
     )
-    RULES["ReferralSubmitted"](
+    RULES[ReferralSubmitted](
         db.session,
-        DomainEvent("ReferralSubmitted", {"referral_id": referral.id}),
-        datetime.now(UTC),
+        ReferralSubmitted(
+            referral_id=referral.id,
+            programme_id=referral.programme_id,
+            referrer_id=referral.referrer_id,
+            occurred_at=datetime.now(UTC),
+        ),
     )
     assert (
         db.session.scalar(select(Notification).where(Notification.recipient_id == lead.id)) is None

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from coordination.core.events import DomainEvent
 from coordination.extensions import db
 from coordination.referrals import operations as ref_ops
+from coordination.referrals.events import CompletionRequested, ReferralSubmitted
 from notifications import operations as ops
 from notifications.models import Notification, Reminder
 from notifications.rules import RULES
@@ -106,34 +106,30 @@ def test_a_resubmitted_referral_notifies_the_team_leads_again():
     assert count == 2  # one inbox item per submission
 
 
-@pytest.mark.parametrize("name", ["ReferralSubmitted", "CompletionRequested"])
-def test_running_a_rule_twice_for_the_same_event_writes_one_row(name):
+@pytest.mark.parametrize("event_type", [ReferralSubmitted, CompletionRequested])
+def test_running_a_rule_twice_for_the_same_event_writes_one_row(event_type):
     make_user("team_lead")
     referral = make_referral("completion_requested")
-    if name == "ReferralSubmitted":
-        event = DomainEvent(
-            name,
-            {
-                "referral_id": referral.id,
-                "programme_id": referral.programme_id,
-                "referrer_id": referral.referrer_id,
-            },
+    now = datetime.now(UTC)
+    if event_type is ReferralSubmitted:
+        event = ReferralSubmitted(
+            referral_id=referral.id,
+            programme_id=referral.programme_id,
+            referrer_id=referral.referrer_id,
+            occurred_at=now,
         )
     else:
-        event = DomainEvent(
-            name,
-            {
-                "referral_id": referral.id,
-                "referrer_id": referral.referrer_id,
-                "due_at": referral.completion_due_at.isoformat(),
-            },
+        event = CompletionRequested(
+            referral_id=referral.id,
+            referrer_id=referral.referrer_id,
+            due_at=referral.completion_due_at,
+            occurred_at=now,
         )
-    now = datetime.now(UTC)
-    RULES[name](db.session, event, now)
+    RULES[event_type](db.session, event)
     db.session.commit()
     before_n = db.session.scalar(select(db.func.count()).select_from(Notification))
     before_r = db.session.scalar(select(db.func.count()).select_from(Reminder))
-    RULES[name](db.session, event, now)
+    RULES[event_type](db.session, event)
     db.session.commit()
     assert db.session.scalar(select(db.func.count()).select_from(Notification)) == before_n
     assert db.session.scalar(select(db.func.count()).select_from(Reminder)) == before_r

@@ -11,6 +11,7 @@ from coordination.core import events
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
 from coordination.statistics import operations as ops
+from coordination.statistics.events import ProgressionRatingDue
 from tests.factories import PASSWORD, make_sus_participant, make_user, token_headers
 from workflows.statistics import PROGRESSION_QUESTIONS
 
@@ -96,14 +97,15 @@ def test_rating_due_is_recorded_once_per_due_date(app):
     not_yet = make_sus_participant(enrolled_on=date(2024, 3, 1))
     rated = make_sus_participant(enrolled_on=date(2024, 1, 10), ratings=[(date(2024, 3, 1), 5)])
     announced = ops.record_due_ratings(date(2024, 4, 10))
-    pending = [e for e in events.pending(db.session) if e.name == "ProgressionRatingDue"]
+    pending = [e for e in events.pending(db.session) if isinstance(e, ProgressionRatingDue)]
     assert announced == [due.id]
-    assert pending[0].data == {
-        "participant_id": due.id,
-        "case_id": None,
-        "programme_id": None,
-        "due_on": "2024-04-10",
-    }
+    assert pending[0] == ProgressionRatingDue(
+        participant_id=due.id,
+        case_id=None,
+        programme_id=None,
+        due_on=date(2024, 4, 10),
+        occurred_at=pending[0].occurred_at,
+    )
     assert ops.record_due_ratings(date(2024, 4, 11)) == []  # not twice for the same due date
     assert not_yet.id not in ops.record_due_ratings(date(2024, 5, 31))
     assert rated.id in ops.record_due_ratings(date(2024, 6, 1))
