@@ -20,6 +20,8 @@ EPOCH = datetime.now(UTC).replace(microsecond=0, second=0) - timedelta(days=90)
 CODES = {"A": "attended", "M": "missed", "P": "cancelled_by_participant", "S": "cancelled_by_staff"}
 FIRST = {("coordinator", "missed_meeting_first")}
 REPEATED = {("coordinator", "missed_meeting_repeated"), ("lead", "missed_meeting_notice")}
+# A new meeting is booked the day before it, on that day's clock: its invitation is owed too.
+BOOKED = {("coordinator", "meeting_invitation")}
 
 
 def everyone(template):
@@ -119,6 +121,7 @@ def test_attendance_sequence(mode, enqueued, settings):
             ops.record_attendance(
                 meeting, status=CODES[action], by=coordinator, now=clock + timedelta(hours=2)
             )
+            inbox = inbox | BOOKED
         db.session.commit()
         step = f"step {number} ({action})"
         added = db.session.scalars(select(Task.kind).where(Task.id > task_mark)).all()
