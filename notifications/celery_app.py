@@ -15,6 +15,11 @@ def configure(app) -> Celery:
     global _flask_app
     _flask_app = app
     settings = app.config["COORD"]
+    if celery.conf.broker_url != settings["BROKER_URL"]:
+        # Sends go through a producer pool that Celery caches with its first connection: a new
+        # broker (another app in the same process, as tests create) must not reuse the old one.
+        celery.close()
+        celery.amqp._producer_pool = None
     sweep_seconds = float(settings.get("NOTIFY_SWEEP_SECONDS", 60))
     celery.conf.update(
         broker_url=settings["BROKER_URL"],
