@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
@@ -83,6 +84,10 @@ def _prepare(url: str, n: int) -> None:
         db.engine.dispose()
 
 
+def _is_ready(process) -> bool:
+    return " ready." in process.log()
+
+
 def main() -> int:
     """Run the benchmark and print its one-line result."""
     logs = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
@@ -103,7 +108,7 @@ def main() -> int:
         workers = [celery_worker(env, logs, f"bench-{i}", CONCURRENCY).start() for i in (1, 2)]
         processes += workers
         for worker in workers:
-            if not wait_until(lambda w=worker: " ready." in w.log(), 60, 0.2):
+            if not wait_until(partial(_is_ready, worker), 60, 0.2):
                 print(worker.log()[-3000:], file=sys.stderr)
                 return 1
         started = time.monotonic()

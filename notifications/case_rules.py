@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from coordination.action_plans.events import (
     PlanActionUpdated,
@@ -31,6 +30,7 @@ from coordination.cases.events import (
 )
 from coordination.cases.models import Case, CoordinatorProfile
 from coordination.cases.permissions import referrer_agency
+from coordination.core.db import DbSession
 from coordination.exits.events import CaseClosed, CaseExited
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import Membership
@@ -60,7 +60,7 @@ REMINDER_KINDS = (
 )
 
 
-def team_leads_for(session: Session, coordinator_id: int | None) -> list[int]:
+def team_leads_for(session: DbSession, coordinator_id: int | None) -> list[int]:
     """Return the team leads of the coordinator's team; every team lead when it has none."""
     team = None
     if coordinator_id is not None:
@@ -85,7 +85,9 @@ def _link(case_id: int, due: DueReminder) -> str:
     return f"/cases/{case_id}" if due.kind == "case_duration" else f"/cases/{case_id}/plan"
 
 
-def owed_reminders(session: Session, case_id: int, now: datetime) -> list[tuple[int, DueReminder]]:
+def owed_reminders(
+    session: DbSession, case_id: int, now: datetime
+) -> list[tuple[int, DueReminder]]:
     """Return (recipient_id, reminder) for every reminder the case owes from now on."""
     facts = reminder_facts(case_id)
     if facts is None:
@@ -102,7 +104,7 @@ def owed_reminders(session: Session, case_id: int, now: datetime) -> list[tuple[
     return owed
 
 
-def sync_case_reminders(session: Session, case_id: int, now: datetime) -> None:
+def sync_case_reminders(session: DbSession, case_id: int, now: datetime) -> None:
     """Bring the case's pending plan reminders in line with what it owes now.
 
     A pending reminder that has fallen due but that the sweep has not sent yet is kept while the
@@ -147,12 +149,12 @@ def sync_case_reminders(session: Session, case_id: int, now: datetime) -> None:
         )
 
 
-def case_changed(session: Session, event: CaseEvent) -> None:
+def case_changed(session: DbSession, event: CaseEvent) -> None:
     """A case or its plan changed: recompute the reminders it owes."""
     sync_case_reminders(session, event.case_id, event.occurred_at)
 
 
-def coordinator_assigned(session: Session, event: CoordinatorAssigned) -> None:
+def coordinator_assigned(session: DbSession, event: CoordinatorAssigned) -> None:
     """Tell the new coordinator (admission already told them) and move the reminders to them."""
     now = event.occurred_at
     case_id = event.case_id
@@ -172,7 +174,7 @@ def coordinator_assigned(session: Session, event: CoordinatorAssigned) -> None:
     sync_case_reminders(session, case_id, now)
 
 
-def plan_version_created(session: Session, event: PlanVersionCreated) -> None:
+def plan_version_created(session: DbSession, event: PlanVersionCreated) -> None:
     """Ask the contacts of the version's actions to have their agency sign it."""
     now = event.occurred_at
     case_id = event.case_id
@@ -186,9 +188,9 @@ def plan_version_created(session: Session, event: PlanVersionCreated) -> None:
         # The referring agency in charge without an action of its own signs through the referrer.
         if version.overall_agency == referrer_agency(case):
             contact_ids.add(case.referral.referrer_id)
-    contact_ids = sorted(contact_ids)
-    contacts = [u for u in (session.get(User, i) for i in contact_ids) if u is not None]
-    preferences = preferences_of(session, contact_ids)
+    ordered_ids = sorted(contact_ids)
+    contacts = [u for u in (session.get(User, i) for i in ordered_ids) if u is not None]
+    preferences = preferences_of(session, ordered_ids)
     calendar = working_calendar(session)
     for contact in contacts:
         notify(

@@ -131,8 +131,8 @@ def sweep_lock() -> Iterator[bool]:
         yield True
         return
     with db.engine.connect() as connection:
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK_KEY})
-        got = bool(got.scalar())
+        locked = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK_KEY})
+        got = bool(locked.scalar())
         connection.commit()
         try:
             yield got
@@ -204,7 +204,7 @@ def fire_due_reminders(now: datetime | None, enqueued: list[int]) -> int:
         calendar = working_calendar(session)
         owed: list[dict] = []
         for reminder in reminders:
-            user = users.get(reminder.recipient_id)
+            user = users.get(reminder.recipient_id) if reminder.recipient_id is not None else None
             if user is not None:
                 owed += owed_messages(
                     moment,

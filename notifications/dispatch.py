@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.orm import Session
-
 from coordination.core import events
+from coordination.core.db import DbSession
 from coordination.core.events import DomainEvent
 from notifications.events import NotificationsQueued
 from notifications.outbox import enqueue, take_due_ids
@@ -15,7 +14,7 @@ from notifications.rules import RULES
 log = logging.getLogger(__name__)
 
 
-def write_rows(session: Session, batch: list[DomainEvent]) -> None:
+def write_rows(session: DbSession, batch: list[DomainEvent]) -> None:
     """Apply the rules to a batch of events inside the committing transaction.
 
     Each rule takes its "now" from the event (`occurred_at`, the recording operation's clock),

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC
 
 from sqlalchemy import or_, update
-from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
+from coordination.core.db import DbSession
 from coordination.exits import operations as exit_ops
 from coordination.exits.events import (
     FollowUpRegistered,
@@ -41,7 +41,7 @@ def _packet_link(packet_id: int) -> str:
     return f"/packets/{packet_id}"
 
 
-def packet_delivered(session: Session, event: PacketDelivered) -> None:
+def packet_delivered(session: DbSession, event: PacketDelivered) -> None:
     """Tell the referrer a packet has come; owe reminders and the team lead's escalation."""
     now = event.occurred_at
     packet = session.get(Packet, event.packet_id)
@@ -96,7 +96,7 @@ def packet_delivered(session: Session, event: PacketDelivered) -> None:
             )
 
 
-def packet_acknowledged(session: Session, event: PacketAcknowledged) -> None:
+def packet_acknowledged(session: DbSession, event: PacketAcknowledged) -> None:
     """An acknowledged packet needs no more reminders; its inbox items are done."""
     now = event.occurred_at
     subject = ("packet", event.packet_id)
@@ -115,7 +115,7 @@ def packet_acknowledged(session: Session, event: PacketAcknowledged) -> None:
     )
 
 
-def follow_ups_scheduled(session: Session, event: FollowUpsScheduled) -> None:
+def follow_ups_scheduled(session: DbSession, event: FollowUpsScheduled) -> None:
     """Owe the coordinator (or the team leads) a task at each follow-up's due day."""
     now = event.occurred_at
     calendar = working_calendar(session)
@@ -164,6 +164,6 @@ def follow_ups_scheduled(session: Session, event: FollowUpsScheduled) -> None:
             )
 
 
-def follow_up_registered(session: Session, event: FollowUpRegistered) -> None:
+def follow_up_registered(session: DbSession, event: FollowUpRegistered) -> None:
     """A registered follow-up needs no reminder."""
     cancel_pending(session, ("follow_up", event.follow_up_id), ["follow_up_task"])

@@ -21,6 +21,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser as HeaderParser
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +70,7 @@ class SmtpSink:
         self.delay = delay
         self.messages: list[Received] = []
         self._lock = threading.Lock()
-        self._controller = None
+        self._controller: Any = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         """Record a message; answer 250 only once it is recorded."""
@@ -238,9 +239,11 @@ class Process:
     def stop(self, timeout: float = 20) -> None:
         """Ask for a warm shutdown (SIGTERM), then kill whatever is left."""
         self.kill(signal.SIGTERM, timeout)
+        if self.popen is None:
+            return
         try:
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, AttributeError):
+        except ProcessLookupError:
             pass
 
     def log(self) -> str:

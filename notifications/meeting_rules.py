@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
 from coordination.cases.models import Case
+from coordination.core.db import DbSession
 from coordination.meetings.events import (
     AttendanceRecorded,
     EscalationDecided,
@@ -42,7 +42,7 @@ from workflows.organisation import Role
 TASK_KINDS = ("missed_meeting_task", "case_task")
 
 
-def team_leads(session: Session) -> list[User]:
+def team_leads(session: DbSession) -> list[User]:
     """Return every active team lead."""
     ids = select(Membership.user_id).where(Membership.role == Role.TEAM_LEAD.value)
     return list(
@@ -67,7 +67,7 @@ def _link(meeting: Meeting) -> str:
     return f"/meetings/{meeting.id}"
 
 
-def _users(session: Session, ids) -> list[User]:
+def _users(session: DbSession, ids) -> list[User]:
     ids = [i for i in dict.fromkeys(ids) if i is not None]
     if not ids:
         return []
@@ -157,7 +157,7 @@ def _cancel_reminders_of(session, meeting_id: int, user_id: int, kind: str) -> N
     )
 
 
-def meeting_booked(session: Session, event: MeetingBooked) -> None:
+def meeting_booked(session: DbSession, event: MeetingBooked) -> None:
     """Invite the attendees (.ics attached), and owe the attendance and confirmation reminders."""
     now = event.occurred_at
     meeting = session.get(Meeting, event.meeting_id)
@@ -171,7 +171,7 @@ def meeting_booked(session: Session, event: MeetingBooked) -> None:
     _confirmation_reminders(session, meeting, now, calendar)
 
 
-def meeting_changed(session: Session, event: MeetingChanged) -> None:
+def meeting_changed(session: DbSession, event: MeetingChanged) -> None:
     """Send the updated invitation (a CANCEL to those no longer invited); renew the reminders."""
     now = event.occurred_at
     meeting = session.get(Meeting, event.meeting_id)
@@ -190,7 +190,7 @@ def meeting_changed(session: Session, event: MeetingChanged) -> None:
     _confirmation_reminders(session, meeting, now, calendar)
 
 
-def meeting_cancelled(session: Session, event: MeetingCancelled) -> None:
+def meeting_cancelled(session: DbSession, event: MeetingCancelled) -> None:
     """Send the CANCEL to every invitee; the meeting owes no more reminders."""
     now = event.occurred_at
     meeting = session.get(Meeting, event.meeting_id)
@@ -207,12 +207,12 @@ def meeting_cancelled(session: Session, event: MeetingCancelled) -> None:
         _send_invitations(session, meeting, now, users, "meeting_cancelled", "CANCEL", calendar)
 
 
-def meeting_confirmed(session: Session, event: MeetingConfirmed) -> None:
+def meeting_confirmed(session: DbSession, event: MeetingConfirmed) -> None:
     """A confirmed invitee needs no more reminders to confirm."""
     _cancel_reminders_of(session, event.meeting_id, event.user_id, "meeting_confirmation_reminder")
 
 
-def attendance_recorded(session: Session, event: AttendanceRecorded) -> None:
+def attendance_recorded(session: DbSession, event: AttendanceRecorded) -> None:
     """Once every participant's attendance is registered, no reminder to register it is owed."""
     if event.all_registered:
         cancel_pending(session, ("meeting", event.meeting_id), ["attendance_reminder"])
@@ -226,7 +226,7 @@ def _due_on(task: Task, calendar: WorkingCalendar) -> str:
     return task.due_at.astimezone(calendar.tz).date().isoformat()
 
 
-def missed_meeting_task(session: Session, event: MissedMeetingTask) -> None:
+def missed_meeting_task(session: DbSession, event: MissedMeetingTask) -> None:
     """Give the coordinator the ladder's task; from the second miss on, tell the team leads too."""
     now = event.occurred_at
     task = session.get(Task, event.task_id)
@@ -273,7 +273,7 @@ def missed_meeting_task(session: Session, event: MissedMeetingTask) -> None:
         )
 
 
-def _escalation_recipients(session: Session, escalation: Escalation) -> list[User]:
+def _escalation_recipients(session: DbSession, escalation: Escalation) -> list[User]:
     case = session.get(Case, escalation.case_id)
     assignment = case.active_assignment if case is not None else None
     ids = [escalation.referrer_id, assignment.coordinator_id if assignment else None]
@@ -306,7 +306,7 @@ def _tell_about_escalation(session, escalation: Escalation, now, template: str, 
         )
 
 
-def escalation_opened(session: Session, event: EscalationOpened) -> None:
+def escalation_opened(session: DbSession, event: EscalationOpened) -> None:
     """Ask the referrer to take part in the decision; tell the coordinator and the team leads."""
     now = event.occurred_at
     escalation = session.get(Escalation, event.escalation_id)
@@ -315,7 +315,7 @@ def escalation_opened(session: Session, event: EscalationOpened) -> None:
         _tell_about_escalation(session, escalation, now, "escalation_opened", key)
 
 
-def escalation_withdrawn(session: Session, event: EscalationWithdrawn) -> None:
+def escalation_withdrawn(session: DbSession, event: EscalationWithdrawn) -> None:
     """Tell everyone who was asked that no decision is needed after all."""
     now = event.occurred_at
     escalation = session.get(Escalation, event.escalation_id)
@@ -324,7 +324,7 @@ def escalation_withdrawn(session: Session, event: EscalationWithdrawn) -> None:
         _tell_about_escalation(session, escalation, now, "escalation_withdrawn", key)
 
 
-def escalation_decided(session: Session, event: EscalationDecided) -> None:
+def escalation_decided(session: DbSession, event: EscalationDecided) -> None:
     """Tell the parties the decision; after `continue`, give the coordinator the plan to revise."""
     now = event.occurred_at
     escalation = session.get(Escalation, event.escalation_id)
@@ -334,12 +334,13 @@ def escalation_decided(session: Session, event: EscalationDecided) -> None:
     key = f"EscalationDecided:escalation:{escalation.id}"
     _tell_about_escalation(session, escalation, now, template, key)
     task = session.get(Task, event.task_id) if event.task_id else None
-    if task is not None:
+    assignee = session.get(User, task.assignee_id) if task is not None else None
+    if task is not None and assignee is not None:
         calendar = working_calendar(session)
         notify(
             session,
             now,
-            recipient=session.get(User, task.assignee_id),
+            recipient=assignee,
             kind="case_task",
             template="revise_plan_task",
             key=f"TaskAssigned:task:{task.id}",
@@ -350,7 +351,7 @@ def escalation_decided(session: Session, event: EscalationDecided) -> None:
         )
 
 
-def task_closed(session: Session, event: TaskCompleted | TaskCancelled) -> None:
+def task_closed(session: DbSession, event: TaskCompleted | TaskCancelled) -> None:
     """A task done or struck off leaves the to-do list: its inbox items are done, no email owed."""
     now = event.occurred_at
     subject = ("task", event.task_id)
@@ -368,7 +369,7 @@ def task_closed(session: Session, event: TaskCompleted | TaskCancelled) -> None:
     )
 
 
-def group_scheduled(session: Session, event: GroupScheduled) -> None:
+def group_scheduled(session: DbSession, event: GroupScheduled) -> None:
     """Tell the leader that the group's sessions are scheduled."""
     now = event.occurred_at
     leader = session.get(User, event.leader_id)

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
+from coordination.core.db import DbSession
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
 from notifications.kinds import KINDS
@@ -32,7 +32,7 @@ def idempotency_key(*parts: object) -> str:
     return ":".join(str(p) for p in parts if p is not None and p != "")
 
 
-def _insert(session: Session, model, rows: list[dict]) -> dict[str, int]:
+def _insert(session: DbSession, model, rows: list[dict]) -> dict[str, int]:
     """Insert rows whose idempotency key is new, in one statement; return {key: new id}."""
     if not rows:
         return {}
@@ -48,7 +48,7 @@ def _insert(session: Session, model, rows: list[dict]) -> dict[str, int]:
     return {key: new_id for new_id, key in result}
 
 
-def preferences_of(session: Session, user_ids: Iterable[int]) -> dict[tuple[int, str, str], bool]:
+def preferences_of(session: DbSession, user_ids: Iterable[int]) -> dict[tuple[int, str, str], bool]:
     """Return the stored choices {(user_id, kind, channel): enabled} of some users."""
     ids = list(set(user_ids))
     if not ids:
@@ -132,7 +132,7 @@ def owed_messages(
     return rows
 
 
-def write_notifications(session: Session, rows: list[dict]) -> list[int]:
+def write_notifications(session: DbSession, rows: list[dict]) -> list[int]:
     """Insert owed rows (a known key is skipped); remember the new ones due now; return new ids."""
     created = _insert(session, Notification, rows)
     due = [
@@ -146,7 +146,7 @@ def write_notifications(session: Session, rows: list[dict]) -> list[int]:
 
 
 def notify(
-    session: Session,
+    session: DbSession,
     now: datetime,
     *,
     recipient: User,
@@ -178,7 +178,7 @@ def notify(
 
 
 def remind(
-    session: Session,
+    session: DbSession,
     now: datetime,
     *,
     recipient_id: int,
@@ -192,6 +192,7 @@ def remind(
     params: dict | None = None,
 ) -> int | None:
     """Owe a user a reminder at due_at (the sweep fires it); return the new id or None."""
+    reminder_key = idempotency_key(key, "user", recipient_id, "reminder", f"L{level}")
     row = dict(
         subject_type=subject[0],
         subject_id=subject[1],
@@ -202,14 +203,14 @@ def remind(
         level=level,
         params=params or {},
         link=link,
-        idempotency_key=idempotency_key(key, "user", recipient_id, "reminder", f"L{level}"),
+        idempotency_key=reminder_key,
         status="pending",
         created_at=now,
     )
-    return _insert(session, Reminder, [row]).get(row["idempotency_key"])
+    return _insert(session, Reminder, [row]).get(reminder_key)
 
 
-def cancel_pending(session: Session, subject: tuple[str, int], kinds: Iterable[str]) -> None:
+def cancel_pending(session: DbSession, subject: tuple[str, int], kinds: Iterable[str]) -> None:
     """Cancel the reminders and unsent messages of some kinds about a subject."""
     kinds = list(kinds)
     session.execute(
@@ -236,12 +237,12 @@ def cancel_pending(session: Session, subject: tuple[str, int], kinds: Iterable[s
     )
 
 
-def take_due_ids(session: Session) -> list[int]:
+def take_due_ids(session: DbSession) -> list[int]:
     """Return and forget the ids of messages written on the session that are due now."""
     return session.info.pop(_DUE_IDS, [])
 
 
-def forget_due_ids(session: Session) -> None:
+def forget_due_ids(session: DbSession) -> None:
     """Forget the remembered ids (the transaction that wrote them rolled back)."""
     session.info.pop(_DUE_IDS, None)
 

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from coordination.action_plans.events import (
     PlanActionUpdated,
@@ -47,6 +46,7 @@ from coordination.conferences.events import (
     ReferralPutOnAgenda,
 )
 from coordination.consent.events import ConsentRecorded, ConsentWithdrawn
+from coordination.core.db import DbSession
 from coordination.core.events import DomainEvent
 from coordination.exits.events import (
     CaseClosed,
@@ -91,12 +91,12 @@ from notifications.events import NotificationsQueued
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
 from workflows.organisation import Role
 
-Rule = Callable[[Session, Any], None]  # (session, event): "now" is event.occurred_at
+Rule = Callable[[DbSession, Any], None]  # (session, event): "now" is event.occurred_at
 
 COMPLETION_REMINDER_WORKING_DAYS = 2
 
 
-def _team_leads(session: Session) -> list[User]:
+def _team_leads(session: DbSession) -> list[User]:
     """Return every active user holding the team lead role in some unit."""
     ids = select(Membership.user_id).where(Membership.role == Role.TEAM_LEAD.value)
     query = select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id)
@@ -107,7 +107,7 @@ def _referral_link(referral_id: int) -> str:
     return f"/referrals/{referral_id}"
 
 
-def referral_submitted(session: Session, event: ReferralSubmitted) -> None:
+def referral_submitted(session: DbSession, event: ReferralSubmitted) -> None:
     """Tell every team lead a referral is waiting; cancel the reminders to complete it."""
     now = event.occurred_at
     referral_id = event.referral_id
@@ -135,7 +135,7 @@ def referral_submitted(session: Session, event: ReferralSubmitted) -> None:
         )
 
 
-def completion_requested(session: Session, event: CompletionRequested) -> None:
+def completion_requested(session: DbSession, event: CompletionRequested) -> None:
     """Ask the referrer to complete the referral; remind them before and at the deadline.
 
     Level 1 falls due at the start of the working day two working days before the deadline's
@@ -186,12 +186,12 @@ def completion_requested(session: Session, event: CompletionRequested) -> None:
         )
 
 
-def referral_withdrawn(session: Session, event: ReferralWithdrawn) -> None:
+def referral_withdrawn(session: DbSession, event: ReferralWithdrawn) -> None:
     """A withdrawn referral needs no completion: cancel its reminders."""
     cancel_pending(session, ("referral", event.referral_id), ["completion_reminder"])
 
 
-def referral_decided(session: Session, event: ReferralDecided) -> None:
+def referral_decided(session: DbSession, event: ReferralDecided) -> None:
     """Tell the referrer the conference has decided; on admission, tell the coordinator too."""
     now = event.occurred_at
     referral_id = event.referral_id
@@ -226,7 +226,7 @@ def referral_decided(session: Session, event: ReferralDecided) -> None:
         )
 
 
-def agenda_published(session: Session, event: AgendaPublished) -> None:
+def agenda_published(session: DbSession, event: AgendaPublished) -> None:
     """Tell each member the agenda is out, and remind them to prepare before the conference."""
     now = event.occurred_at
     conference_id = event.conference_id
@@ -271,12 +271,12 @@ def agenda_published(session: Session, event: AgendaPublished) -> None:
             )
 
 
-def conference_cancelled(session: Session, event: ConferenceCancelled) -> None:
+def conference_cancelled(session: DbSession, event: ConferenceCancelled) -> None:
     """A cancelled conference needs no preparation."""
     cancel_pending(session, ("conference", event.conference_id), ["prepare_reminder"])
 
 
-def case_opened(session: Session, event: CaseOpened) -> None:
+def case_opened(session: DbSession, event: CaseOpened) -> None:
     """A case that has to wait for a place is news for the team leads (the queue grows)."""
     now = event.occurred_at
     if event.state != "waiting":

@@ -42,7 +42,7 @@ def unread_count() -> int:
     """Return how many of the signed-in user's inbox items are neither read nor done."""
     if not (current_user and current_user.is_authenticated):
         return 0
-    return db.session.scalar(
+    unread = db.session.scalar(
         select(func.count())
         .select_from(Notification)
         .where(
@@ -52,6 +52,7 @@ def unread_count() -> int:
             Notification.done_at.is_(None),
         )
     )
+    return unread or 0
 
 
 def _inbox_query(user, shown: str = "alla"):
@@ -72,7 +73,7 @@ def _page(query, page: int, per_page: int) -> tuple[list[Notification], int]:
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return list(rows), total
+    return list(rows), total or 0
 
 
 @bp.get("/inbox")

@@ -6,8 +6,13 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, text
+from sqlalchemy.orm import Session, scoped_session
 
 from coordination.extensions import db
+
+# A session as functions receive it: an ORM session, or Flask-SQLAlchemy's scoped `db.session`,
+# which stands for the request's (or the test's) session.
+DbSession = Session | scoped_session
 
 
 def utcnow() -> datetime:

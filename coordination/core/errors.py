@@ -140,7 +140,7 @@ def register_error_handlers(app: Flask) -> None:
             413: _("Filen är för stor."),
             429: _("För många försök. Vänta en stund och försök igen."),
         }
-        message = messages.get(exc.code, exc.description or exc.name)
+        message = messages.get(exc.code or 500, exc.description or exc.name)
         if exc.code in (401, 403, 404):
             from coordination.extensions import db
 

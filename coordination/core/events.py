@@ -21,6 +21,8 @@ from datetime import date, datetime
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from coordination.core.db import DbSession
+
 log = logging.getLogger(__name__)
 
 _PENDING = "coordination.pending_events"
@@ -57,7 +59,7 @@ def _plain(value):
     return value
 
 
-def record(session: Session, domain_event: DomainEvent) -> DomainEvent:
+def record(session: DbSession, domain_event: DomainEvent) -> DomainEvent:
     """Record an event on the session; it takes effect when the transaction commits."""
     if not isinstance(domain_event, DomainEvent):
         raise TypeError(f"not a domain event: {domain_event!r}")
@@ -65,7 +67,7 @@ def record(session: Session, domain_event: DomainEvent) -> DomainEvent:
     return domain_event
 
 
-def pending(session: Session) -> list[DomainEvent]:
+def pending(session: DbSession) -> list[DomainEvent]:
     """Return the events recorded on the session and not yet committed."""
     return list(session.info.get(_PENDING, []))
 

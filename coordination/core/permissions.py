@@ -31,7 +31,7 @@ def access(*roles: str, public: bool = False) -> Callable:
     rule = AccessRule(public=public, roles=frozenset(str(r) for r in roles))
 
     def decorate(view: Callable) -> Callable:
-        view.access_rule = rule
+        view.access_rule = rule  # type: ignore[attr-defined]  # read back by rule_for
         return view
 
     return decorate

@@ -20,7 +20,7 @@ from coordination.cases.models import Case, CaseHistory
 from coordination.cases.operations import get_case
 from coordination.codes.operations import code_label, valid_codes
 from coordination.core import events
-from coordination.core.db import utcnow
+from coordination.core.db import DbSession, utcnow
 from coordination.core.errors import Conflict, NotFound, ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.exits.events import (
@@ -118,7 +118,7 @@ def _active_team_leads(session: Session, unit_ids=None, agency_kind: str | None 
     return list(session.scalars(query.distinct().order_by(User.id)))
 
 
-def escalation_recipients(unit_id: int, session: Session | None = None) -> list[User]:
+def escalation_recipients(unit_id: int, session: DbSession | None = None) -> list[User]:
     """Return the referrer's team leads: those of the referring unit, else the förbund's."""
     session = session or db.session
     leads = _active_team_leads(session, unit_ids=[unit_id])
@@ -336,7 +336,7 @@ def _active_coordinator_id(case: Case) -> int | None:
     return user.id if user is not None and user.active else None
 
 
-def follow_up_recipients(follow_up: FollowUp, session: Session | None = None) -> list[User]:
+def follow_up_recipients(follow_up: FollowUp, session: DbSession | None = None) -> list[User]:
     """Return who is reminded of a follow-up: its coordinator, or the team leads if they left."""
     session = session or db.session
     user = session.get(User, follow_up.assignee_id) if follow_up.assignee_id else None

@@ -6,15 +6,15 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from coordination.core.db import DbSession
 from coordination.core.errors import NotFound, ValidationFailed
 from coordination.extensions import db
 from coordination.organisations.models import DayOff
 from workflows.calendar import WorkingCalendar, swedish_holidays
 
 
-def working_calendar(session: Session | None = None) -> WorkingCalendar:
+def working_calendar(session: DbSession | None = None) -> WorkingCalendar:
     """Return the working calendar with the förbund's own days off read from the database."""
     session = session or db.session
     return WorkingCalendar(extra_days_off=session.scalars(select(DayOff.date)).all())
