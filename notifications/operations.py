@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from coordination.core import events
-from coordination.core.db import utcnow
+from coordination.core.db import get_row, utcnow
 from coordination.core.errors import Conflict, NotFound
 from coordination.extensions import db
 from notifications.events import NotificationsQueued
@@ -84,11 +84,7 @@ def set_preferences(user, chosen: set[tuple[str, str]]) -> None:
 def resend(notification_id: int, now: datetime | None = None) -> Notification:
     """Give a failed message a fresh set of attempts, sent as soon as the commit is done."""
     now = now or utcnow()
-    row = db.session.scalar(
-        select(Notification).where(Notification.id == notification_id).with_for_update()
-    )
-    if row is None:
-        raise NotFound(_("Meddelandet finns inte."))
+    row = get_row(Notification, notification_id, lock=True, missing=_("Meddelandet finns inte."))
     if row.status != "failed":
         raise Conflict(_("Bara meddelanden som inte kunde skickas kan skickas igen."))
     row.status = "pending"

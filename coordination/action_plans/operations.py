@@ -30,7 +30,7 @@ from coordination.consent.operations import covering
 from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.i18n import label, local_today
 from coordination.extensions import db
 from workflows.action_plan import (
     PARTICIPANT,
@@ -130,10 +130,6 @@ def refuse_unless_open(case: Case) -> None:
             ),
             payload={"state": case.state},
         )
-
-
-def _today(now: datetime) -> date:
-    return now.astimezone(STOCKHOLM).date()
 
 
 def _uncovered(agency: str) -> str:
@@ -280,7 +276,7 @@ def save_plan(case: Case, data: dict, *, by, now: datetime | None = None) -> Sav
     progress, not a change of the plan.
     """
     now = now or utcnow()
-    today = _today(now)
+    today = local_today(now)
     refuse_unless_open(case)
     errors = plan_errors(case, data, today)
     latest = latest_version(case.id)

@@ -18,9 +18,9 @@ from coordination.cases.events import (
 )
 from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment, CoordinatorProfile
 from coordination.core import events
-from coordination.core.db import utcnow
-from coordination.core.errors import Conflict, NotFound, ValidationFailed
-from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.db import get_row, utcnow
+from coordination.core.errors import Conflict, ValidationFailed
+from coordination.core.i18n import label, local_today
 from coordination.extensions import db
 from coordination.organisations.models import Membership, OrganisationUnit
 from coordination.people.models import Person
@@ -67,12 +67,7 @@ def occupied_places(programme_id: int) -> int:
 
 def _lock_programme(programme_id: int) -> Programme:
     # Admissions to one programme queue up here, so two at once cannot both take the last place.
-    return db.session.scalar(
-        select(Programme)
-        .where(Programme.id == programme_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return get_row(Programme, programme_id, lock=True)
 
 
 def find_open_case(person_id: int, programme_id: int) -> Case | None:
@@ -144,7 +139,7 @@ def admit(
         complexity_weight=complexity_weight,
     )
     if state is CaseState.ENROLLED:
-        case.enrolled_on = now.astimezone(STOCKHOLM).date()
+        case.enrolled_on = local_today(now)
     else:
         case.queued_at = now
     db.session.add(case)
@@ -247,7 +242,7 @@ def enrol_from_queue(
         )
     previous = case.state
     case.state = target.value
-    case.enrolled_on = now.astimezone(STOCKHOLM).date()
+    case.enrolled_on = local_today(now)
     case.version += 1
     _history(case, previous, target.value, CaseAction.ENROL.value, by, _("Plats ledig."), now)
     _assign(
@@ -387,13 +382,7 @@ def suggest_coordinator(case: Case, team_unit_id: int | None = None) -> Coordina
 
 def get_case(case_id: int, *, lock: bool = False) -> Case:
     """Load a case, locking its row when it is about to change."""
-    query = select(Case).where(Case.id == case_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    case = db.session.scalar(query)
-    if case is None:
-        raise NotFound(_("Deltagandet finns inte."))
-    return case
+    return get_row(Case, case_id, lock=lock, missing=_("Deltagandet finns inte."))
 
 
 def _assign(
@@ -565,7 +554,7 @@ def pause(
     note = (note or "").strip()
     errors = pause_errors(
         {"reason": reason, "note": note, "expected_return_on": expected_return_on},
-        now.astimezone(STOCKHOLM).date(),
+        local_today(now),
     )
     if errors:
         raise ValidationFailed(_("Uppehållet kunde inte registreras."), errors=errors)

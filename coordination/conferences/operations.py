@@ -33,10 +33,10 @@ from coordination.conferences.models import (
     Decision,
 )
 from coordination.core import events
-from coordination.core.db import utcnow
-from coordination.core.errors import Conflict, NotFound, ValidationFailed
+from coordination.core.db import get_row, utcnow
+from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.events import DomainEvent
-from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.i18n import STOCKHOLM, label, local_today
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
@@ -74,20 +74,9 @@ def working_calendar() -> WorkingCalendar:
     return calendar_with_days_off(db.session)
 
 
-def local_date(moment: datetime) -> date:
-    """Return the Stockholm date of an aware datetime."""
-    return moment.astimezone(STOCKHOLM).date()
-
-
 def get_conference(conference_id: int, *, lock: bool = False) -> Conference:
     """Load a conference, locking its row when it is about to change."""
-    query = select(Conference).where(Conference.id == conference_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    conference = db.session.scalar(query)
-    if conference is None:
-        raise NotFound(_("Mötet finns inte."))
-    return conference
+    return get_row(Conference, conference_id, lock=lock, missing=_("Mötet finns inte."))
 
 
 # --- members ---------------------------------------------------------------------------------
@@ -223,7 +212,7 @@ def create_conference(
         errors["programme_id"] = [_("Välj en aktiv insats.")]
     if held_on is None:
         errors["held_on"] = [_("Ange datum som ÅÅÅÅ-MM-DD.")]
-    elif held_on <= local_date(now):
+    elif held_on <= local_today(now):
         errors["held_on"] = [_("Mötet ska ligga efter i dag.")]
     elif not calendar.is_working_day(held_on):
         errors["held_on"] = [_("Välj en arbetsdag. Dagen är en helgdag eller ledig dag.")]
@@ -301,12 +290,10 @@ def schedule_ahead(
     first-conference date fixes it (the next cadence weekday), so the rhythm stays stable.
     """
     calendar = calendar or working_calendar()
-    programme = db.session.scalar(
-        select(Programme).where(Programme.id == programme.id).with_for_update()
-    )
+    programme = get_row(Programme, programme.id, lock=True)
     if not programme.active:
         return []
-    today = local_date(now)
+    today = local_today(now)
     if programme.conference_first_date is None:
         programme.conference_first_date = today + timedelta(
             days=(programme.conference_weekday - today.weekday()) % 7 or 7
@@ -859,7 +846,7 @@ def funnel(
         )
     )
     pairs = [
-        (referral.referral_date or local_date(referral.submitted_at), local_date(decided_at))
+        (referral.referral_date or local_today(referral.submitted_at), local_today(decided_at))
         for _o, _r, decided_at, referral in decided_rows
     ]
     return Funnel(

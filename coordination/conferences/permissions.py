@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from coordination.conferences.models import AgendaItem, Conference, ConferenceMember
 from coordination.consent.models import Consent
-from coordination.core.db import utcnow
-from coordination.core.i18n import STOCKHOLM
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from workflows.conference import AGENDA_VISIBLE_STATES, AgendaStatus, MemberRole
 from workflows.organisation import Role
@@ -90,7 +89,7 @@ def member_may_view_referral(user, referral) -> bool:
     """A member reads a referral on a published agenda of theirs, if consent covers their agency."""
     if not user.has_any_role([Role.CONFERENCE_MEMBER]):
         return False
-    today = utcnow().astimezone(STOCKHOLM).date()
+    today = local_today()
     return any(
         _consent_covers(referral.id, agency, today)
         for _id, agency in _member_rows(user, referral.id)
@@ -101,7 +100,7 @@ def member_visible_referral_ids(user) -> list[int]:
     """Return the ids of the referrals the user may read as a conference member."""
     if not user.has_any_role([Role.CONFERENCE_MEMBER]):
         return []
-    today = utcnow().astimezone(STOCKHOLM).date()
+    today = local_today()
     return sorted(
         {rid for rid, agency in _member_rows(user) if _consent_covers(rid, agency, today)}
     )

@@ -27,7 +27,7 @@ from coordination.conferences import permissions as perms
 from coordination.conferences.models import Conference, Decision
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import STOCKHOLM
+from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
@@ -59,10 +59,6 @@ def _programmes() -> list[Programme]:
             select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
         )
     )
-
-
-def _today() -> date:
-    return utcnow().astimezone(STOCKHOLM).date()
 
 
 @bp.get("/")
@@ -566,7 +562,7 @@ def decision(referral_id: int):
 @access(Role.TEAM_LEAD)
 def overview():
     """The referral funnel for a period: received, decided, admitted, recommended, withdrawn."""
-    today = _today()
+    today = local_today()
     errors: dict = {}
     start = _parse_date(request.args.get("from")) if request.args.get("from") else None
     end = _parse_date(request.args.get("to")) if request.args.get("to") else None

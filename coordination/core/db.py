@@ -1,18 +1,23 @@
-"""Database helpers shared by every domain: time columns, CHECKed enum columns, job locks."""
+"""Database helpers shared by every domain: time columns, CHECKed enum columns, job locks,
+and loading one row by id (locked when it is about to change)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, text
+from flask_babel import gettext as _
+from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, select, text
 from sqlalchemy.orm import Session, scoped_session
 
+from coordination.core.errors import NotFound
 from coordination.extensions import db
 
 # A session as functions receive it: an ORM session, or Flask-SQLAlchemy's scoped `db.session`,
 # which stands for the request's (or the test's) session.
 DbSession = Session | scoped_session
+Row = TypeVar("Row")
 
 
 def utcnow() -> datetime:
@@ -64,3 +69,17 @@ def try_advisory_xact_lock(key: int) -> bool:
         return True
     locked = connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
     return bool(locked.scalar())
+
+
+def get_row(model: type[Row], row_id, *, lock: bool = False, missing: str | None = None) -> Row:
+    """Load one row by id, locking it (SELECT … FOR UPDATE) when it is about to change; else 404.
+
+    The lock reloads the row's columns, so the caller sees what the previous holder committed.
+    """
+    query = select(model).where(model.id == row_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = db.session.scalar(query)
+    if row is None:
+        raise NotFound(missing or _("Sidan eller uppgiften finns inte."))
+    return row

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from workflows.calendar import STOCKHOLM
 
 
 def local_today(now: datetime | None = None) -> date:

@@ -20,8 +20,8 @@ from coordination.cases.models import Case, CaseHistory
 from coordination.cases.operations import get_case
 from coordination.codes.operations import code_label, valid_codes
 from coordination.core import events
-from coordination.core.db import DbSession, utcnow
-from coordination.core.errors import Conflict, NotFound, ValidationFailed
+from coordination.core.db import DbSession, get_row, utcnow
+from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.exits.events import (
     CaseClosed,
@@ -78,24 +78,14 @@ def return_referral_of(case_id: int) -> ReturnReferral | None:
 
 def get_return_referral(return_referral_id: int, *, lock: bool = False) -> ReturnReferral:
     """Load a return referral, locking its row when it is about to change."""
-    query = select(ReturnReferral).where(ReturnReferral.id == return_referral_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    found = db.session.scalar(query)
-    if found is None:
-        raise NotFound(_("Återremissen finns inte."))
-    return found
+    return get_row(
+        ReturnReferral, return_referral_id, lock=lock, missing=_("Återremissen finns inte.")
+    )
 
 
 def get_packet(packet_id: int, *, lock: bool = False) -> Packet:
     """Load a packet, locking its row when it is about to change."""
-    query = select(Packet).where(Packet.id == packet_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    found = db.session.scalar(query)
-    if found is None:
-        raise NotFound(_("Paketet finns inte."))
-    return found
+    return get_row(Packet, packet_id, lock=lock, missing=_("Paketet finns inte."))
 
 
 def packet_for_decision(decision_id: int, session: Session | None = None) -> Packet | None:

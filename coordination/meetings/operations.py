@@ -21,9 +21,9 @@ from coordination.cases.models import Case, CaseHistory
 from coordination.cases.operations import get_case
 from coordination.consent.operations import covering
 from coordination.core import events
-from coordination.core.db import utcnow
+from coordination.core.db import get_row, utcnow
 from coordination.core.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
-from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.i18n import label, local_today
 from coordination.core.reminders import cancel_participant_reminders, owe_participant_reminder
 from coordination.extensions import db
 from coordination.meetings.events import (
@@ -92,23 +92,12 @@ def working_calendar() -> WorkingCalendar:
     return calendar_with_days_off(db.session)
 
 
-def local_date(moment: datetime) -> date:
-    """Return the Stockholm date of an aware datetime."""
-    return moment.astimezone(STOCKHOLM).date()
-
-
 # --- loading ---------------------------------------------------------------------------------
 
 
 def get_meeting(meeting_id: int, *, lock: bool = False) -> Meeting:
     """Load a meeting, locking its row when it is about to change."""
-    query = select(Meeting).where(Meeting.id == meeting_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    meeting = db.session.scalar(query)
-    if meeting is None:
-        raise NotFound(_("Mötet finns inte."))
-    return meeting
+    return get_row(Meeting, meeting_id, lock=lock, missing=_("Mötet finns inte."))
 
 
 def coordinator_of(case: Case) -> User | None:
@@ -257,7 +246,7 @@ def _attendees(case: Case | None, ids: list[int], errors: dict, now: datetime) -
         agency = agency_of(user)
         if case is not None and agency in MEMBER_AGENCY_CODES:
             # Nothing about the person crosses to an agency their consent does not cover.
-            if covering(case.person_id, [agency], local_date(now)) is None:
+            if covering(case.person_id, [agency], local_today(now)) is None:
                 errors.setdefault("attendee_ids", []).append(
                     _(
                         "Samtycket omfattar inte %(agency)s, så %(name)s kan inte bjudas in.",
@@ -843,7 +832,7 @@ def decide_escalation(
             "revise_plan",
             calendar.end_of_working_day(
                 calendar.add_working_days(
-                    local_date(now), case.programme.escalation_decision_working_days
+                    local_today(now), case.programme.escalation_decision_working_days
                 )
             ),
             by,
@@ -1024,13 +1013,7 @@ def create_group(data: GroupInput, *, by, now: datetime | None = None) -> GroupA
 
 def get_group(group_id: int, *, lock: bool = False) -> GroupActivity:
     """Load a group activity, locking its row when its enrolments are about to change."""
-    query = select(GroupActivity).where(GroupActivity.id == group_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    group = db.session.scalar(query)
-    if group is None:
-        raise NotFound(_("Gruppen finns inte."))
-    return group
+    return get_row(GroupActivity, group_id, lock=lock, missing=_("Gruppen finns inte."))
 
 
 def enrol(group: GroupActivity, case: Case, *, by, now: datetime | None = None) -> GroupEnrolment:

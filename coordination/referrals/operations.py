@@ -10,8 +10,8 @@ from sqlalchemy import select
 from coordination.codes.operations import valid_codes
 from coordination.consent.models import Consent
 from coordination.core import events
-from coordination.core.db import utcnow
-from coordination.core.errors import Conflict, NotFound, ValidationFailed
+from coordination.core.db import get_row, utcnow
+from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.people.models import CHANNELS, GENDERS, Person
@@ -34,13 +34,7 @@ DRAFT_FIELDS = (
 
 def get_referral(referral_id: int, *, lock: bool = False) -> Referral:
     """Load a referral, locking its row when it is about to change."""
-    query = select(Referral).where(Referral.id == referral_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    referral = db.session.scalar(query)
-    if referral is None:
-        raise NotFound(_("Remissen finns inte."))
-    return referral
+    return get_row(Referral, referral_id, lock=lock, missing=_("Remissen finns inte."))
 
 
 def create_draft(*, programme: Programme, by, unit, data: dict) -> Referral:
