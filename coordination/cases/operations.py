@@ -219,7 +219,7 @@ def enrol_from_queue(
 ):
     """Give the first waiting case a free place, with its coordinator (above capacity: a reason)."""
     now = now or utcnow()
-    target = next_state(case.state, CaseAction.ENROL)
+    next_state(case.state, CaseAction.ENROL)  # refused before anything is locked or checked
     programme = _lock_programme(case.programme_id)
     if not is_coordinator(coordinator):
         raise ValidationFailed(
@@ -240,11 +240,8 @@ def enrol_from_queue(
                 id=first.id,
             )
         )
-    previous = case.state
-    case.state = target.value
     case.enrolled_on = local_today(now)
-    case.version += 1
-    _history(case, previous, target.value, CaseAction.ENROL.value, by, _("Plats ledig."), now)
+    change_state(case, CaseAction.ENROL, by=by, reason=_("Plats ledig."), now=now)
     _assign(
         case,
         coordinator,
@@ -265,6 +262,20 @@ def enrol_from_queue(
         ),
     )
     return case
+
+
+def change_state(case: Case, action: CaseAction, *, by, reason: str, now: datetime) -> CaseState:
+    """Move the case by the action: check the transition, count the version, write the history.
+
+    The only place that changes an existing case's state; the caller locks the case
+    (get_case(..., lock=True)) and records its domain events.
+    """
+    target = next_state(case.state, action, paused_from=case.paused_from)
+    previous = case.state
+    case.state = target.value
+    case.version += 1
+    _history(case, previous, target.value, action.value, by, reason, now)
+    return target
 
 
 def _history(case: Case, from_state, to_state, action, by, reason, now) -> None:
@@ -550,7 +561,7 @@ def pause(
 ) -> Case:
     """Pause an enrolled or active case, with a reason and the expected return."""
     now = now or utcnow()
-    target = next_state(case.state, CaseAction.PAUSE)
+    next_state(case.state, CaseAction.PAUSE)  # an illegal pause is refused before its details
     note = (note or "").strip()
     errors = pause_errors(
         {"reason": reason, "note": note, "expected_return_on": expected_return_on},
@@ -558,19 +569,16 @@ def pause(
     )
     if errors:
         raise ValidationFailed(_("Uppehållet kunde inte registreras."), errors=errors)
-    previous = case.state
-    case.paused_from = previous
-    case.state = target.value
-    case.pause_reason = reason
-    case.pause_note = note or None
-    case.expected_return_on = expected_return_on
-    case.version += 1
     why = _(
         "%(reason)s. Väntas tillbaka %(date)s.",
         reason=label("pause_reason", reason),
         date=expected_return_on.isoformat(),
     )
-    _history(case, previous, target.value, CaseAction.PAUSE.value, by, f"{why} {note}".strip(), now)
+    case.paused_from = case.state
+    change_state(case, CaseAction.PAUSE, by=by, reason=f"{why} {note}".strip(), now=now)
+    case.pause_reason = reason
+    case.pause_note = note or None
+    case.expected_return_on = expected_return_on
     db.session.flush()
     events.record(db.session, CasePaused(case_id=case.id, occurred_at=now))
     return case
@@ -579,23 +587,17 @@ def pause(
 def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Case:
     """End a pause: the case returns to where it was (and becomes active if the plan is signed)."""
     now = now or utcnow()
-    target = next_state(case.state, CaseAction.RESUME, paused_from=case.paused_from)
-    previous = case.state
-    case.state = target.value
+    target = change_state(
+        case,
+        CaseAction.RESUME,
+        by=by,
+        reason=(note or "").strip() or _("Uppehållet är slut."),
+        now=now,
+    )
     case.paused_from = None
     case.pause_reason = None
     case.pause_note = None
     case.expected_return_on = None
-    case.version += 1
-    _history(
-        case,
-        previous,
-        target.value,
-        CaseAction.RESUME.value,
-        by,
-        (note or "").strip() or _("Uppehållet är slut."),
-        now,
-    )
     db.session.flush()
     events.record(db.session, CaseResumed(case_id=case.id, occurred_at=now))
     if target is CaseState.ENROLLED:
@@ -610,18 +612,12 @@ def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Ca
 def activate(case: Case, *, by, version_number: int, now: datetime | None = None) -> Case:
     """Make an enrolled case active: its joint action plan is signed by every party."""
     now = now or utcnow()
-    target = next_state(case.state, CaseAction.ACTIVATE)
-    previous = case.state
-    case.state = target.value
-    case.version += 1
-    _history(
+    change_state(
         case,
-        previous,
-        target.value,
-        CaseAction.ACTIVATE.value,
-        by,
-        _("Alla parter har undertecknat handlingsplanen (version %(n)s).", n=version_number),
-        now,
+        CaseAction.ACTIVATE,
+        by=by,
+        reason=_("Alla parter har undertecknat handlingsplanen (version %(n)s).", n=version_number),
+        now=now,
     )
     db.session.flush()
     return case

@@ -16,8 +16,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
-from coordination.cases.models import Case, CaseHistory
-from coordination.cases.operations import get_case
+from coordination.cases.models import Case
+from coordination.cases.operations import change_state, get_case
 from coordination.codes.operations import code_label, valid_codes
 from coordination.core import events
 from coordination.core.db import DbSession, get_row, utcnow
@@ -180,22 +180,15 @@ def register_exit(case: Case, *, data: dict, by, now: datetime | None = None) ->
         )
     exited_on = data.get("exited_on") or today
     if target is not None:
-        previous = case.state
-        case.state = target.value
-        case.version += 1
-        db.session.add(
-            CaseHistory(
-                case_id=case.id,
-                from_state=previous,
-                to_state=target.value,
-                action=CaseAction.START_EXIT.value,
-                by_id=getattr(by, "id", None),
-                at=now,
-                reason=_(
-                    "Avslut registrerat: %(reason)s.",
-                    reason=code_label("exit_reason", data["exit_reason"]),
-                ),
-            )
+        change_state(
+            case,
+            CaseAction.START_EXIT,
+            by=by,
+            reason=_(
+                "Avslut registrerat: %(reason)s.",
+                reason=code_label("exit_reason", data["exit_reason"]),
+            ),
+            now=now,
         )
     registration = exit_registration_of(case.id)
     if registration is None:
@@ -764,7 +757,7 @@ def finalise(return_referral: ReturnReferral, *, by, now: datetime | None = None
     now = now or utcnow()
     target = next_state(return_referral.state, ReturnReferralAction.FINALISE)
     case = get_case(return_referral.case_id, lock=True)
-    closed = case_next_state(case.state, CaseAction.CLOSE)
+    case_next_state(case.state, CaseAction.CLOSE)  # refused before the document is touched
     errors = finalise_errors(return_referral)
     if errors:
         raise ValidationFailed(
@@ -782,19 +775,12 @@ def finalise(return_referral: ReturnReferral, *, by, now: datetime | None = None
     return_referral.state = target.value
     return_referral.version += 1
     return_referral.updated_at = now
-    previous = case.state
-    case.state = closed.value
-    case.version += 1
-    db.session.add(
-        CaseHistory(
-            case_id=case.id,
-            from_state=previous,
-            to_state=closed.value,
-            action=CaseAction.CLOSE.value,
-            by_id=by.id,
-            at=now,
-            reason=_("Återremissen är undertecknad och skickad till remittenten."),
-        )
+    change_state(
+        case,
+        CaseAction.CLOSE,
+        by=by,
+        reason=_("Återremissen är undertecknad och skickad till remittenten."),
+        now=now,
     )
     db.session.flush()
     events.record(

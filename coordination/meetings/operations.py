@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from coordination.auth.models import User
-from coordination.cases.models import Case, CaseHistory
-from coordination.cases.operations import get_case
+from coordination.cases.models import Case
+from coordination.cases.operations import change_state, get_case
 from coordination.consent.operations import covering
 from coordination.core import events
 from coordination.core.db import get_row, utcnow
@@ -788,7 +788,8 @@ def decide_escalation(
     escalation = open_escalation(case.id)
     if escalation is None:
         raise Conflict(_("Deltagandet har ingen öppen eskalering att besluta om."))
-    target = next_state(case.state, CaseAction.START_EXIT) if decision == "discharge" else None
+    if decision == "discharge":
+        next_state(case.state, CaseAction.START_EXIT)  # refused before the escalation changes
     escalation.status = "decided"
     escalation.decision = decision
     escalation.comment = (comment or "").strip() or None
@@ -797,23 +798,15 @@ def decide_escalation(
     calendar = working_calendar()
     if decision == "discharge":
         escalation.exit_reason = DISCHARGE_EXIT_REASON
-        previous = case.state
-        case.state = target.value
-        case.version += 1
-        db.session.add(
-            CaseHistory(
-                case_id=case.id,
-                from_state=previous,
-                to_state=target.value,
-                action=CaseAction.START_EXIT.value,
-                by_id=getattr(by, "id", None),
-                at=now,
-                reason=_(
-                    "Avslutas efter uteblivna möten (avbrutit/uteblivit), "
-                    "beslut om eskalering %(id)s.",
-                    id=escalation.id,
-                ),
-            )
+        change_state(
+            case,
+            CaseAction.START_EXIT,
+            by=by,
+            reason=_(
+                "Avslutas efter uteblivna möten (avbrutit/uteblivit), beslut om eskalering %(id)s.",
+                id=escalation.id,
+            ),
+            now=now,
         )
     db.session.flush()
     _step(
