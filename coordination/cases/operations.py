@@ -240,8 +240,14 @@ def enrol_from_queue(
                 id=first.id,
             )
         )
-    case.enrolled_on = local_today(now)
-    change_state(case, CaseAction.ENROL, by=by, reason=_("Plats ledig."), now=now)
+    change_state(
+        case,
+        CaseAction.ENROL,
+        by=by,
+        reason=_("Plats ledig."),
+        now=now,
+        enrolled_on=local_today(now),
+    )
     _assign(
         case,
         coordinator,
@@ -264,15 +270,20 @@ def enrol_from_queue(
     return case
 
 
-def change_state(case: Case, action: CaseAction, *, by, reason: str, now: datetime) -> CaseState:
+def change_state(
+    case: Case, action: CaseAction, *, by, reason: str, now: datetime, **columns
+) -> CaseState:
     """Move the case by the action: check the transition, count the version, write the history.
 
-    The only place that changes an existing case's state; the caller locks the case
-    (get_case(..., lock=True)) and records its domain events.
+    The only place that changes an existing case's state; `columns` are the case's other columns
+    that change with it (set together, so the CHECK constraints hold at any flush). The caller
+    locks the case (get_case(..., lock=True)) and records its domain events.
     """
     target = next_state(case.state, action, paused_from=case.paused_from)
     previous = case.state
     case.state = target.value
+    for name, value in columns.items():
+        setattr(case, name, value)
     case.version += 1
     _history(case, previous, target.value, action.value, by, reason, now)
     return target
@@ -574,11 +585,17 @@ def pause(
         reason=label("pause_reason", reason),
         date=expected_return_on.isoformat(),
     )
-    case.paused_from = case.state
-    change_state(case, CaseAction.PAUSE, by=by, reason=f"{why} {note}".strip(), now=now)
-    case.pause_reason = reason
-    case.pause_note = note or None
-    case.expected_return_on = expected_return_on
+    change_state(
+        case,
+        CaseAction.PAUSE,
+        by=by,
+        reason=f"{why} {note}".strip(),
+        now=now,
+        paused_from=case.state,
+        pause_reason=reason,
+        pause_note=note or None,
+        expected_return_on=expected_return_on,
+    )
     db.session.flush()
     events.record(db.session, CasePaused(case_id=case.id, occurred_at=now))
     return case
@@ -593,11 +610,11 @@ def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Ca
         by=by,
         reason=(note or "").strip() or _("Uppehållet är slut."),
         now=now,
+        paused_from=None,
+        pause_reason=None,
+        pause_note=None,
+        expected_return_on=None,
     )
-    case.paused_from = None
-    case.pause_reason = None
-    case.pause_note = None
-    case.expected_return_on = None
     db.session.flush()
     events.record(db.session, CaseResumed(case_id=case.id, occurred_at=now))
     if target is CaseState.ENROLLED:
