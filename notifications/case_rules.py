@@ -22,6 +22,7 @@ from coordination.action_plans.events import (
 from coordination.action_plans.models import PlanVersion
 from coordination.action_plans.operations import reminder_facts
 from coordination.auth.models import User
+from coordination.auth.queries import team_leads
 from coordination.cases.events import (
     CaseEnrolled,
     CasePaused,
@@ -33,11 +34,9 @@ from coordination.cases.permissions import referrer_agency
 from coordination.core.db import DbSession
 from coordination.exits.events import CaseClosed, CaseExited
 from coordination.organisations.calendar import working_calendar
-from coordination.organisations.models import Membership
 from notifications.models import Reminder
 from notifications.outbox import idempotency_key, notify, preferences_of, remind
 from workflows.action_plan import Audience, DueReminder, case_reminders
-from workflows.organisation import Role
 
 # The case and plan events after which the reminders the case owes are recomputed.
 CaseEvent = (
@@ -69,16 +68,8 @@ def team_leads_for(session: DbSession, coordinator_id: int | None) -> list[int]:
                 CoordinatorProfile.user_id == coordinator_id
             )
         )
-    query = (
-        select(Membership.user_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.role == Role.TEAM_LEAD.value, User.active.is_(True))
-    )
-    if team is not None:
-        in_team = sorted(set(session.scalars(query.where(Membership.unit_id == team))))
-        if in_team:
-            return in_team
-    return sorted(set(session.scalars(query)))
+    leads = team_leads(session, unit_ids=[team]) if team is not None else []
+    return [u.id for u in leads or team_leads(session)]
 
 
 def _link(case_id: int, due: DueReminder) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from coordination.auth.models import User
+from coordination.auth.queries import team_leads
 from coordination.cases.models import Case
 from coordination.core.db import DbSession
 from coordination.meetings.events import (
@@ -32,24 +33,12 @@ from coordination.meetings.events import (
 )
 from coordination.meetings.models import Escalation, Meeting, Task
 from coordination.organisations.calendar import working_calendar
-from coordination.organisations.models import Membership
 from notifications.models import Notification, Reminder
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
 from workflows.calendar import WorkingCalendar
 from workflows.meeting import MeetingKind, attendance_reminder_at, confirmation_reminders_at
-from workflows.organisation import Role
 
 TASK_KINDS = ("missed_meeting_task", "case_task")
-
-
-def team_leads(session: DbSession) -> list[User]:
-    """Return every active team lead."""
-    ids = select(Membership.user_id).where(Membership.role == Role.TEAM_LEAD.value)
-    return list(
-        session.scalars(
-            select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id)
-        )
-    )
 
 
 def meeting_params(meeting: Meeting, calendar: WorkingCalendar, **extra) -> dict:

@@ -19,8 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from coordination.action_plans.events import (
     PlanActionUpdated,
     PlanActivated,
@@ -28,6 +26,7 @@ from coordination.action_plans.events import (
     PlanVersionCreated,
 )
 from coordination.auth.models import User
+from coordination.auth.queries import team_leads
 from coordination.cases.events import (
     CaseEnrolled,
     CaseOpened,
@@ -75,7 +74,6 @@ from coordination.meetings.events import (
     TaskCompleted,
 )
 from coordination.organisations.calendar import working_calendar
-from coordination.organisations.models import Membership
 from coordination.referrals.events import CompletionRequested, ReferralSubmitted, ReferralWithdrawn
 from coordination.referrals.models import Referral
 from coordination.statistics.events import (
@@ -89,18 +87,10 @@ from notifications import exit_rules as exits
 from notifications import meeting_rules as meetings
 from notifications.events import NotificationsQueued
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
-from workflows.organisation import Role
 
 Rule = Callable[[DbSession, Any], None]  # (session, event): "now" is event.occurred_at
 
 COMPLETION_REMINDER_WORKING_DAYS = 2
-
-
-def _team_leads(session: DbSession) -> list[User]:
-    """Return every active user holding the team lead role in some unit."""
-    ids = select(Membership.user_id).where(Membership.role == Role.TEAM_LEAD.value)
-    query = select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id)
-    return list(session.scalars(query))
 
 
 def _referral_link(referral_id: int) -> str:
@@ -116,7 +106,7 @@ def referral_submitted(session: DbSession, event: ReferralSubmitted) -> None:
     referral = session.get(Referral, referral_id)
     # A referral can be submitted again after completion: each submission is its own occurrence.
     occurrence = referral.submitted_at.isoformat() if referral and referral.submitted_at else ""
-    leads = _team_leads(session)
+    leads = team_leads(session)
     preferences = preferences_of(session, [u.id for u in leads])
     calendar = working_calendar(session)
     for lead in leads:
@@ -282,7 +272,7 @@ def case_opened(session: DbSession, event: CaseOpened) -> None:
     if event.state != "waiting":
         return
     case_id = event.case_id
-    leads = _team_leads(session)
+    leads = team_leads(session)
     preferences = preferences_of(session, [u.id for u in leads])
     calendar = working_calendar(session)
     for lead in leads:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
+from coordination.auth.queries import team_leads
 from coordination.cases import operations as case_ops
 from coordination.conferences.events import (
     AgendaCutOff,
@@ -97,8 +98,7 @@ def member_candidates(agency: str) -> list[User]:
 
 def chair_candidates() -> list[User]:
     """Return the active team leads, who chair the conference."""
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    return [u for u in users if u.has_any_role([Role.TEAM_LEAD])]
+    return team_leads(by_name=True)
 
 
 def default_members(programme: Programme) -> tuple[dict[str, User], User | None]:

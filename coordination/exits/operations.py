@@ -16,6 +16,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
+from coordination.auth.queries import team_leads
 from coordination.cases.models import Case
 from coordination.cases.operations import change_state, get_case
 from coordination.codes.operations import code_label, valid_codes
@@ -41,11 +42,10 @@ from coordination.exits.models import (
     ReturnReferral,
 )
 from coordination.extensions import db
-from coordination.organisations.models import Membership, OrganisationUnit
 from coordination.referrals.models import Referral
 from workflows.case import CaseAction, CaseState
 from workflows.case import next_state as case_next_state
-from workflows.organisation import MEMBER_AGENCIES, AgencyKind, Role
+from workflows.organisation import MEMBER_AGENCIES, AgencyKind
 from workflows.return_referral import (
     NOTE_REQUIRED,
     TEXT_SECTIONS,
@@ -94,30 +94,16 @@ def packet_for_decision(decision_id: int, session: Session | None = None) -> Pac
     return session.scalar(select(Packet).where(Packet.decision_id == decision_id))
 
 
-def _active_team_leads(session: Session, unit_ids=None, agency_kind: str | None = None):
-    query = (
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .join(OrganisationUnit, OrganisationUnit.id == Membership.unit_id)
-        .where(Membership.role == Role.TEAM_LEAD.value, User.active.is_(True))
-    )
-    if unit_ids is not None:
-        query = query.where(Membership.unit_id.in_(list(unit_ids)))
-    if agency_kind is not None:
-        query = query.where(OrganisationUnit.agency_kind == agency_kind)
-    return list(session.scalars(query.distinct().order_by(User.id)))
-
-
 def escalation_recipients(unit_id: int, session: DbSession | None = None) -> list[User]:
     """Return the referrer's team leads: those of the referring unit, else the förbund's."""
     session = session or db.session
-    leads = _active_team_leads(session, unit_ids=[unit_id])
-    return leads or _active_team_leads(session, agency_kind=AgencyKind.FORBUND.value)
+    leads = team_leads(session, unit_ids=[unit_id])
+    return leads or team_leads(session, agency_kind=AgencyKind.FORBUND.value)
 
 
 def forbund_team_leads(session: Session | None = None) -> list[User]:
     """Return the förbund's active team leads."""
-    return _active_team_leads(session or db.session, agency_kind=AgencyKind.FORBUND.value)
+    return team_leads(session, agency_kind=AgencyKind.FORBUND.value)
 
 
 # --- exit -------------------------------------------------------------------------------------
@@ -325,7 +311,7 @@ def follow_up_recipients(follow_up: FollowUp, session: DbSession | None = None) 
     user = session.get(User, follow_up.assignee_id) if follow_up.assignee_id else None
     if user is not None and user.active:
         return [user]
-    return forbund_team_leads(session) or _active_team_leads(session)
+    return forbund_team_leads(session) or team_leads(session)
 
 
 def register_follow_up(

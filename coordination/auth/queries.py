@@ -1,0 +1,36 @@
+"""Reads about users and the roles they hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.auth.models import User
+from coordination.extensions import db
+from coordination.organisations.models import Membership, OrganisationUnit
+from workflows.organisation import Role
+
+
+def team_leads(
+    session: Session | None = None,
+    *,
+    unit_ids: Iterable[int] | None = None,
+    agency_kind: str | None = None,
+    by_name: bool = False,
+) -> list[User]:
+    """Return the active team leads (of the given units or agency kind), by id or by name."""
+    query = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == Role.TEAM_LEAD.value, User.active.is_(True))
+    )
+    if unit_ids is not None:
+        query = query.where(Membership.unit_id.in_(list(unit_ids)))
+    if agency_kind is not None:
+        query = query.join(OrganisationUnit, OrganisationUnit.id == Membership.unit_id).where(
+            OrganisationUnit.agency_kind == agency_kind
+        )
+    order = User.name if by_name else User.id
+    return list((session or db.session).scalars(query.distinct().order_by(order)))
