@@ -127,8 +127,7 @@ def _plan_context(case: Case, *, errors: dict | None = None) -> dict:
 @access(*STAFF)
 def plan(case_id: int):
     """The plan: the newest version, who has signed, and what the user may do."""
-    case = load_visible(case_id)
-    log_access("action_plan", case.id, action="read", person_id=case.person_id)
+    case = load_visible(case_id, read="action_plan")
     db.session.commit()
     return render_template("action_plans/plan.html", **_plan_context(case))
 
@@ -369,9 +368,8 @@ def action_status(case_id: int, action_id: int):
 @access(*STAFF)
 def version(case_id: int, number: int):
     """One version of the plan as it was, with its sign-offs."""
-    case = load_visible(case_id)
+    case = load_visible(case_id, read="action_plan")
     shown = ops.get_version(case.id, number)
-    log_access("action_plan", case.id, action="read", person_id=case.person_id)
     db.session.commit()
     return render_template(
         "action_plans/version.html",
@@ -389,7 +387,7 @@ def version(case_id: int, number: int):
 @access(*STAFF)
 def compare(case_id: int):
     """Two versions side by side, with what changed marked."""
-    case = load_visible(case_id)
+    case = load_visible(case_id, read="action_plan")
     versions = ops.versions_of(case.id)
     require_visible(len(versions) > 0)
     numbers = [v.number for v in versions]
@@ -397,7 +395,6 @@ def compare(case_id: int):
     left_n = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
     left = ops.get_version(case.id, left_n)
     right = ops.get_version(case.id, right_n)
-    log_access("action_plan", case.id, action="read", person_id=case.person_id)
     db.session.commit()
     return render_template(
         "action_plans/compare.html",

@@ -60,9 +60,8 @@ def _latest(case_id: int) -> PlanVersion:
 )
 def get_plan(case_id: int):
     """Read the newest version of the plan."""
-    case = load_visible(case_id)
+    case = load_visible(case_id, read="action_plan")
     version = _latest(case.id)
-    log_access("action_plan", case.id, action="read", person_id=case.person_id)
     db.session.commit()
     return jsonify(dump_version(version))
 
@@ -99,9 +98,8 @@ def put_plan(case_id: int):
 )
 def get_plan_version(case_id: int, number: int):
     """Read one version of the plan."""
-    case = load_visible(case_id)
+    case = load_visible(case_id, read="action_plan")
     version = ops.get_version(case.id, number)
-    log_access("action_plan", case.id, action="read", person_id=case.person_id)
     db.session.commit()
     return jsonify(dump_version(version))
 

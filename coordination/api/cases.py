@@ -26,7 +26,7 @@ from coordination.consent.schemas import ConsentDumpSchema, ConsentLoadSchema
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits, load_checked
-from coordination.core.permissions import require, require_visible
+from coordination.core.permissions import get_visible, require
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
 from workflows.case import CaseState
@@ -78,11 +78,11 @@ def dump_row(row: reads.CaseRow) -> dict:
     )
 
 
-def load_visible(case_id: int, *, lock: bool = False) -> Case:
-    """Load a case the caller may see, else 404."""
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and perms.can_view(current_user, case))
-    return ops.get_case(case_id, lock=True) if lock else case
+def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -> Case:
+    """Load a case the caller may see, else 404 (`read`: log the read of the case or its plan)."""
+    return get_visible(
+        Case, case_id, perms.can_view, lock=lock, read=read, person=lambda case: case.person_id
+    )
 
 
 def _dump(case: Case) -> dict:
@@ -148,8 +148,7 @@ def list_cases():
 )
 def get_case(case_id: int):
     """Read a case."""
-    case = load_visible(case_id)
-    log_access("case", case.id, action="read", person_id=case.person_id)
+    case = load_visible(case_id, read="case")
     db.session.commit()
     return jsonify(_dump(case))
 

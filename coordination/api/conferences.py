@@ -24,7 +24,7 @@ from coordination.conferences.schemas import (
 )
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM
-from coordination.core.permissions import require, require_visible
+from coordination.core.permissions import get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
@@ -83,11 +83,11 @@ def dump_decision(decision: Decision, referral: Referral) -> dict:
     return data
 
 
-def load_conference(conference_id: int, *, lock: bool = False) -> Conference:
+def load_conference(conference_id: int, *, lock: bool = False, read: bool = False) -> Conference:
     """Load a conference the caller may see, else 404."""
-    conference = db.session.get(Conference, conference_id)
-    require_visible(conference is not None and perms.can_view(current_user, conference))
-    return ops.get_conference(conference_id, lock=True) if lock else conference
+    return get_visible(
+        Conference, conference_id, perms.can_view, lock=lock, read="conference" if read else None
+    )
 
 
 def _members_from_ids(member_ids: list[int], chair_id: int | None):
@@ -181,8 +181,7 @@ def list_conferences():
 )
 def get_conference(conference_id: int):
     """Read a conference."""
-    conference = load_conference(conference_id)
-    log_access("conference", conference.id, action="read")
+    conference = load_conference(conference_id, read=True)
     db.session.commit()
     return jsonify(dump_conference(conference))
 

@@ -12,7 +12,7 @@ from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
 from coordination.core.parsing import is_digits
-from coordination.core.permissions import require, require_visible
+from coordination.core.permissions import get_visible, require
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
@@ -42,11 +42,16 @@ def dump(referral: Referral) -> dict:
     return data
 
 
-def load_visible(referral_id: int, *, lock: bool = False) -> Referral:
+def load_visible(referral_id: int, *, lock: bool = False, read: bool = False) -> Referral:
     """Load a referral the caller may see, else 404."""
-    referral = db.session.get(Referral, referral_id)
-    require_visible(referral is not None and perms.can_view(current_user, referral))
-    return ops.get_referral(referral_id, lock=True) if lock else referral
+    return get_visible(
+        Referral,
+        referral_id,
+        perms.can_view,
+        lock=lock,
+        read="referral" if read else None,
+        person=lambda referral: referral.person_id,
+    )
 
 
 @endpoint(
@@ -134,8 +139,7 @@ def list_referrals():
 )
 def get_referral(referral_id: int):
     """Read a referral."""
-    referral = load_visible(referral_id)
-    log_access("referral", referral.id, action="read", person_id=referral.person_id)
+    referral = load_visible(referral_id, read=True)
     db.session.commit()
     return jsonify(dump(referral))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError as SchemaError
@@ -26,7 +26,7 @@ from coordination.consent.schemas import ConsentLoadSchema
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today, translate_schema_messages
 from coordination.core.parsing import is_digits, load_checked
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import OrganisationUnit
@@ -43,15 +43,20 @@ STAFF = (Role.REFERRER, Role.CONFERENCE_MEMBER, Role.COORDINATOR, Role.TEAM_LEAD
 MANAGERS = (Role.COORDINATOR, Role.TEAM_LEAD)
 
 
-def load_visible(case_id: int, *, lock: bool = False) -> Case:
-    """Load a case the current user may see, or answer 404 (and log the refusal)."""
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and perms.can_view(current_user, case), ("case", case_id))
-    if case is None:
-        abort(404)
-    if lock:
-        case = ops.get_case(case_id, lock=True)
-    return case
+def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -> Case:
+    """Load a case the current user may see, or answer 404 (and log the refusal).
+
+    `read` logs the read of the case (or of its plan, "action_plan") in the access log.
+    """
+    return get_visible(
+        Case,
+        case_id,
+        perms.can_view,
+        glass=("case", case_id),
+        lock=lock,
+        read=read,
+        person=lambda case: case.person_id,
+    )
 
 
 # --- the caseload -----------------------------------------------------------------------------
@@ -161,8 +166,7 @@ def _render_detail(case: Case, errors: dict, status: int = 422):
 @access(*STAFF)
 def detail(case_id: int):
     """One case: person, state, coordinator, plan, meetings, consent and history."""
-    case = load_visible(case_id)
-    log_access("case", case.id, action="read", person_id=case.person_id)
+    case = load_visible(case_id, read="case")
     db.session.commit()
     return render_template("cases/detail.html", **_detail_context(case))
 

@@ -29,7 +29,7 @@ from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
@@ -46,11 +46,11 @@ VIEWERS = (Role.TEAM_LEAD, Role.CONFERENCE_MEMBER)
 STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR)
 
 
-def load_visible(conference_id: int, *, lock: bool = False) -> Conference:
+def load_visible(conference_id: int, *, lock: bool = False, read: bool = False) -> Conference:
     """Load a conference the current user may see, or answer 404 (and log the refusal)."""
-    conference = db.session.get(Conference, conference_id)
-    require_visible(conference is not None and perms.can_view(current_user, conference))
-    return ops.get_conference(conference_id, lock=True) if lock else conference
+    return get_visible(
+        Conference, conference_id, perms.can_view, lock=lock, read="conference" if read else None
+    )
 
 
 def _programmes() -> list[Programme]:
@@ -257,10 +257,9 @@ def _log_agenda_reads(rows: list[dict], action: str = "read") -> None:
 @access(*VIEWERS)
 def detail(conference_id: int):
     """The conference page: details, members and attendance, the agenda and what to do next."""
-    conference = load_visible(conference_id)
+    conference = load_visible(conference_id, read=True)
     show_agenda = perms.can_see_agenda(current_user, conference)
     rows = _agenda_rows(conference) if show_agenda else []
-    log_access("conference", conference.id, action="read")
     _log_agenda_reads(rows, "list")
     db.session.commit()
     can_manage = perms.can_manage(current_user, conference)
@@ -507,10 +506,9 @@ def _require_minutes(conference: Conference) -> None:
 @access(*VIEWERS)
 def minutes(conference_id: int):
     """The minutes (protokoll): attendance, positions, decisions and recommendations."""
-    conference = load_visible(conference_id)
+    conference = load_visible(conference_id, read=True)
     _require_minutes(conference)
     context = _minutes_context(conference)
-    log_access("conference", conference.id, action="read")
     _log_agenda_reads(context["rows"])
     db.session.commit()
     return render_template("conferences/minutes.html", **context)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import Flask, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from coordination.core.db import get_row
 from coordination.core.errors import Forbidden, NotFound, wants_json
+from coordination.extensions import db
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,36 @@ def require_visible(condition: bool, obj: tuple[str, int] | None = None) -> None
     if not condition:
         _log_refusal()
         raise NotFound(_("Sidan eller uppgiften finns inte."))
+
+
+def get_visible(
+    model: type[Row],
+    row_id: int,
+    may_see: Callable[[Any, Row], bool],
+    *,
+    glass: tuple[str, int] | Callable[[Row], tuple[str, int] | None] | None = None,
+    lock: bool = False,
+    read: str | None = None,
+    person: Callable[[Row], int | None] | None = None,
+) -> Row:
+    """Load a row the current user may see, or answer 404 (and log the refusal).
+
+    `glass` is the object a team lead's break-glass grant must name to open it (a pair, or a
+    function of the found row); `lock` reloads the visible row FOR UPDATE; `read` logs the read
+    in the access log under that object type, with the person that `person` finds in the row.
+    """
+    row = db.session.get(model, row_id)
+    subject = (glass(row) if row is not None else None) if callable(glass) else glass
+    require_visible(row is not None and may_see(current_user, row), subject)
+    if row is None:
+        raise NotFound(_("Sidan eller uppgiften finns inte."))
+    if lock:
+        row = get_row(model, row_id, lock=True)
+    if read is not None:
+        from coordination.audit.operations import log_access
+
+        log_access(read, row.id, action="read", person_id=person(row) if person else None)
+    return row
 
 
 def has_role(user, roles: Iterable[str]) -> bool:

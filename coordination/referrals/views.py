@@ -22,7 +22,7 @@ from coordination.codes.operations import choices
 from coordination.consent.permissions import can_manage_for_referral
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import translate_schema_messages
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import attachments as files
@@ -39,17 +39,17 @@ bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR)
 
 
-def load_visible(referral_id: int, *, lock: bool = False) -> Referral:
+def load_visible(referral_id: int, *, lock: bool = False, read: bool = False) -> Referral:
     """Load a referral the current user may see, or answer 404 (and log the refusal)."""
-    referral = db.session.get(Referral, referral_id)
-    require_visible(
-        referral is not None and perms.can_view(current_user, referral), ("referral", referral_id)
+    return get_visible(
+        Referral,
+        referral_id,
+        perms.can_view,
+        glass=("referral", referral_id),
+        lock=lock,
+        read="referral" if read else None,
+        person=lambda referral: referral.person_id,
     )
-    if referral is None:
-        abort(404)
-    if lock:
-        referral = ops.get_referral(referral_id, lock=True)
-    return referral
 
 
 @bp.get("/")
@@ -210,8 +210,7 @@ def edit(referral_id: int):
 @access(*STAFF)
 def detail(referral_id: int):
     """Show one referral with its history, attachments and what the user may do next."""
-    referral = load_visible(referral_id)
-    log_access("referral", referral.id, action="read", person_id=referral.person_id)
+    referral = load_visible(referral_id, read=True)
     db.session.commit()
     return render_template(
         "referrals/detail.html",
