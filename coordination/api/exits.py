@@ -9,12 +9,11 @@ from sqlalchemy import func, or_, select
 from coordination.api import bp
 from coordination.api.registry import endpoint, json_body, page_args
 from coordination.audit.operations import log_access
-from coordination.cases.models import Case
-from coordination.core.permissions import require, require_visible
+from coordination.core.permissions import require
 from coordination.exits import documents
 from coordination.exits import operations as ops
 from coordination.exits import permissions as perms
-from coordination.exits.models import FollowUp, Packet, ReturnReferral
+from coordination.exits.models import FollowUp, Packet
 from coordination.exits.schemas import (
     ExitDumpSchema,
     ExitLoadSchema,
@@ -32,27 +31,6 @@ from workflows.return_referral import ReturnReferralAction, next_state
 
 STAFF = (Role.REFERRER, Role.COORDINATOR, Role.TEAM_LEAD)
 MANAGERS = (Role.COORDINATOR, Role.TEAM_LEAD)
-
-
-def _load_case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and perms.can_exit(current_user, case), ("case", case_id))
-    return case
-
-
-def _load_return_referral(return_referral_id: int, *, lock: bool = False) -> ReturnReferral:
-    document = db.session.get(ReturnReferral, return_referral_id)
-    require_visible(
-        document is not None and perms.can_view_return_referral(current_user, document),
-        ("case", document.case_id) if document is not None else None,
-    )
-    return ops.get_return_referral(document.id, lock=True) if lock else document
-
-
-def _load_packet(packet_id: int, *, lock: bool = False) -> Packet:
-    packet = db.session.get(Packet, packet_id)
-    require_visible(packet is not None and perms.can_view_packet(current_user, packet))
-    return ops.get_packet(packet.id, lock=True) if lock else packet
 
 
 def _follow_up_data(follow_up: FollowUp) -> dict:
@@ -90,7 +68,7 @@ def _pdf(pdf: bytes, filename: str):
 )
 def exit_case(case_id: int):
     """Register (or, while the return referral is a draft, correct) a case's exit."""
-    case = _load_case(case_id)
+    case = perms.load_case(case_id)
     data = ExitLoadSchema().load(json_body())
     registration = ops.register_exit(case, data=data, by=current_user)
     log_access("case", case.id, action="update", person_id=case.person_id)
@@ -125,9 +103,8 @@ def exit_case(case_id: int):
 )
 def get_return_referral(return_referral_id: int):
     """Read a return referral."""
-    document = _load_return_referral(return_referral_id)
+    document = perms.load_return_referral(return_referral_id, read=True)
     data = ReturnReferralDumpSchema().dump(documents.return_referral_data(document, current_user))
-    log_access("return_referral", document.id, action="read", person_id=document.case.person_id)
     db.session.commit()
     return jsonify(data)
 
@@ -141,7 +118,7 @@ def get_return_referral(return_referral_id: int):
 )
 def return_referral_pdf(return_referral_id: int):
     """The return referral as a tagged PDF (logged as a print)."""
-    document = _load_return_referral(return_referral_id)
+    document = perms.load_return_referral(return_referral_id)
     pdf = documents.pdf_of(documents.return_referral_context(current_user, document))
     log_access("return_referral", document.id, action="print", person_id=document.case.person_id)
     db.session.commit()
@@ -159,7 +136,7 @@ def return_referral_pdf(return_referral_id: int):
 )
 def update_return_referral(return_referral_id: int):
     """Save sections and recommendations of a draft; a finalised one answers 409."""
-    document = _load_return_referral(return_referral_id, lock=True)
+    document = perms.load_return_referral(return_referral_id, lock=True)
     require(perms.can_exit(current_user, document.case))
     data = ReturnReferralUpdateSchema().load(json_body())
     ops.ensure_not_stale(document, data.pop("version", None))
@@ -181,7 +158,7 @@ def update_return_referral(return_referral_id: int):
 )
 def finalise_return_referral(return_referral_id: int):
     """Finalise (lock and sign) a return referral; only the assigned coordinator may."""
-    document = _load_return_referral(return_referral_id, lock=True)
+    document = perms.load_return_referral(return_referral_id, lock=True)
     require(perms.is_assigned_coordinator(current_user, document.case))
     ops.finalise(document, by=current_user)
     log_access("return_referral", document.id, action="update", person_id=document.case.person_id)
@@ -201,14 +178,14 @@ def finalise_return_referral(return_referral_id: int):
 )
 def acknowledge_return_referral(return_referral_id: int):
     """Acknowledge the packet of a return referral."""
-    document = _load_return_referral(return_referral_id)
+    document = perms.load_return_referral(return_referral_id)
     if document.packet is None:
         next_state(document.state, ReturnReferralAction.ACKNOWLEDGE)  # not delivered yet: 409
     return _acknowledge(document.packet.id)
 
 
 def _acknowledge(packet_id: int):
-    packet = _load_packet(packet_id, lock=True)
+    packet = perms.load_packet(packet_id, lock=True)
     require(perms.speaks_for_recipient(current_user, packet))
     ops.acknowledge(packet, by=current_user)
     log_access("packet", packet.id, action="update", person_id=packet.person_id)
@@ -261,9 +238,8 @@ def list_packets():
 )
 def get_packet(packet_id: int):
     """Read a packet."""
-    packet = _load_packet(packet_id)
+    packet = perms.load_packet(packet_id, read=True)
     data = PacketDumpSchema().dump(documents.packet_data(packet, current_user))
-    log_access("packet", packet.id, action="read", person_id=packet.person_id)
     db.session.commit()
     return jsonify(data)
 
@@ -277,7 +253,7 @@ def get_packet(packet_id: int):
 )
 def packet_pdf(packet_id: int):
     """The packet's document as a tagged PDF (logged as a print)."""
-    packet = _load_packet(packet_id)
+    packet = perms.load_packet(packet_id)
     pdf = documents.pdf_of(documents.packet_context(current_user, packet))
     log_access("packet", packet.id, action="print", person_id=packet.person_id)
     db.session.commit()
@@ -308,7 +284,7 @@ def acknowledge_packet(packet_id: int):
 )
 def record_outcomes(packet_id: int):
     """Record the referrer's follow-up of a packet's recommendations."""
-    packet = _load_packet(packet_id, lock=True)
+    packet = perms.load_packet(packet_id, lock=True)
     require(perms.speaks_for_recipient(current_user, packet))
     data = OutcomesLoadSchema().load(json_body())
     ops.record_outcomes(packet, outcomes=data["outcomes"], by=current_user)
@@ -350,8 +326,7 @@ def list_follow_ups():
 )
 def register_follow_up(follow_up_id: int):
     """Register a follow-up 6 or 12 months after the exit."""
-    follow_up = db.session.get(FollowUp, follow_up_id)
-    require_visible(follow_up is not None and perms.can_handle_follow_up(current_user, follow_up))
+    follow_up = perms.load_follow_up(follow_up_id)
     data = FollowUpLoadSchema().load(json_body())
     ops.register_follow_up(follow_up, data=data, by=current_user)
     log_access("follow_up", follow_up.id, action="update", person_id=follow_up.case.person_id)

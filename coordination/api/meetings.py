@@ -14,12 +14,12 @@ from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.cases.models import Case
 from coordination.core.errors import ValidationFailed
-from coordination.core.permissions import require, require_visible
+from coordination.core.permissions import get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.meetings import ical
 from coordination.meetings import operations as ops
 from coordination.meetings import permissions as perms
-from coordination.meetings.models import GroupActivity, GroupEnrolment, Meeting, Task
+from coordination.meetings.models import GroupEnrolment, Meeting, Task
 from coordination.meetings.schemas import (
     AttendanceDumpSchema,
     AttendanceLoadSchema,
@@ -41,16 +41,8 @@ STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR
 GROUP_ROLES = (Role.TEAM_LEAD, Role.COORDINATOR)
 
 
-def _case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and perms.can_view_case(current_user, case), ("case", case_id))
-    return case
-
-
 def _meeting(meeting_id: int, *, lock: bool = False) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    require_visible(meeting is not None and perms.can_view(current_user, meeting))
-    return ops.get_meeting(meeting_id, lock=True) if lock else meeting
+    return get_visible(Meeting, meeting_id, perms.can_view, lock=lock)
 
 
 def _log(meeting: Meeting, action: str) -> None:
@@ -75,7 +67,7 @@ def _dump(meeting: Meeting) -> dict:
 )
 def book_case_meeting(case_id: int):
     """Book a meeting of a case."""
-    case = _case(case_id)
+    case = perms.load_case(case_id)
     data = MeetingCreateSchema().load(json_body())
     require(perms.can_book(current_user, case, data["kind"]))
     meeting = ops.book_meeting(case, ops.MeetingInput(**data), by=current_user)
@@ -95,7 +87,7 @@ def book_case_meeting(case_id: int):
 )
 def list_case_meetings(case_id: int):
     """List a case's meetings."""
-    case = _case(case_id)
+    case = perms.load_case(case_id)
     groups = select(GroupEnrolment.group_id).where(GroupEnrolment.case_id == case.id)
     query = select(Meeting).where((Meeting.case_id == case.id) | Meeting.group_id.in_(groups))
     log_access("case", case.id, action="list", person_id=case.person_id)
@@ -286,8 +278,7 @@ def _ladder(case: Case) -> dict:
 )
 def case_escalation(case_id: int):
     """Read a case's ladder."""
-    case = _case(case_id)
-    log_access("case", case.id, action="read", person_id=case.person_id)
+    case = perms.load_case(case_id, read=True)
     db.session.commit()
     return jsonify(_ladder(case))
 
@@ -304,7 +295,7 @@ def case_escalation(case_id: int):
 )
 def decide_case_escalation(case_id: int):
     """Record the escalation decision."""
-    case = _case(case_id)
+    case = perms.load_case(case_id)
     require(perms.can_decide(current_user, case))
     data = EscalationDecisionSchema().load(json_body())
     escalation = ops.decide_escalation(
@@ -350,12 +341,6 @@ def complete_my_task(task_id: int):
     return jsonify(TaskDumpSchema().dump(task))
 
 
-def _group(group_id: int) -> GroupActivity:
-    group = db.session.get(GroupActivity, group_id)
-    require_visible(group is not None and perms.can_view_group(current_user, group))
-    return group
-
-
 @endpoint(
     bp,
     "POST",
@@ -386,8 +371,7 @@ def create_group():
 )
 def get_group(group_id: int):
     """Read a group activity."""
-    group = _group(group_id)
-    log_access("group", group.id, action="read")
+    group = perms.load_group(group_id, read=True)
     db.session.commit()
     return jsonify(GroupDumpSchema().dump(group))
 
@@ -404,9 +388,9 @@ def get_group(group_id: int):
 )
 def enrol_in_group(group_id: int):
     """Enrol a case."""
-    group = _group(group_id)
+    group = perms.load_group(group_id)
     data = EnrolSchema().load(json_body())
-    case = _case(data["case_id"])
+    case = perms.load_case(data["case_id"])
     require(perms.can_enrol(current_user, group, case))
     ops.enrol(group, case, by=current_user)
     log_access("case", case.id, action="update", person_id=case.person_id)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from coordination.cases.models import Case
+from coordination.core.permissions import get_visible
+from coordination.exits.models import FollowUp, Packet, ReturnReferral
 from coordination.extensions import db
 from coordination.organisations.models import Membership
 from workflows.organisation import Role
@@ -122,3 +125,43 @@ def can_handle_follow_up(user, follow_up) -> bool:
         or is_assigned_coordinator(user, follow_up.case)
         or is_team_lead(user)
     )
+
+
+# --- loading what the current user may see --------------------------------------------------
+
+
+def load_case(case_id: int) -> Case:
+    """Load a case the user may exit, else 404."""
+    return get_visible(Case, case_id, can_exit, glass=("case", case_id))
+
+
+def load_return_referral(
+    return_referral_id: int, *, lock: bool = False, read: bool = False
+) -> ReturnReferral:
+    """Load a return referral the user may read, else 404."""
+    return get_visible(
+        ReturnReferral,
+        return_referral_id,
+        can_view_return_referral,
+        glass=lambda document: ("case", document.case_id),
+        lock=lock,
+        read="return_referral" if read else None,
+        person=lambda document: document.case.person_id,
+    )
+
+
+def load_packet(packet_id: int, *, lock: bool = False, read: bool = False) -> Packet:
+    """Load a packet the user may read, else 404."""
+    return get_visible(
+        Packet,
+        packet_id,
+        can_view_packet,
+        lock=lock,
+        read="packet" if read else None,
+        person=lambda packet: packet.person_id,
+    )
+
+
+def load_follow_up(follow_up_id: int) -> FollowUp:
+    """Load a follow-up the user may register, else 404."""
+    return get_visible(FollowUp, follow_up_id, can_handle_follow_up)

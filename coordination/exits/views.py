@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -15,11 +15,17 @@ from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, require
 from coordination.exits import documents
 from coordination.exits import operations as ops
 from coordination.exits import permissions as perms
 from coordination.exits.models import FollowUp, Packet, ReturnReferral
+from coordination.exits.permissions import (
+    load_case,
+    load_follow_up,
+    load_packet,
+    load_return_referral,
+)
 from coordination.extensions import db
 from coordination.organisations.models import Membership
 from workflows.case import CaseState
@@ -61,45 +67,6 @@ def _pdf_response(pdf: bytes, filename: str):
 
 
 # --- loading ----------------------------------------------------------------------------------
-
-
-def load_case(case_id: int) -> Case:
-    """Load a case the user may exit, else 404."""
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and perms.can_exit(current_user, case), ("case", case_id))
-    if case is None:
-        abort(404)
-    return case
-
-
-def load_return_referral(return_referral_id: int, *, lock: bool = False) -> ReturnReferral:
-    """Load a return referral the user may read, else 404."""
-    document = db.session.get(ReturnReferral, return_referral_id)
-    require_visible(
-        document is not None and perms.can_view_return_referral(current_user, document),
-        ("case", document.case_id) if document is not None else None,
-    )
-    if document is None:
-        abort(404)
-    return ops.get_return_referral(document.id, lock=True) if lock else document
-
-
-def load_packet(packet_id: int, *, lock: bool = False) -> Packet:
-    """Load a packet the user may read, else 404."""
-    packet = db.session.get(Packet, packet_id)
-    require_visible(packet is not None and perms.can_view_packet(current_user, packet))
-    if packet is None:
-        abort(404)
-    return ops.get_packet(packet.id, lock=True) if lock else packet
-
-
-def load_follow_up(follow_up_id: int) -> FollowUp:
-    """Load a follow-up the user may register, else 404."""
-    follow_up = db.session.get(FollowUp, follow_up_id)
-    require_visible(follow_up is not None and perms.can_handle_follow_up(current_user, follow_up))
-    if follow_up is None:
-        abort(404)
-    return follow_up
 
 
 # --- the overview -----------------------------------------------------------------------------
@@ -300,8 +267,7 @@ def _return_referral_page(document: ReturnReferral, errors=None, form=None, stat
 @access(*STAFF)
 def return_referral(return_referral_id: int):
     """The return referral: the draft while the coordinator completes it, then the document."""
-    document = load_return_referral(return_referral_id)
-    log_access("return_referral", document.id, action="read", person_id=document.case.person_id)
+    document = load_return_referral(return_referral_id, read=True)
     db.session.commit()
     return _return_referral_page(document)
 
@@ -415,8 +381,7 @@ def _packet_page(packet: Packet, errors=None, form=None, status=200):
 @access(*STAFF)
 def packet(packet_id: int):
     """A packet to the referrer: the document, its acknowledgement and the reminders."""
-    found = load_packet(packet_id)
-    log_access("packet", found.id, action="read", person_id=found.person_id)
+    found = load_packet(packet_id, read=True)
     db.session.commit()
     return _packet_page(found)
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
+from coordination.core.permissions import get_visible
 from coordination.extensions import db
 from coordination.meetings.models import GroupActivity, GroupEnrolment, Meeting, MeetingAttendee
 from workflows.meeting import MeetingKind
@@ -114,3 +115,23 @@ def participant_label(user, case: Case) -> str:
     if can_see_identity(user, case):
         return f"{person.first_name} {person.last_name}"
     return person.code
+
+
+# --- loading what the current user may see --------------------------------------------------
+
+
+def load_case(case_id: int, *, read: bool = False) -> Case:
+    """Load a case whose meetings the current user may see, or answer 404."""
+    return get_visible(
+        Case,
+        case_id,
+        can_view_case,
+        glass=("case", case_id),
+        read="case" if read else None,
+        person=lambda case: case.person_id,
+    )
+
+
+def load_group(group_id: int, *, read: bool = False) -> GroupActivity:
+    """Load a group activity the current user may see, or answer 404."""
+    return get_visible(GroupActivity, group_id, can_view_group, read="group" if read else None)

@@ -18,7 +18,7 @@ from coordination.core.db import utcnow
 from coordination.core.errors import DomainError, ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
 from coordination.core.parsing import is_digits
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
 from coordination.extensions import db
 from coordination.meetings import ical
@@ -91,22 +91,13 @@ def _int_list(values) -> list[int]:
     return [int(v) for v in values if is_digits(v)]
 
 
-def load_case(case_id: int) -> Case:
-    """Load a case whose meetings the current user may see, or answer 404."""
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and perms.can_view_case(current_user, case), ("case", case_id))
-    return case
+def _case_glass(row) -> tuple[str, int] | None:
+    return ("case", row.case_id) if row.case_id else None
 
 
 def load_meeting(meeting_id: int) -> Meeting:
     """Load a meeting the current user may see, or answer 404."""
-    meeting = db.session.get(Meeting, meeting_id)
-    case_id = meeting.case_id if meeting is not None else None
-    require_visible(
-        meeting is not None and perms.can_view(current_user, meeting),
-        ("case", case_id) if case_id else None,
-    )
-    return meeting
+    return get_visible(Meeting, meeting_id, perms.can_view, glass=_case_glass)
 
 
 def _staff_choices() -> list[tuple[str, str]]:
@@ -224,11 +215,10 @@ def _visible_open_escalations() -> list[Escalation]:
 @access(*STAFF)
 def case_meetings(case_id: int):
     """A case's meetings and attendance, the missed count, escalations, tasks and history."""
-    case = load_case(case_id)
+    case = perms.load_case(case_id, read=True)
     now = _now()
     meetings = ops.meetings_of(case.id)
     summary = case_meeting_summary([case.id], now).get(case.id, {})
-    log_access("case", case.id, action="read", person_id=case.person_id)
     db.session.commit()
     return render_template(
         "meetings/case.html",
@@ -252,7 +242,7 @@ def case_meetings(case_id: int):
 @access(*STAFF)
 def book(case_id: int):
     """Book a meeting: kind, day and time, place, and attendees from any agency."""
-    case = load_case(case_id)
+    case = perms.load_case(case_id)
     require(perms.can_book(current_user, case, MeetingKind.SAMSIP.value))
     kinds = [k.value for k in CASE_KINDS if perms.can_book(current_user, case, k.value)]
     errors: dict = {}
@@ -499,12 +489,12 @@ def _ladder_message(action: str) -> str:
 
 
 def _load_task(task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    visible = task is not None and (
-        task.assignee_id == current_user.id or perms.connected(current_user, task.case)
+    return get_visible(
+        Task,
+        task_id,
+        lambda user, task: task.assignee_id == user.id or perms.connected(user, task.case),
+        glass=_case_glass,
     )
-    require_visible(visible, ("case", task.case_id) if task is not None else None)
-    return task
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -539,10 +529,12 @@ def task_done(task_id: int):
 
 
 def _load_escalation(escalation_id: int) -> Escalation:
-    escalation = db.session.get(Escalation, escalation_id)
-    visible = escalation is not None and perms.can_decide(current_user, escalation.case)
-    require_visible(visible, ("case", escalation.case_id) if escalation is not None else None)
-    return escalation
+    return get_visible(
+        Escalation,
+        escalation_id,
+        lambda user, escalation: perms.can_decide(user, escalation.case),
+        glass=_case_glass,
+    )
 
 
 def _escalation_page(escalation: Escalation, errors: dict, form) -> str:
@@ -600,12 +592,6 @@ def decide(escalation_id: int):
 
 
 # --- groups ----------------------------------------------------------------------------------
-
-
-def _load_group(group_id: int) -> GroupActivity:
-    group = db.session.get(GroupActivity, group_id)
-    require_visible(group is not None and perms.can_view_group(current_user, group))
-    return group
 
 
 @bp.get("/groups/")
@@ -704,8 +690,7 @@ def _enrollable(group: GroupActivity) -> list[Case]:
 @access(*GROUP_ROLES)
 def group(group_id: int):
     """A group activity: its sessions, its participants and room left, enrolment."""
-    item = _load_group(group_id)
-    log_access("group", item.id, action="read")
+    item = perms.load_group(group_id, read=True)
     for enrolment in item.current_enrolments:
         log_access("case", enrolment.case_id, action="list", person_id=enrolment.case.person_id)
     db.session.commit()
@@ -725,7 +710,7 @@ def group(group_id: int):
 @access(*GROUP_ROLES)
 def enrol(group_id: int):
     """Enrol a case in the group while it has room."""
-    item = _load_group(group_id)
+    item = perms.load_group(group_id)
     case = db.session.get(Case, request.form.get("case_id", type=int) or 0)
     require_visible(case is not None and perms.can_view_case(current_user, case))
     require(perms.can_enrol(current_user, item, case))
@@ -745,7 +730,7 @@ def enrol(group_id: int):
 @access(*GROUP_ROLES)
 def group_calendar(group_id: int):
     """Download every session of the group as one calendar file."""
-    item = _load_group(group_id)
+    item = perms.load_group(group_id)
     data = ical.calendar_of([m for m in item.sessions if not m.cancelled])
     log_access("group", item.id, action="export")
     db.session.commit()
