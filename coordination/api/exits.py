@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from coordination.api import bp
 from coordination.api.registry import endpoint, json_body, page_args
@@ -25,7 +25,6 @@ from coordination.exits.schemas import (
     ReturnReferralUpdateSchema,
 )
 from coordination.extensions import db
-from coordination.organisations.models import Membership
 from workflows.organisation import Role
 from workflows.return_referral import ReturnReferralAction, next_state
 
@@ -207,12 +206,7 @@ def list_packets():
     from flask import request
 
     page, per_page = page_args()
-    led_units = select(Membership.unit_id).where(
-        Membership.user_id == current_user.id, Membership.role == Role.TEAM_LEAD.value
-    )
-    query = select(Packet).where(
-        or_(Packet.recipient_id == current_user.id, Packet.unit_id.in_(led_units))
-    )
+    query = perms.packets_answered_by(current_user)
     if request.args.get("open") in ("true", "1"):
         query = query.where(Packet.acknowledged_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -9,7 +9,7 @@ shown to the assigned coordinator only; everyone else sees the person's code.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from coordination.cases.models import Case
 from coordination.core.permissions import get_visible
@@ -76,6 +76,14 @@ def unit_team_lead(user, unit_id: int) -> bool:
             )
         )
     )
+
+
+def packets_answered_by(user):
+    """Return the query of the packets the user answers for: theirs, or their led units'."""
+    led_units = select(Membership.unit_id).where(
+        Membership.user_id == user.id, Membership.role == Role.TEAM_LEAD.value
+    )
+    return select(Packet).where(or_(Packet.recipient_id == user.id, Packet.unit_id.in_(led_units)))
 
 
 def speaks_for_recipient(user, packet) -> bool:

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
@@ -27,7 +27,6 @@ from coordination.exits.permissions import (
     load_return_referral,
 )
 from coordination.extensions import db
-from coordination.organisations.models import Membership
 from workflows.case import CaseState
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.return_referral import (
@@ -85,13 +84,8 @@ def _cases_to_exit() -> list[Case]:
 
 
 def _packets_for_me() -> list[Packet]:
-    led_units = select(Membership.unit_id).where(
-        Membership.user_id == current_user.id, Membership.role == Role.TEAM_LEAD.value
-    )
-    query = (
-        select(Packet)
-        .where(or_(Packet.recipient_id == current_user.id, Packet.unit_id.in_(led_units)))
-        .order_by(Packet.acknowledged_at.is_not(None), Packet.delivered_at.desc())
+    query = perms.packets_answered_by(current_user).order_by(
+        Packet.acknowledged_at.is_not(None), Packet.delivered_at.desc()
     )
     return list(db.session.scalars(query.limit(200)))
 
