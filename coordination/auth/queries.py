@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
+from coordination.core.db import DbSession
 from coordination.extensions import db
 from coordination.organisations.models import Membership, OrganisationUnit
 from workflows.organisation import Role
 
 
 def team_leads(
-    session: Session | None = None,
+    session: DbSession | None = None,
     *,
     unit_ids: Iterable[int] | None = None,
     agency_kind: str | None = None,

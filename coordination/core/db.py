@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, select, text
@@ -17,7 +17,15 @@ from coordination.extensions import db
 # A session as functions receive it: an ORM session, or Flask-SQLAlchemy's scoped `db.session`,
 # which stands for the request's (or the test's) session.
 DbSession = Session | scoped_session
-Row = TypeVar("Row")
+
+
+class HasId(Protocol):
+    """A mapped class with an `id` primary key."""
+
+    id: Any
+
+
+Row = TypeVar("Row", bound=HasId)
 
 
 def utcnow() -> datetime:

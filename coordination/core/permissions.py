@@ -10,11 +10,11 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from coordination.core.db import get_row
+from coordination.core.db import HasId, get_row
 from coordination.core.errors import Forbidden, NotFound, wants_json
 from coordination.extensions import db
 
-Row = TypeVar("Row")
+Row = TypeVar("Row", bound=HasId)
 
 
 @dataclass(frozen=True)
