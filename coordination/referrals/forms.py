@@ -1,4 +1,4 @@
-"""Turning the referral form's fields into the draft schema's input."""
+"""Filling the referral form from a saved referral (the form is read by ReferralDraftSchema)."""
 
 from __future__ import annotations
 
@@ -12,24 +12,6 @@ OPTIONAL = (
     "occupation education time_on_support consent_form consent_witness"
 ).split()
 TEXTS = "identity_number first_name last_name background question_to_conference".split()
-
-
-def form_to_input(form: MultiDict) -> dict:
-    """Read the HTML form into the shape ReferralDraftSchema loads."""
-    data: dict = {}
-    for name in LISTS:
-        data[name] = [v for v in form.getlist(name) if v]
-    for name in FLAGS:
-        data[name] = form.get(name) in ("on", "yes", "true", "1")
-    children = form.get("children_in_household", "")
-    data["children_in_household"] = {"yes": True, "no": False}.get(children)
-    for name in DATES:
-        data[name] = form.get(name) or None
-    for name in OPTIONAL:
-        data[name] = form.get(name) or None
-    for name in TEXTS:
-        data[name] = form.get(name, "")
-    return data
 
 
 def referral_to_form(referral) -> MultiDict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from workflows.organisation import MEMBER_AGENCIES
@@ -64,8 +65,12 @@ class CompletionRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    due_on = fields.Date(allow_none=True)
+    note = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+        metadata={"form_error": _l("Skriv vad som behöver kompletteras.")},
+    )
+    due_on = fields.Date(allow_none=True, metadata={"form_error": _l("Ange ett giltigt datum.")})
 
 
 class WithdrawSchema(Schema):

@@ -14,23 +14,26 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
 from coordination.consent.permissions import can_manage_for_referral
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import translate_schema_messages
+from coordination.core.parsing import load_form, read_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import attachments as files
 from coordination.referrals import operations as ops
 from coordination.referrals import permissions as perms
-from coordination.referrals.forms import form_to_input, referral_to_form
+from coordination.referrals.forms import referral_to_form
 from coordination.referrals.models import Attachment, Referral
-from coordination.referrals.schemas import CompletionRequestSchema, ReferralDraftSchema
+from coordination.referrals.schemas import (
+    CompletionRequestSchema,
+    ReferralDraftSchema,
+    WithdrawSchema,
+)
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.referral import ReferralState
 
@@ -97,14 +100,25 @@ def _form_context(referral, form, errors, message=None):
     )
 
 
+# Chosen when the draft is created; the schema reads them, the view checks them.
+PLACEMENT = ("programme_id", "referring_unit_id")
+
+
+def _read_form() -> tuple[dict, dict, dict]:
+    """Read the form with the API's draft schema: the draft's fields, the placement, the errors."""
+    data, errors = read_form(ReferralDraftSchema(), request.form)
+    placement = {name: data.pop(name, None) for name in PLACEMENT}
+    return data, placement, errors
+
+
 def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
     """Save what can be saved of the form; return the referral and the type errors."""
-    data, type_errors = _loaded(ReferralDraftSchema(), form_to_input(request.form))
+    data, placement, type_errors = _read_form()
     if referral is None:
-        programme = db.session.get(Programme, request.form.get("programme_id", type=int) or 0)
+        programme = db.session.get(Programme, placement["programme_id"] or 0)
         units = current_user.units_with(Role.REFERRER)
         unit = next(
-            (u for u in units if u.id == request.form.get("referring_unit_id", type=int)),
+            (u for u in units if u.id == placement["referring_unit_id"]),
             units[0] if len(units) == 1 else None,
         )
         missing = {}
@@ -116,6 +130,8 @@ def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
             return None, {**type_errors, **missing}
         referral = ops.create_draft(programme=programme, by=current_user, unit=unit, data=data)
     else:
+        for name in PLACEMENT:  # not on the form of a saved referral
+            type_errors.pop(name, None)
         ops.ensure_not_stale(referral, request.form.get("version", type=int))
         ops.update_draft(referral, by=current_user, data=data)
     return referral, type_errors
@@ -123,21 +139,14 @@ def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
 
 def _all_errors_without_draft(errors: dict) -> dict:
     """Check every submission rule on what was typed, even though no draft could be saved."""
-    data, _errors = _loaded(ReferralDraftSchema(), form_to_input(request.form))
+    data, placement, _errors = _read_form()
     probe = Referral(**{k: v for k, v in data.items() if k in ops.DRAFT_FIELDS})
-    probe.programme = db.session.get(Programme, request.form.get("programme_id", type=int) or 0)
+    probe.programme = db.session.get(Programme, placement["programme_id"] or 0)
     db.session.expunge(probe) if probe in db.session else None
     combined = dict(ops.submission_errors(probe, ops.local_today()))
     for field, messages in errors.items():
         combined[field] = messages
     return combined
-
-
-def _loaded(schema, raw: dict) -> tuple[dict, dict]:
-    try:
-        return schema.load(raw), {}
-    except SchemaError as exc:
-        return exc.valid_data or {}, translate_schema_messages(exc.messages)
 
 
 def _handle_form(referral: Referral | None):
@@ -251,13 +260,22 @@ def withdraw(referral_id: int):
     """Withdraw a referral before the conference decides."""
     referral = load_visible(referral_id, lock=request.method == "POST")
     require(perms.can_withdraw(current_user, referral))
+    errors: dict = {}
     if request.method == "POST":
-        ops.withdraw(referral, by=current_user, reason=request.form.get("reason", ""))
-        log_access("referral", referral.id, action="withdraw", person_id=referral.person_id)
-        db.session.commit()
-        flash(_("Remissen är återtagen."), "success")
-        return redirect(url_for(".detail", referral_id=referral.id))
-    return render_template("referrals/withdraw.html", referral=referral)
+        try:
+            data = load_form(WithdrawSchema(), request.form)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            ops.withdraw(referral, by=current_user, **data)
+            log_access("referral", referral.id, action="withdraw", person_id=referral.person_id)
+            db.session.commit()
+            flash(_("Remissen är återtagen."), "success")
+            return redirect(url_for(".detail", referral_id=referral.id))
+    return render_template(
+        "referrals/withdraw.html", referral=referral, errors=errors, form=request.form
+    ), (422 if errors else 200)
 
 
 @bp.route("/<int:referral_id>/request-completion", methods=["GET", "POST"])
@@ -268,23 +286,13 @@ def request_completion(referral_id: int):
     require(perms.can_request_completion(current_user, referral))
     errors: dict = {}
     if request.method == "POST":
-        raw = {"note": request.form.get("note", ""), "due_on": request.form.get("due_on") or None}
         try:
-            data = CompletionRequestSchema().load(raw)
+            data = load_form(CompletionRequestSchema(), request.form)
             ops.request_completion(referral, by=current_user, **data)
             log_access("referral", referral.id, action="update", person_id=referral.person_id)
             db.session.commit()
             flash(_("Remittenten har ombetts att komplettera remissen."), "success")
             return redirect(url_for(".detail", referral_id=referral.id))
-        except SchemaError as exc:
-            db.session.rollback()
-            errors = {
-                "note": [_("Skriv vad som behöver kompletteras.")]
-                if "note" in exc.messages
-                else [],
-                "due_on": [_("Ange ett giltigt datum.")] if "due_on" in exc.messages else [],
-            }
-            errors = {k: v for k, v in errors.items() if v}
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.errors
