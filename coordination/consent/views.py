@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError as SchemaError
 
 from coordination.audit.operations import log_access
 from coordination.consent import operations as ops
 from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.permissions import can_manage_for_referral
-from coordination.consent.schemas import ConsentLoadSchema
+from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import local_today, translate_schema_messages
+from coordination.core.i18n import local_today
+from coordination.core.parsing import load_form
 from coordination.core.permissions import access, require_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
@@ -28,17 +28,6 @@ def _referral(referral_id: int) -> Referral:
     return referral
 
 
-def _form_input(form) -> dict:
-    return {
-        "agencies": form.getlist("agencies"),
-        "info_kinds": form.getlist("info_kinds"),
-        "given_on": form.get("given_on") or None,
-        "form": form.get("form") or None,
-        "witness": form.get("witness") or None,
-        "valid_until": form.get("valid_until") or None,
-    }
-
-
 @bp.route("/referral/<int:referral_id>", methods=["GET", "POST"])
 @access(Role.REFERRER, Role.TEAM_LEAD)
 def for_referral(referral_id: int):
@@ -47,7 +36,7 @@ def for_referral(referral_id: int):
     errors: dict = {}
     if request.method == "POST":
         try:
-            data = ConsentLoadSchema().load(_form_input(request.form))
+            data = load_form(ConsentLoadSchema(), request.form)
             ops.record_consent(
                 person_id=referral.person_id,
                 referral_id=referral.id,
@@ -59,9 +48,6 @@ def for_referral(referral_id: int):
             db.session.commit()
             flash(_("Samtycket är registrerat."), "success")
             return redirect(url_for(".for_referral", referral_id=referral.id))
-        except SchemaError as exc:
-            db.session.rollback()
-            errors = translate_schema_messages(exc.messages)
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.errors
@@ -86,7 +72,8 @@ def withdraw(consent_id: int):
     consent = db.session.get(Consent, consent_id)
     referral = db.session.get(Referral, consent.referral_id) if consent else None
     require_visible(referral is not None and can_manage_for_referral(current_user, referral))
-    ops.withdraw_consent(consent, by=current_user, note=request.form.get("note", ""))
+    data = load_form(ConsentWithdrawSchema(), request.form)
+    ops.withdraw_consent(consent, by=current_user, **data)
     log_access("consent", consent.id, action="update", person_id=consent.person_id)
     db.session.commit()
     flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
