@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from workflows.case import CaseState, PauseReason
@@ -46,8 +47,22 @@ class CapacitySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    capacity = fields.Integer(required=True, allow_none=True)
+    capacity = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"form_error": _l("Ange kapaciteten som ett heltal från 0 till 200.")},
+    )
     team_unit_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class QueueEnrolSchema(Schema):
+    """Give the first person in the queue a place, with a coordinator (the queue page's form)."""
+
+    class Meta:
+        unknown = RAISE
+
+    coordinator_id = fields.Integer(load_default=None, allow_none=True)
+    over_capacity_reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class UserRefSchema(Schema):

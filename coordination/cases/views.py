@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
@@ -18,14 +17,15 @@ from coordination.cases.schemas import (
     AssignCoordinatorSchema,
     CapacitySchema,
     PauseSchema,
+    QueueEnrolSchema,
     ResumeSchema,
 )
 from coordination.consent import operations as consent_ops
 from coordination.consent.models import INFO_KINDS, Consent
-from coordination.consent.schemas import ConsentLoadSchema
+from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import local_today, translate_schema_messages
-from coordination.core.parsing import is_digits, load_checked
+from coordination.core.i18n import local_today
+from coordination.core.parsing import is_digits, load_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
@@ -171,27 +171,16 @@ def detail(case_id: int):
     return render_template("cases/detail.html", **_detail_context(case))
 
 
-def _loaded(schema, raw: dict) -> tuple[dict | None, dict]:
-    try:
-        return schema.load(raw), {}
-    except SchemaError as exc:
-        return None, translate_schema_messages(exc.messages)
-
-
 @bp.post("/<int:case_id>/coordinator")
 @access(Role.TEAM_LEAD)
 def assign(case_id: int):
     """Assign or reassign the case's coordinator (a change, or above capacity, needs a reason)."""
     case = load_visible(case_id, lock=True)
     require(perms.can_assign(current_user, case))
-    raw = {
-        "coordinator_id": request.form.get("coordinator_id", type=int),
-        "reason": request.form.get("reason", ""),
-        "over_capacity_reason": request.form.get("over_capacity_reason", ""),
-    }
-    data, errors = _loaded(AssignCoordinatorSchema(), raw)
-    if errors:
-        return _render_detail(case, errors)
+    try:
+        data = load_form(AssignCoordinatorSchema(), request.form)
+    except ValidationFailed as exc:
+        return _render_detail(case, exc.errors)
     coordinator = db.session.get(User, data["coordinator_id"]) if data["coordinator_id"] else None
     try:
         ops.assign_coordinator(
@@ -209,9 +198,13 @@ def assign(case_id: int):
     return redirect(url_for(".detail", case_id=case.id))
 
 
+# The pause form's reason is `pause_reason` (the coordinator form on the page has a reason).
+PAUSE_FORM = {"reason": "pause_reason"}
+
+
 def _pause_fields(errors: dict) -> dict:
-    """The pause form's reason is `pause_reason` (the coordinator form on the page has a reason)."""
-    return {("pause_reason" if key == "reason" else key): value for key, value in errors.items()}
+    """Name the operation's errors by the pause form's fields."""
+    return {PAUSE_FORM.get(key, key): value for key, value in errors.items()}
 
 
 @bp.post("/<int:case_id>/pause")
@@ -220,13 +213,13 @@ def pause(case_id: int):
     """Pause the case, with a reason and the expected return."""
     case = load_visible(case_id, lock=True)
     require(perms.can_manage(current_user, case))
-    raw = {
-        "reason": request.form.get("pause_reason") or None,
-        "note": request.form.get("note", ""),
-        "expected_return_on": request.form.get("expected_return_on") or None,
-    }
     try:
-        data = load_checked(PauseSchema(), raw, lambda d: ops.pause_errors(d, local_today()))
+        data = load_form(
+            PauseSchema(),
+            request.form,
+            lambda d: ops.pause_errors(d, local_today()),
+            names=PAUSE_FORM,
+        )
         ops.pause(case, by=current_user, **data)
     except ValidationFailed as exc:
         return _render_detail(case, _pause_fields(exc.errors))
@@ -242,25 +235,15 @@ def resume(case_id: int):
     """End the pause."""
     case = load_visible(case_id, lock=True)
     require(perms.can_manage(current_user, case))
-    data, errors = _loaded(ResumeSchema(), {"note": request.form.get("resume_note", "")})
-    if errors:
-        return _render_detail(case, {"resume_note": errors.get("note", [])})
+    try:
+        data = load_form(ResumeSchema(), request.form, names={"note": "resume_note"})
+    except ValidationFailed as exc:
+        return _render_detail(case, exc.errors)
     ops.resume(case, by=current_user, note=data["note"])
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Deltagandet är återupptaget."), "success")
     return redirect(url_for(".detail", case_id=case.id))
-
-
-def _consent_input(form) -> dict:
-    return {
-        "agencies": form.getlist("agencies"),
-        "info_kinds": form.getlist("info_kinds"),
-        "given_on": form.get("given_on") or None,
-        "form": form.get("form") or None,
-        "witness": form.get("witness") or None,
-        "valid_until": form.get("valid_until") or None,
-    }
 
 
 @bp.post("/<int:case_id>/consent")
@@ -269,10 +252,8 @@ def record_consent(case_id: int):
     """Record a new consent for the participant."""
     case = load_visible(case_id)
     require(perms.can_manage(current_user, case))
-    data, errors = _loaded(ConsentLoadSchema(), _consent_input(request.form))
-    if errors:
-        return _render_detail(case, errors)
     try:
+        data = load_form(ConsentLoadSchema(), request.form)
         consent = consent_ops.record_consent(
             person_id=case.person_id,
             referral_id=case.referral_id,
@@ -296,7 +277,8 @@ def withdraw_consent(case_id: int, consent_id: int):
     require(perms.can_manage(current_user, case))
     consent = db.session.get(Consent, consent_id)
     require_visible(consent is not None and consent.person_id == case.person_id)
-    consent_ops.withdraw_consent(consent, by=current_user, note=request.form.get("note", ""))
+    data = load_form(ConsentWithdrawSchema(), request.form)
+    consent_ops.withdraw_consent(consent, by=current_user, **data)
     log_access("consent", consent.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
@@ -315,21 +297,16 @@ def coordinators():
     errors: dict = {}
     if request.method == "POST":
         user = db.session.get(User, request.form.get("coordinator_id", type=int) or 0)
-        raw = {
-            "capacity": request.form.get("capacity", type=int),
-            "team_unit_id": request.form.get("team_unit_id", type=int),
-        }
-        data, errors = _loaded(CapacitySchema(), raw)
-        if not errors:
-            try:
-                ops.set_profile(user, by=current_user, **data)
-                log_access("coordinator_profile", user.id, action="update")
-                db.session.commit()
-                flash(_("Kapaciteten för %(name)s är sparad.", name=user.name), "success")
-                return redirect(url_for(".coordinators"))
-            except ValidationFailed as exc:
-                db.session.rollback()
-                errors = exc.errors
+        try:
+            data = load_form(CapacitySchema(), request.form)
+            ops.set_profile(user, by=current_user, **data)
+            log_access("coordinator_profile", user.id, action="update")
+            db.session.commit()
+            flash(_("Kapaciteten för %(name)s är sparad.", name=user.name), "success")
+            return redirect(url_for(".coordinators"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
     users = {u.id: u for u in ops.coordinators()}
     loads = ops.coordinator_loads()
     units = db.session.scalars(
@@ -436,14 +413,15 @@ def enrol(case_id: int):
     case = db.session.get(Case, case_id)
     require_visible(case is not None and case.state == CaseState.WAITING.value)
     case = ops.get_case(case_id, lock=True)
-    coordinator_id = request.form.get("coordinator_id", type=int)
-    coordinator = db.session.get(User, coordinator_id) if coordinator_id else None
     try:
+        data = load_form(QueueEnrolSchema(), request.form)
+        coordinator_id = data["coordinator_id"]
+        coordinator = db.session.get(User, coordinator_id) if coordinator_id else None
         ops.enrol_from_queue(
             case,
             coordinator=coordinator,
             by=current_user,
-            reason=request.form.get("over_capacity_reason", ""),
+            reason=data["over_capacity_reason"],
         )
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
