@@ -6,7 +6,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 
 from coordination.action_plans import operations as ops
@@ -23,8 +22,8 @@ from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
 from coordination.cases.views import load_visible
 from coordination.core.errors import Conflict, Forbidden, ValidationFailed
-from coordination.core.i18n import local_today, translate_schema_messages
-from coordination.core.parsing import is_digits, load_checked
+from coordination.core.i18n import local_today
+from coordination.core.parsing import form_input, is_digits, load_checked, load_form
 from coordination.core.permissions import access, require, require_visible
 from coordination.documents import render_pdf
 from coordination.extensions import db
@@ -143,48 +142,8 @@ def _plan_error(case: Case, errors: dict, status: int = 422):
 # --- drawing it up ------------------------------------------------------------------------------
 
 
-def _rows(form, prefix: str, fields: tuple[str, ...]) -> list[dict]:
-    indices = sorted(
-        {
-            int(key.split(".")[1])
-            for key in form
-            if key.startswith(prefix + ".") and is_digits(key.split(".")[1])
-        }
-    )
-    return [
-        {name: (form.get(f"{prefix}.{i}.{name}") or "").strip() for name in fields} for i in indices
-    ]
-
-
-def _form_input(form) -> dict:
-    """Turn the plan form into the API's shape; rows left empty are dropped."""
-    goals = [g for g in _rows(form, "goals", GOAL_FIELDS) if g["text"] or g["target_on"]]
-    actions = [
-        a
-        for a in _rows(form, "actions", ACTION_FIELDS)
-        if any(a[name] for name in ("what", "agency", "contact_id", "start_on", "due_on"))
-    ]
-    for action in actions:
-        contact = action["contact_id"]
-        action["contact_id"] = int(contact) if is_digits(contact) else None
-        action["agency"] = action["agency"] or None
-        action["ref"] = action["ref"] or None
-        action["status"] = action["status"] or ActionStatus.PLANNED.value
-        for name in ("start_on", "due_on"):
-            action[name] = action[name] or None
-    for goal in goals:
-        goal["target_on"] = goal["target_on"] or None
-    return {
-        "own_goal": form.get("own_goal", ""),
-        "long_term_goal": form.get("long_term_goal", ""),
-        "overall_agency": form.get("overall_agency") or None,
-        "review_on": form.get("review_on") or None,
-        "planned_exit_on": form.get("planned_exit_on") or None,
-        "exit_steps": form.get("exit_steps", ""),
-        "change_note": form.get("change_note", ""),
-        "goals": goals,
-        "actions": actions,
-    }
+# An action row counts when one of these is filled in (a new row has a status chosen already).
+PLAN_ROWS = {"actions": ("what", "agency", "contact_id", "start_on", "due_on")}
 
 
 def _as_form(data: dict) -> dict:
@@ -276,7 +235,7 @@ def edit(case_id: int):
         log_access("action_plan", case.id, action="read", person_id=case.person_id)
         db.session.commit()
         return _edit_page(case, _version_form(case), {})
-    raw = _form_input(request.form)
+    raw = form_input(PlanLoadSchema(), request.form, filled_by=PLAN_ROWS)
     try:
         data = load_checked(
             PlanLoadSchema(), raw, lambda d: ops.plan_errors(case, d, local_today())
@@ -313,16 +272,9 @@ def edit(case_id: int):
 def sign_off(case_id: int):
     """Record a sign-off: the participant's (by the coordinator, with how) or an agency's."""
     case = load_visible(case_id, lock=True)
-    raw = {
-        "party": request.form.get("party") or None,
-        "method": request.form.get("method") or None,
-        "note": request.form.get("note", ""),
-    }
     try:
-        data = SignOffLoadSchema().load(raw)
+        data = load_form(SignOffLoadSchema(), request.form)
         entry = ops.sign_off(case, by=current_user, **data)
-    except SchemaError as exc:
-        return _plan_error(case, translate_schema_messages(exc.messages))
     except (ValidationFailed, Conflict, Forbidden) as exc:
         return _plan_error(case, exc.errors or {"_general": [exc.message]}, exc.status)
     log_access("action_plan", case.id, action="sign_off", person_id=case.person_id)
@@ -343,11 +295,8 @@ def action_status(case_id: int, action_id: int):
     require_visible(action is not None and action.version.case_id == case.id)
     require(ops.may_update_action(current_user, case, action))
     try:
-        data = ActionStatusLoadSchema().load({"status": request.form.get("status") or None})
+        data = load_form(ActionStatusLoadSchema(), request.form)
         ops.set_action_status(action, data["status"], by=current_user)
-    except SchemaError as exc:
-        errors = translate_schema_messages(exc.messages)
-        return _plan_error(case, {f"status-{action_id}": errors.get("status", [])})
     except ValidationFailed as exc:
         # The error belongs to this action's row (its field is status-<id>).
         return _plan_error(
