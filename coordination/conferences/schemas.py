@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from workflows.conference import Outcome
@@ -59,11 +60,25 @@ class DecisionLoadSchema(Schema):
         unknown = RAISE
 
     conference_id = fields.Integer(required=True)
-    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf([o.value for o in Outcome]),
+        metadata={
+            "form_error": _l("Välj beslut: skrivs in i insatsen eller gemensam rekommendation.")
+        },
+    )
     recommendation = fields.String(required=True, validate=validate.Length(max=10000))
     positions = fields.List(fields.Nested(PositionSchema), load_default=list)
-    coordinator_id = fields.Integer(allow_none=True, load_default=None)
-    complexity_weight = fields.Integer(allow_none=True, load_default=None)
+    coordinator_id = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        metadata={"form_error": _l("Välj koordinator för deltagandet.")},
+    )
+    complexity_weight = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        metadata={"form_error": _l("Välj komplexitet 1, 2 eller 3.")},
+    )
     over_capacity_reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 

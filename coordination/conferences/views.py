@@ -16,7 +16,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
@@ -25,10 +24,11 @@ from coordination.cases import operations as case_ops
 from coordination.conferences import operations as ops
 from coordination.conferences import permissions as perms
 from coordination.conferences.models import Conference, Decision
+from coordination.conferences.schemas import AgendaAddSchema, AttendanceSchema, DecisionLoadSchema
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
-from coordination.core.parsing import is_digits
+from coordination.core.parsing import form_errors, form_input, is_digits, load_checked, load_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -294,7 +294,10 @@ def add_to_agenda(conference_id: int):
     """Put a submitted referral on the agenda by hand."""
     conference = load_visible(conference_id, lock=True)
     require(perms.can_manage(current_user, conference))
-    referral_id = request.form.get("referral_id", type=int)
+    try:
+        referral_id = load_form(AgendaAddSchema(), request.form)["referral_id"]
+    except ValidationFailed:
+        referral_id = None
     referral = db.session.get(Referral, referral_id) if referral_id else None
     if referral is None:
         flash(_("Välj en remiss att sätta på dagordningen."), "error")
@@ -334,8 +337,8 @@ def attendance(conference_id: int):
     """Record which members are present."""
     conference = load_visible(conference_id, lock=True)
     require(perms.can_chair(current_user, conference))
-    present = [int(v) for v in request.form.getlist("present") if is_digits(v)]
-    ops.record_attendance(conference, present_user_ids=present, by=current_user)
+    data = load_form(AttendanceSchema(), request.form, names={"present_user_ids": "present"})
+    ops.record_attendance(conference, present_user_ids=data["present_user_ids"], by=current_user)
     log_access("conference", conference.id, action="update")
     db.session.commit()
     flash(_("Närvaron är registrerad."), "success")
@@ -368,17 +371,49 @@ def cancel(conference_id: int):
     return redirect(url_for(".detail", conference_id=conference.id))
 
 
-def _decision_input(form) -> ops.DecisionInput:
-    outcome = form.get("outcome") or None
-    admit = outcome == "admit"
+def _decision_input(data: dict) -> ops.DecisionInput:
+    """The loaded decision as the operation's input; a coordinator only when the case opens."""
+    admit = data.get("outcome") == "admit"
     return ops.DecisionInput(
-        outcome=outcome,
-        recommendation=form.get("recommendation", ""),
-        positions={a: form.get(f"position_{a}", "") for a in ops.AGENCIES},
-        coordinator_id=form.get("coordinator_id", type=int) if admit else None,
-        complexity_weight=form.get("complexity_weight", type=int) if admit else None,
-        over_capacity_reason=form.get("over_capacity_reason", "") if admit else "",
+        outcome=data.get("outcome"),
+        recommendation=data.get("recommendation", ""),
+        positions={p["agency"]: p["position"] for p in data.get("positions", [])},
+        coordinator_id=data.get("coordinator_id") if admit else None,
+        complexity_weight=data.get("complexity_weight") if admit else None,
+        over_capacity_reason=data.get("over_capacity_reason", "") if admit else "",
     )
+
+
+def _load_decision_form(conference: Conference, referral: Referral) -> ops.DecisionInput:
+    """Load the decision form with the API's decision schema; every error at once, by field.
+
+    The form has one box per agency (`position_<agency>`) where the API has a list of positions.
+    """
+    raw = form_input(DecisionLoadSchema(), request.form)
+    raw["conference_id"] = conference.id
+    raw["positions"] = [
+        {"agency": agency, "position": request.form.get(f"position_{agency}", "")}
+        for agency in ops.AGENCIES
+    ]
+    try:
+        data = load_checked(
+            DecisionLoadSchema(),
+            raw,
+            lambda d: ops.decision_errors(conference, referral, _decision_input(d)),
+        )
+    except ValidationFailed as exc:
+        errors = form_errors(DecisionLoadSchema(), exc.errors)
+        exc.errors = {_position_field(key): messages for key, messages in errors.items()}
+        raise
+    return _decision_input(data)
+
+
+def _position_field(key: str) -> str:
+    """The form's box for an error about one of the positions (positions.2.position)."""
+    parts = key.split(".")
+    if parts[0] == "positions" and len(parts) > 1 and is_digits(parts[1]):
+        return f"position_{ops.AGENCIES[int(parts[1])]}"
+    return key
 
 
 def _load_agenda_referral(conference: Conference, referral_id: int) -> Referral:
@@ -403,9 +438,8 @@ def decide(conference_id: int, referral_id: int):
     form = request.form
     if request.method == "POST":
         try:
-            ops.decide(
-                referral.id, conference=conference, by=current_user, data=_decision_input(form)
-            )
+            data = _load_decision_form(conference, referral)
+            ops.decide(referral.id, conference=conference, by=current_user, data=data)
             log_access("referral", referral.id, action="decide", person_id=referral.person_id)
             db.session.commit()
             flash(_("Beslutet om remiss %(id)s är sparat.", id=referral.id), "success")
@@ -456,9 +490,8 @@ def send_back(conference_id: int, referral_id: int):
     referral = _load_agenda_referral(conference, referral_id)
     errors: dict = {}
     if request.method == "POST":
-        raw = {"note": request.form.get("note", ""), "due_on": request.form.get("due_on") or None}
         try:
-            data = CompletionRequestSchema().load(raw)
+            data = load_form(CompletionRequestSchema(), request.form)
             referral = referral_ops.get_referral(referral.id, lock=True)
             ops.send_back(conference, referral, by=current_user, **data)
             log_access("referral", referral.id, action="update", person_id=referral.person_id)
@@ -467,13 +500,6 @@ def send_back(conference_id: int, referral_id: int):
                 _("Remiss %(id)s är skickad tillbaka för komplettering.", id=referral.id), "success"
             )
             return redirect(url_for(".detail", conference_id=conference.id))
-        except SchemaError as exc:
-            db.session.rollback()
-            errors = {}
-            if "note" in exc.messages:
-                errors["note"] = [_("Skriv vad som behöver kompletteras.")]
-            if "due_on" in exc.messages:
-                errors["due_on"] = [_("Ange ett giltigt datum.")]
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.errors
