@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
@@ -15,6 +14,7 @@ from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label
+from coordination.core.parsing import form_input, is_digits, load_checked, load_form
 from coordination.core.permissions import access, require
 from coordination.exits import documents
 from coordination.exits import operations as ops
@@ -26,11 +26,16 @@ from coordination.exits.permissions import (
     load_packet,
     load_return_referral,
 )
+from coordination.exits.schemas import (
+    ExitLoadSchema,
+    FollowUpLoadSchema,
+    OutcomesLoadSchema,
+    ReturnReferralUpdateSchema,
+)
 from coordination.extensions import db
 from workflows.case import CaseState
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.return_referral import (
-    TEXT_SECTIONS,
     RecommendationStatus,
     ReturnReferralAction,
     next_state,
@@ -46,17 +51,6 @@ EXITABLE = (
     CaseState.PAUSED.value,
     CaseState.EXITING.value,
 )
-
-
-def _parse_date(text: str | None) -> tuple[date | None, bool]:
-    """Return (date, ok) for an optional ISO date typed in a form."""
-    text = (text or "").strip()
-    if not text:
-        return None, True
-    try:
-        return date.fromisoformat(text), True
-    except ValueError:
-        return None, False
 
 
 def _pdf_response(pdf: bytes, filename: str):
@@ -204,23 +198,14 @@ def register_exit(case_id: int):
         return render_template(
             "exits/exit_form.html", **_exit_form_context(case, _exit_defaults(case), {})
         )
-    exited_on, date_ok = _parse_date(request.form.get("exited_on"))
-    data = {
-        "exit_reason": request.form.get("exit_reason") or None,
-        "support_at_exit": request.form.getlist("support_at_exit"),
-        "occupation_at_exit": request.form.get("occupation_at_exit") or None,
-        "work_at_exit": request.form.get("work_at_exit") or None,
-        "exited_on": exited_on,
-    }
     form = request.form.copy()
-    if not date_ok:
-        errors = ops.exit_errors(case, data, ops.local_today())
-        errors["exited_on"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
-        message = _("Avslutet kunde inte registreras. Rätta felen nedan.")
-        return render_template(
-            "exits/exit_form.html", **_exit_form_context(case, form, errors, message)
-        ), 422
     try:
+        data = load_form(
+            ExitLoadSchema(),
+            request.form,
+            lambda d: ops.exit_errors(case, d, ops.local_today()),
+            message=_("Avslutet kunde inte registreras. Rätta felen nedan."),
+        )
         ops.register_exit(case, data=data, by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
@@ -276,13 +261,25 @@ def _edit_form(document: ReturnReferral) -> dict:
 
 
 def _edit_data() -> dict:
-    data = {name: request.form.get(name, "") for name in TEXT_SECTIONS}
-    data["recommendations"] = [
+    """Load the return referral's form with the API's schema (a box per agency where the API has
+    a list of recommendations); errors about a recommendation name its agency's box."""
+    raw = form_input(ReturnReferralUpdateSchema(), request.form)
+    raw["recommendations"] = [
         {"agency": agency.value, "text": request.form.get(f"recommendation_{agency.value}", "")}
         for agency in MEMBER_AGENCIES
         if request.form.get(f"recommendation_{agency.value}", "").strip()
     ]
-    return data
+    try:
+        return load_checked(ReturnReferralUpdateSchema(), raw, lambda d: {})
+    except ValidationFailed as exc:
+        errors = {}
+        for key, messages in exc.errors.items():
+            parts = key.split(".")
+            if parts[0] == "recommendations" and len(parts) > 1 and is_digits(parts[1]):
+                key = f"recommendation_{raw['recommendations'][int(parts[1])]['agency']}"
+            errors.setdefault(key, []).extend(messages)
+        exc.errors = errors
+        raise
 
 
 @bp.route("/return-referrals/<int:return_referral_id>/edit", methods=["GET", "POST"])
@@ -300,8 +297,9 @@ def edit_return_referral(return_referral_id: int):
             "exits/edit.html", document=document, form=_edit_form(document), errors={}
         )
     try:
-        ops.ensure_not_stale(document, request.form.get("version", type=int))
-        ops.update_draft(document, data=_edit_data(), by=current_user)
+        data = _edit_data()
+        ops.ensure_not_stale(document, data.pop("version", None))
+        ops.update_draft(document, data=data, by=current_user)
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         document = db.session.get(ReturnReferral, return_referral_id)
@@ -405,21 +403,28 @@ def acknowledge(packet_id: int):
     return redirect(url_for(".packet", packet_id=found.id))
 
 
+def _outcome_rows(found: Packet) -> MultiDict:
+    """The form's boxes per recommendation (`outcome_<n>`, `note_<n>`) as the schema's rows."""
+    rows = MultiDict()
+    for i, item in enumerate(found.recommendations):
+        number = item["number"]
+        rows.add(f"outcomes.{i}.number", str(number))
+        rows.add(f"outcomes.{i}.status", request.form.get(f"outcome_{number}", ""))
+        rows.add(f"outcomes.{i}.note", request.form.get(f"note_{number}", ""))
+    return rows
+
+
 @bp.post("/packets/<int:packet_id>/outcomes")
 @access(*STAFF)
 def record_outcomes(packet_id: int):
     """Record what became of each recommendation: a status and a note."""
     found = load_packet(packet_id, lock=True)
     require(perms.can_record_outcomes(current_user, found))
-    outcomes = []
-    for item in found.recommendations:
-        number = item["number"]
-        status = request.form.get(f"outcome_{number}") or None
-        note = request.form.get(f"note_{number}", "")
-        if status or note.strip():
-            outcomes.append({"number": number, "status": status, "note": note})
     try:
-        ops.record_outcomes(found, outcomes=outcomes, by=current_user)
+        data = load_form(
+            OutcomesLoadSchema(), _outcome_rows(found), filled_by={"outcomes": ("status", "note")}
+        )
+        ops.record_outcomes(found, outcomes=data["outcomes"], by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         found = db.session.get(Packet, packet_id)
@@ -468,12 +473,8 @@ def follow_up(follow_up_id: int):
         log_access("follow_up", found.id, action="read", person_id=person_id)
         db.session.commit()
         return render_template("exits/follow_up.html", **_follow_up_context(found, form, {}))
-    data = {
-        "support": request.form.getlist("support"),
-        "occupation": request.form.get("occupation") or None,
-        "work": request.form.get("work") or None,
-    }
     try:
+        data = load_form(FollowUpLoadSchema(), request.form)
         ops.register_follow_up(found, data=data, by=current_user)
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
