@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from coordination.meetings.models import DECISIONS, GROUP_PRESETS
@@ -80,7 +81,11 @@ class EscalationDecisionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    decision = fields.String(required=True, validate=validate.OneOf(list(DECISIONS)))
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(list(DECISIONS)),
+        metadata={"form_error": _l("Välj fortsätta eller avsluta.")},
+    )
     comment = fields.String(load_default="", allow_none=True, validate=validate.Length(max=5000))
 
 

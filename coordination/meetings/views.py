@@ -17,7 +17,7 @@ from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.core.db import utcnow
 from coordination.core.errors import DomainError, ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
-from coordination.core.parsing import is_digits
+from coordination.core.parsing import is_digits, load_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
 from coordination.extensions import db
@@ -31,6 +31,7 @@ from coordination.meetings.models import (
     MeetingAttendee,
     Task,
 )
+from coordination.meetings.schemas import CancelSchema, EscalationDecisionSchema
 from coordination.meetings.summary import case_meeting_summary
 from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
@@ -402,7 +403,8 @@ def cancel(meeting_id: int):
     meeting = load_meeting(meeting_id)
     require(perms.can_change(current_user, meeting))
     meeting = ops.get_meeting(meeting_id, lock=True)
-    ops.cancel_meeting(meeting, reason=request.form.get("cancel_reason", ""), by=current_user)
+    data = load_form(CancelSchema(), request.form, names={"reason": "cancel_reason"})
+    ops.cancel_meeting(meeting, reason=data["reason"], by=current_user)
     _log_meeting(meeting, "update")
     db.session.commit()
     flash(_("Mötet är inställt. De inbjudna får besked."), "success")
@@ -575,12 +577,8 @@ def decide(escalation_id: int):
     require(perms.can_decide(current_user, item.case))
     form = request.form
     try:
-        ops.decide_escalation(
-            item.case,
-            decision=form.get("decision") or "",
-            comment=form.get("comment", ""),
-            by=current_user,
-        )
+        data = load_form(EscalationDecisionSchema(), form)
+        ops.decide_escalation(item.case, by=current_user, **data)
     except ValidationFailed as exc:
         db.session.rollback()
         item = db.session.get(Escalation, escalation_id)
