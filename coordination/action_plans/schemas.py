@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from coordination.action_plans.models import AGENCIES
@@ -29,7 +30,11 @@ class ActionLoadSchema(Schema):
     ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     what = fields.String(load_default="", validate=TEXT)
     agency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGENCIES))
-    contact_id = fields.Integer(load_default=None, allow_none=True)
+    contact_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"form_error": _l("Välj kontaktperson för insatsen.")},
+    )
     start_on = fields.Date(load_default=None, allow_none=True)
     due_on = fields.Date(load_default=None, allow_none=True)
     status = fields.String(

@@ -23,7 +23,7 @@ from coordination.cases.models import Case
 from coordination.cases.views import load_visible
 from coordination.core.errors import Conflict, Forbidden, ValidationFailed
 from coordination.core.i18n import local_today
-from coordination.core.parsing import form_input, is_digits, load_checked, load_form
+from coordination.core.parsing import form_input, is_digits, load_form
 from coordination.core.permissions import access, require, require_visible
 from coordination.documents import render_pdf
 from coordination.extensions import db
@@ -235,10 +235,13 @@ def edit(case_id: int):
         log_access("action_plan", case.id, action="read", person_id=case.person_id)
         db.session.commit()
         return _edit_page(case, _version_form(case), {})
-    raw = form_input(PlanLoadSchema(), request.form, filled_by=PLAN_ROWS)
+    raw = form_input(PlanLoadSchema(), request.form, filled_by=PLAN_ROWS)  # kept on re-render
     try:
-        data = load_checked(
-            PlanLoadSchema(), raw, lambda d: ops.plan_errors(case, d, local_today())
+        data = load_form(
+            PlanLoadSchema(),
+            request.form,
+            lambda d: ops.plan_errors(case, d, local_today()),
+            filled_by=PLAN_ROWS,
         )
         result = ops.save_plan(case, data, by=current_user)
     except (ValidationFailed, Conflict) as exc:

@@ -153,17 +153,32 @@ def form_input(
     return raw
 
 
+def _field_at(schema: Schema, key: str) -> fields.Field | None:
+    """The schema's field for an error key: `note`, or a row's `actions.0.contact_id`."""
+    head, *rest = key.split(".")
+    field = next(
+        (f for name, f in schema.load_fields.items() if (f.data_key or name) == head), None
+    )
+    while field is not None and rest:
+        if not (isinstance(field, fields.List) and isinstance(field.inner, fields.Nested)):
+            return None
+        if len(rest) < 2 or not is_digits(rest[0]):
+            return None
+        field = _field_at(field.inner.schema, rest[1])
+        rest = rest[2:]
+    return field
+
+
 def form_errors(schema: Schema, errors: dict, names: dict[str, str] | None = None) -> dict:
     """Key the errors by the form's names, so the error summary links to the right fields; a
     field whose schema gives the form's own words for it (metadata `form_error`) says those."""
     names = names or {}
-    by_key = {field.data_key or name: field for name, field in schema.load_fields.items()}
     renamed: dict[str, list[str]] = {}
     for key, messages in errors.items():
-        head, dot, rest = key.partition(".")
-        field = by_key.get(head)
-        if field is not None and field.metadata.get("form_error") and not dot:
+        field = _field_at(schema, key)
+        if field is not None and field.metadata.get("form_error"):
             messages = [str(field.metadata["form_error"])]
+        head, dot, rest = key.partition(".")
         renamed.setdefault(names.get(head, head) + dot + rest, []).extend(messages)
     return renamed
 
