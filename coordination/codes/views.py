@@ -15,6 +15,7 @@ from coordination.extensions import db
 from workflows.organisation import Role
 
 bp = Blueprint("codes", __name__, url_prefix="/admin/codes")
+bp.add_app_template_global(ops.code_label, "code_label")  # every page may name a code
 
 MAX_FILE = 2 * 1024 * 1024
 

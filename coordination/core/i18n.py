@@ -339,9 +339,7 @@ def install(app: Flask) -> None:
             return format_datetime(value, "yyyy-MM-dd")
         return format_date(value, "yyyy-MM-dd")
 
-    from coordination.codes.operations import code_label
-
-    app.jinja_env.globals.update(label=label, code_label=code_label, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(label=label, LANGUAGES=LANGUAGES)
 
 
 SCHEMA_MESSAGES = {
