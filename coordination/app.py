@@ -10,6 +10,8 @@ from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from coordination.audit import break_glass
+from coordination.audit import operations as access_log
 from coordination.config import ROOT, flask_config, load_settings
 from coordination.core import events, i18n, permissions
 from coordination.core.errors import register_error_handlers
@@ -50,8 +52,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _install_subscribers()
     _register_blueprints(app)
     _install_session_rules(app)
-    register_error_handlers(app)
-    permissions.install(app)
+    register_error_handlers(app, persist_refusals=access_log.persist_refusals)
+    permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
     i18n.install(app)
     _install_notifications(app)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError as SchemaValidationError
@@ -74,13 +76,6 @@ def problem(status: int, title: str, detail: str, errors: dict | None = None, **
     return response
 
 
-def persist_refusals() -> None:
-    """Write this request's refused-access rows after its rollback."""
-    from coordination.audit.operations import persist_refusals as persist
-
-    persist()
-
-
 def state_label(state: str) -> str:
     """Return the readable name of a state code."""
     from coordination.core.i18n import label
@@ -88,8 +83,12 @@ def state_label(state: str) -> str:
     return label("state", state)
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Map domain errors, schema errors and HTTP errors to pages or problem+json."""
+def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None]) -> None:
+    """Map domain errors, schema errors and HTTP errors to pages or problem+json.
+
+    After the rollback of a refused request, `persist_refusals` (from the access log, a package
+    above core) writes the request's refused-access rows.
+    """
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

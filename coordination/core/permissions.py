@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,8 +52,15 @@ def rule_for(app: Flask, endpoint: str | None) -> AccessRule | None:
     return getattr(view, "access_rule", None)
 
 
-def install(app: Flask) -> None:
-    """Enforce the declared rules before every request; a route without one is refused."""
+def install(
+    app: Flask, *, log_access: Callable[..., object], break_glass: Callable[[str, int], bool]
+) -> None:
+    """Enforce the declared rules before every request; a route without one is refused.
+
+    The access log sits above core: the app factory hands in its `log_access` (refusals are
+    logged) and its break-glass check (`break_glass(kind, id)` is true under a live grant).
+    """
+    app.extensions["coordination.access_log"] = (log_access, break_glass)
 
     @app.before_request
     def _enforce():
@@ -76,8 +83,7 @@ def install(app: Flask) -> None:
 
 
 def _log_refusal() -> None:
-    from coordination.audit.operations import log_access
-
+    log_access, _break_glass = current_app.extensions["coordination.access_log"]
     log_access("route", request.endpoint or "", outcome="refused")
 
 
@@ -91,9 +97,8 @@ def require(condition: bool) -> None:
 def require_visible(condition: bool, obj: tuple[str, int] | None = None) -> None:
     """Answer 404 unless the caller may see the object (or holds a break-glass grant for it)."""
     if not condition and obj is not None and current_user.has_any_role(["team_lead"]):
-        from coordination.audit.break_glass import use
-
-        if use(*obj):
+        _log_access, break_glass = current_app.extensions["coordination.access_log"]
+        if break_glass(*obj):
             return
     if not condition:
         _log_refusal()
