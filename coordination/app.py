@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _import_models()
     _install_subscribers()
+    _register_domains_once()
     _register_blueprints(app)
     _install_session_rules(app)
     register_error_handlers(app, persist_refusals=access_log.persist_refusals)
@@ -100,53 +101,80 @@ def _install_subscribers() -> None:
 
 def _import_models() -> None:
     """Import every models module so that metadata and migrations see all tables."""
-    _discover("models")
+    from coordination.action_plans import models as _action_plans  # noqa: F401
     from coordination.audit import models as _audit  # noqa: F401
     from coordination.auth import models as _auth  # noqa: F401
+    from coordination.cases import models as _cases  # noqa: F401
     from coordination.codes import models as _codes  # noqa: F401
+    from coordination.conferences import models as _conferences  # noqa: F401
     from coordination.consent import models as _consent  # noqa: F401
+    from coordination.exits import models as _exits  # noqa: F401
+    from coordination.meetings import models as _meetings  # noqa: F401
     from coordination.organisations import models as _orgs  # noqa: F401
     from coordination.people import models as _people  # noqa: F401
     from coordination.programmes import models as _programmes  # noqa: F401
     from coordination.referrals import models as _referrals  # noqa: F401
+    from coordination.statistics import models as _statistics  # noqa: F401
 
 
-def _discover(module_name: str) -> list:
-    """Import `coordination.<package>.<module_name>` for every domain package that has one."""
-    import importlib
-    import importlib.util
-    import pkgutil
+_registered = False
 
-    import coordination
 
-    found = []
-    for info in pkgutil.iter_modules(coordination.__path__):
-        if not info.ispkg or info.name in ("api", "migrations", "translations", "static"):
-            continue
-        spec = importlib.util.find_spec(f"coordination.{info.name}.{module_name}")
-        if spec is not None:
-            found.append(importlib.import_module(f"coordination.{info.name}.{module_name}"))
-    return found
+def _register_domains_once() -> None:
+    """Add each domain's part of the register extract and of retention, once per process."""
+    global _registered
+    if not _registered:
+        from coordination.action_plans import registrations as action_plans
+        from coordination.cases import registrations as cases
+        from coordination.consent import registrations as consent
+        from coordination.exits import registrations as exits
+        from coordination.people import registrations as people
+        from coordination.referrals import registrations as referrals
+
+        for domain in (people, referrals, consent, cases, action_plans, exits):
+            domain.register()
+        _registered = True
 
 
 def _register_blueprints(app: Flask) -> None:
-    """Register every domain's `views.bp` (explicit ones first), then the API."""
-    _register_listed_blueprints(app)
-    for module in _discover("views"):
-        blueprint = getattr(module, "bp", None)
-        if blueprint is not None and blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)
-
-
-def _register_listed_blueprints(app: Flask) -> None:
+    """Register every domain's pages, then the API."""
+    from coordination.action_plans.views import bp as action_plans_bp
     from coordination.api import bp as api_bp
+    from coordination.audit.views import bp as audit_bp
     from coordination.auth.views import bp as auth_bp
+    from coordination.cases.views import bp as cases_bp
+    from coordination.codes.views import bp as codes_bp
+    from coordination.conferences.views import bp as conferences_bp
+    from coordination.consent.views import bp as consent_bp
+    from coordination.exits.views import bp as exits_bp
     from coordination.health import bp as health_bp
     from coordination.home import bp as home_bp
+    from coordination.meetings.views import bp as meetings_bp
+    from coordination.observability.views import bp as observability_bp
+    from coordination.organisations.views import bp as organisations_bp
     from coordination.programmes.views import bp as programmes_bp
     from coordination.referrals.views import bp as referrals_bp
+    from coordination.statistics.views import bp as statistics_bp
 
-    for blueprint in (home_bp, auth_bp, health_bp, programmes_bp, referrals_bp, api_bp):
+    for blueprint in (
+        home_bp,
+        auth_bp,
+        health_bp,
+        programmes_bp,
+        referrals_bp,
+        api_bp,
+        action_plans_bp,
+        audit_bp,
+        cases_bp,
+        codes_bp,
+        conferences_bp,
+        consent_bp,
+        exits_bp,
+        meetings_bp,
+        observability_bp,
+        organisations_bp,
+        statistics_bp,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never cookies
 

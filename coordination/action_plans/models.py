@@ -188,6 +188,3 @@ class PlanSignOff(db.Model):
 
     version: Mapped[PlanVersion] = relationship(back_populates="sign_offs")
     signed_by = relationship("User")
-
-
-from coordination.action_plans import registrations as _registrations  # noqa: E402,F401

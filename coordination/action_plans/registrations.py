@@ -9,14 +9,13 @@ from sqlalchemy import func, select
 
 from coordination.audit.extract import section
 from coordination.extensions import db
-from coordination.people.retention import last_activity
+from coordination.people.retention import eraser, last_activity
 
 
 def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-@section(_l("Handlingsplaner"))
 def _plans(person_id: int) -> list[dict]:
     from coordination.action_plans.models import PlanVersion
     from coordination.cases.models import Case
@@ -66,7 +65,6 @@ def _plans(person_id: int) -> list[dict]:
     ]
 
 
-@last_activity
 def _plan_activity(person_id: int) -> datetime | None:
     from coordination.action_plans.models import PlanVersion
     from coordination.cases.models import Case
@@ -76,3 +74,21 @@ def _plan_activity(person_id: int) -> datetime | None:
         .join(Case, Case.id == PlanVersion.case_id)
         .where(Case.person_id == person_id)
     )
+
+
+def _erase_plans(person_id: int) -> None:
+    """Delete the person's action plans (goals in their own words, actions, sign-offs)."""
+    from coordination.action_plans.models import PlanVersion
+    from coordination.cases.models import Case
+
+    case_ids = select(Case.id).where(Case.person_id == person_id)
+    for version in db.session.scalars(select(PlanVersion).where(PlanVersion.case_id.in_(case_ids))):
+        db.session.delete(version)
+    db.session.flush()
+
+
+def register() -> None:
+    """Add the action plans to the register extract and to retention."""
+    section(_l("Handlingsplaner"), _plans)
+    last_activity(_plan_activity)
+    eraser(_erase_plans)

@@ -39,6 +39,8 @@ class AccessLogEntry(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
 
+    user = relationship("User", viewonly=True)
+
     def canonical(self) -> str:
         """Return the fields covered by the hash chain, in a fixed order."""
         parts = [

@@ -156,6 +156,3 @@ class CoordinatorProfile(db.Model):
 
     user = relationship("User")
     team = relationship("OrganisationUnit")
-
-
-from coordination.cases import registrations as _registrations  # noqa: E402,F401

@@ -9,11 +9,10 @@ from sqlalchemy import event, func, select
 
 from coordination.audit.extract import section
 from coordination.extensions import db
-from coordination.people.retention import eraser, last_activity, still_open
+from coordination.people.retention import last_activity, still_open
 from workflows.case import CaseState
 
 
-@section(_l("Ärenden"))
 def _cases(person_id: int) -> list[dict]:
     from coordination.cases.models import Case
 
@@ -58,7 +57,6 @@ def _cases(person_id: int) -> list[dict]:
     return rows
 
 
-@still_open
 def _open_case(person_id: int) -> bool:
     from coordination.cases.models import Case
 
@@ -71,7 +69,6 @@ def _open_case(person_id: int) -> bool:
     )
 
 
-@last_activity
 def _case_activity(person_id: int) -> datetime | None:
     from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment
 
@@ -95,18 +92,6 @@ def _case_activity(person_id: int) -> datetime | None:
     return max(found) if found else None
 
 
-@eraser
-def _erase_plans(person_id: int) -> None:
-    """Delete the person's action plans (goals in their own words, actions, sign-offs)."""
-    from coordination.action_plans.models import PlanVersion
-    from coordination.cases.models import Case
-
-    case_ids = select(Case.id).where(Case.person_id == person_id)
-    for version in db.session.scalars(select(PlanVersion).where(PlanVersion.case_id.in_(case_ids))):
-        db.session.delete(version)
-    db.session.flush()
-
-
 def _cases_go_with_their_person(session, _flush_context, _instances) -> None:
     """Delete a person's cases (history and assignments with them) when the person is erased.
 
@@ -128,3 +113,10 @@ def install(session_class) -> None:
     """Delete an erased person's cases in the same flush (installing twice changes nothing)."""
     if not event.contains(session_class, "before_flush", _cases_go_with_their_person):
         event.listen(session_class, "before_flush", _cases_go_with_their_person)
+
+
+def register() -> None:
+    """Add the cases to the register extract and to retention."""
+    section(_l("Ärenden"), _cases)
+    still_open(_open_case)
+    last_activity(_case_activity)

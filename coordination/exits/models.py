@@ -221,5 +221,4 @@ class FollowUp(db.Model):
         return self.registered_at is not None
 
 
-from coordination.exits import registrations as _registrations  # noqa: E402,F401
 from coordination.exits import subscribers as _subscribers  # noqa: E402,F401

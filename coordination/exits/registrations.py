@@ -22,7 +22,6 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-@section(_l("Avslut, återremisser och uppföljning"))
 def _exits(person_id: int) -> list[dict]:
     from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
 
@@ -86,7 +85,6 @@ def _exits(person_id: int) -> list[dict]:
     return rows
 
 
-@still_open
 def _draft_open(person_id: int) -> bool:
     from coordination.exits.models import ReturnReferral
 
@@ -99,7 +97,6 @@ def _draft_open(person_id: int) -> bool:
     )
 
 
-@last_activity
 def _exit_activity(person_id: int) -> datetime | None:
     from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
 
@@ -126,7 +123,6 @@ def _exit_activity(person_id: int) -> datetime | None:
     return max(found) if found else None
 
 
-@eraser
 def _erase_exits(person_id: int) -> None:
     """Delete the person's exit registrations, documents, packets and follow-ups."""
     from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
@@ -141,3 +137,11 @@ def _erase_exits(person_id: int) -> None:
         for row in db.session.scalars(select(model).where(model.case_id.in_(case_ids))):
             db.session.delete(row)
     db.session.flush()
+
+
+def register() -> None:
+    """Add exits, return referrals and follow-ups to the register extract and to retention."""
+    section(_l("Avslut, återremisser och uppföljning"), _exits)
+    still_open(_draft_open)
+    last_activity(_exit_activity)
+    eraser(_erase_exits)
