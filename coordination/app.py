@@ -121,9 +121,15 @@ _registered = False
 
 
 def _register_domains_once() -> None:
-    """Add each domain's part of the register extract and of retention, once per process."""
+    """Connect each domain to the hooks of those below it, once per process."""
     global _registered
     if not _registered:
+        from coordination.conferences import permissions as conference_perms
+        from coordination.referrals import permissions as referral_perms
+
+        referral_perms.let_conference_members_read(
+            conference_perms.member_may_view_referral, conference_perms.member_visible_referral_ids
+        )
         from coordination.action_plans import registrations as action_plans
         from coordination.cases import registrations as cases
         from coordination.consent import registrations as consent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import or_, select
 
 from coordination.referrals.models import Referral
@@ -9,6 +11,17 @@ from workflows.organisation import Role
 from workflows.referral import EDITABLE_STATES, ReferralState
 
 _CLOSED = {ReferralState.DECIDED.value, ReferralState.WITHDRAWN.value}
+
+# Conference members read the referrals on their published agendas. The conferences package sits
+# above this one and hands in its two checks when the app is created; until then members read none.
+_MEMBER_ACCESS: dict[str, Callable] = {}
+
+
+def let_conference_members_read(
+    may_view: Callable[[object, Referral], bool], visible_ids: Callable[[object], list[int]]
+) -> None:
+    """Take the conferences package's checks: may this member read this referral, and which."""
+    _MEMBER_ACCESS.update(may_view=may_view, visible_ids=visible_ids)
 
 
 def can_create(user) -> bool:
@@ -27,9 +40,8 @@ def can_view(user, referral: Referral) -> bool:
 
 def _conference_member_may_view(user, referral: Referral) -> bool:
     """Conference members read it while on their published agenda, within the consent."""
-    from coordination.conferences.permissions import member_may_view_referral
-
-    return member_may_view_referral(user, referral)
+    may_view = _MEMBER_ACCESS.get("may_view")
+    return may_view is not None and may_view(user, referral)
 
 
 def can_edit(user, referral: Referral) -> bool:
@@ -63,8 +75,6 @@ def visible_query(user):
     conditions = [Referral.referrer_id == user.id]
     if user.has_any_role([Role.TEAM_LEAD]):
         conditions.append(Referral.state != ReferralState.DRAFT.value)
-    if user.has_any_role([Role.CONFERENCE_MEMBER]):
-        from coordination.conferences.permissions import member_visible_referral_ids
-
-        conditions.append(Referral.id.in_(member_visible_referral_ids(user)))
+    if user.has_any_role([Role.CONFERENCE_MEMBER]) and "visible_ids" in _MEMBER_ACCESS:
+        conditions.append(Referral.id.in_(_MEMBER_ACCESS["visible_ids"](user)))
     return query.where(or_(*conditions))
