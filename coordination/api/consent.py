@@ -10,12 +10,12 @@ from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.consent import operations as ops
 from coordination.consent.models import Consent
-from coordination.consent.permissions import can_manage_for_referral
 from coordination.consent.schemas import ConsentDumpSchema, ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.i18n import local_today
 from coordination.core.permissions import require_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
+from coordination.referrals.permissions import can_manage_for_referral
 from workflows.organisation import Role
 
 MANAGERS = (Role.REFERRER, Role.TEAM_LEAD)

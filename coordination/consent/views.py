@@ -9,7 +9,6 @@ from flask_login import current_user
 from coordination.audit.operations import log_access
 from coordination.consent import operations as ops
 from coordination.consent.models import INFO_KINDS, Consent
-from coordination.consent.permissions import can_manage_for_referral
 from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
@@ -17,6 +16,7 @@ from coordination.core.parsing import load_form
 from coordination.core.permissions import access, require_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
+from coordination.referrals.permissions import can_manage_for_referral
 from workflows.organisation import MEMBER_AGENCIES, Role
 
 bp = Blueprint("consent", __name__, url_prefix="/consent")

@@ -62,6 +62,13 @@ def can_request_completion(user, referral: Referral) -> bool:
     )
 
 
+def can_manage_for_referral(user, referral: Referral) -> bool:
+    """The referrer and the team lead manage consent while the person is at the referral stage."""
+    if not can_view(user, referral) or referral.person_id is None:
+        return False
+    return referral.referrer_id == user.id or user.has_any_role([Role.TEAM_LEAD])
+
+
 def can_see_identity(user, referral: Referral) -> bool:
     """Tell whether the caller may see the person's name (protected identity is masked)."""
     if not referral.protected_identity:

@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
-from coordination.consent.permissions import can_manage_for_referral
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.parsing import load_form, read_form
 from coordination.core.permissions import access, get_visible, require
@@ -228,7 +227,7 @@ def detail(referral_id: int):
         can_withdraw=perms.can_withdraw(current_user, referral),
         can_request_completion=perms.can_request_completion(current_user, referral),
         show_identity=perms.can_see_identity(current_user, referral),
-        can_manage_consent=can_manage_for_referral(current_user, referral),
+        can_manage_consent=perms.can_manage_for_referral(current_user, referral),
         errors={},
     )
 
