@@ -124,9 +124,20 @@ def _register_domains_once() -> None:
     """Connect each domain to the hooks of those below it, once per process."""
     global _registered
     if not _registered:
+        from coordination.action_plans import operations as plans
+        from coordination.action_plans import permissions as plan_perms
+        from coordination.cases import hooks as case_hooks
         from coordination.conferences import permissions as conference_perms
+        from coordination.meetings.summary import case_meeting_summary
         from coordination.referrals import permissions as referral_perms
 
+        case_hooks.connect(
+            latest_version=plans.latest_version,
+            signed_version=plans.signed_version,
+            contact_agencies=plan_perms.contact_agencies,
+            contact_case_ids=plan_perms.contact_case_ids,
+            meeting_summary=case_meeting_summary,
+        )
         referral_perms.let_conference_members_read(
             conference_perms.member_may_view_referral, conference_perms.member_visible_referral_ids
         )

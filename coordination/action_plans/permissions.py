@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
-from coordination.action_plans.models import PlanVersion
+from sqlalchemy import select
+
+from coordination.action_plans.models import PlanAction, PlanVersion
 from coordination.action_plans.operations import may_sign_for, missing_of
 from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
+from coordination.extensions import db
 from workflows.action_plan import PlanState
+
+
+def contact_agencies(user_id: int, case_id: int) -> set[str]:
+    """Return the agencies of the actions the user is the contact of, in live plan versions."""
+    rows = db.session.scalars(
+        select(PlanAction.agency)
+        .join(PlanVersion, PlanVersion.id == PlanAction.version_id)
+        .where(
+            PlanVersion.case_id == case_id,
+            PlanVersion.state != PlanState.SUPERSEDED.value,
+            PlanAction.contact_id == user_id,
+        )
+    )
+    return set(rows)
+
+
+def contact_case_ids(user_id: int) -> set[int]:
+    """Return the cases with an action whose contact the user is, in live plan versions."""
+    return set(
+        db.session.scalars(
+            select(PlanVersion.case_id)
+            .join(PlanAction, PlanAction.version_id == PlanVersion.id)
+            .where(
+                PlanAction.contact_id == user_id,
+                PlanVersion.state != PlanState.SUPERSEDED.value,
+            )
+        )
+    )
 
 
 def can_view(user, case: Case) -> bool:

@@ -1,13 +1,11 @@
 """Reading cases for the caseload and the case page: one row per case with its warnings.
 
-The meeting columns (next meeting, missed count, escalation) come from the meetings package when
-it is installed (`coordination.meetings.summary.case_meeting_summary`); without it they are empty.
+The plan columns come from the action plans and the meeting columns (next meeting, missed count,
+escalation) from the meetings package, through the readers they hand to `cases.hooks`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from coordination.auth.models import User
+from coordination.cases import hooks
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.extensions import db
@@ -23,7 +22,6 @@ from workflows.calendar import WorkingCalendar
 from workflows.case import CaseState
 from workflows.caseload import CaseFacts, CaseWarning, days_in_programme, warnings
 
-SUMMARY_MODULE = "coordination.meetings.summary"
 SORTS = (
     "id",
     "state",
@@ -42,18 +40,8 @@ CASELOAD_STATES = frozenset(
 
 
 def meeting_summary(case_ids: Iterable[int]) -> dict[int, dict]:
-    """Return {case_id: {next_meeting_at, missed_count, escalated}} if meetings are installed."""
-    ids = list(case_ids)
-    if not ids:
-        return {}
-    try:
-        spec = importlib.util.find_spec(SUMMARY_MODULE)
-    except ModuleNotFoundError:
-        spec = None
-    if spec is None:
-        return {}
-    module = importlib.import_module(SUMMARY_MODULE)
-    return module.case_meeting_summary(ids) or {}
+    """Return {case_id: {next_meeting_at, missed_count, escalated}} from the meetings package."""
+    return hooks.meeting_summary(case_ids)
 
 
 @dataclass
@@ -85,9 +73,7 @@ class CaseRow:
 
 
 def _plan_facts(case_id: int):
-    from coordination.action_plans.operations import latest_version, signed_version
-
-    return latest_version(case_id), signed_version(case_id)
+    return hooks.latest_version(case_id), hooks.signed_version(case_id)
 
 
 def case_row(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coordination.auth.models import User
+from coordination.cases import hooks
 from coordination.cases.events import (
     CaseEnrolled,
     CaseOpened,
@@ -618,9 +619,7 @@ def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Ca
     db.session.flush()
     events.record(db.session, CaseResumed(case_id=case.id, occurred_at=now))
     if target is CaseState.ENROLLED:
-        from coordination.action_plans.operations import signed_version
-
-        version = signed_version(case.id)
+        version = hooks.signed_version(case.id)
         if version is not None:
             activate(case, by=by, version_number=version.number, now=now)
     return case

@@ -11,13 +11,13 @@ from datetime import date
 
 from sqlalchemy import select
 
+from coordination.cases import hooks
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.consent.operations import covering
 from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
 from coordination.referrals.models import Referral
-from workflows.action_plan import PlanState
 from workflows.organisation import Role
 
 
@@ -45,27 +45,11 @@ def referrer_may_view(user, case: Case, today: date) -> bool:
     return agency is not None and covering(case.person_id, [agency], today) is not None
 
 
-def _contact_agencies(user_id: int, case_id: int) -> set[str]:
-    """Return the agencies of the actions the user is the contact of, in live plan versions."""
-    from coordination.action_plans.models import PlanAction, PlanVersion
-
-    rows = db.session.scalars(
-        select(PlanAction.agency)
-        .join(PlanVersion, PlanVersion.id == PlanAction.version_id)
-        .where(
-            PlanVersion.case_id == case_id,
-            PlanVersion.state != PlanState.SUPERSEDED.value,
-            PlanAction.contact_id == user_id,
-        )
-    )
-    return set(rows)
-
-
 def contact_may_view(user, case: Case, today: date) -> bool:
     """A contact of a plan action sees the case while a valid consent covers that agency."""
     return any(
         covering(case.person_id, [agency], today) is not None
-        for agency in _contact_agencies(user.id, case.id)
+        for agency in hooks.contact_agencies(user.id, case.id)
     )
 
 
@@ -103,8 +87,6 @@ def visible_case_ids(user, today: date | None = None) -> set[int] | None:
     """Return the ids of the cases the user may see; None means every case (a team lead)."""
     if is_team_lead(user):
         return None
-    from coordination.action_plans.models import PlanAction, PlanVersion
-
     today = today or local_today()
     ids = set(
         db.session.scalars(
@@ -121,16 +103,7 @@ def visible_case_ids(user, today: date | None = None) -> set[int] | None:
             .where(Referral.referrer_id == user.id)
         )
     )
-    candidates |= set(
-        db.session.scalars(
-            select(PlanVersion.case_id)
-            .join(PlanAction, PlanAction.version_id == PlanVersion.id)
-            .where(
-                PlanAction.contact_id == user.id,
-                PlanVersion.state != PlanState.SUPERSEDED.value,
-            )
-        )
-    )
+    candidates |= hooks.contact_case_ids(user.id)
     for case_id in candidates - ids:
         case = db.session.get(Case, case_id)
         if referrer_may_view(user, case, today) or contact_may_view(user, case, today):

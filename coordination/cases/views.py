@@ -10,6 +10,7 @@ from sqlalchemy import select
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
 from coordination.cases import caseload as reads
+from coordination.cases import hooks
 from coordination.cases import operations as ops
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case
@@ -118,7 +119,6 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
     today = local_today()
     calendar = working_calendar()
     row = reads.rows_for([case], current_user, today=today, calendar=calendar)[0]
-    from coordination.action_plans.operations import latest_version, signed_version
 
     can_manage = perms.can_manage(current_user, case)
     can_assign = perms.can_assign(current_user, case)
@@ -142,8 +142,8 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
         suggestion=suggestion,
         suggested_user=db.session.get(User, suggestion.coordinator_id) if suggestion else None,
         pause_reasons=[r.value for r in PauseReason],
-        plan=latest_version(case.id),
-        plan_in_force=signed_version(case.id),
+        plan=hooks.latest_version(case.id),
+        plan_in_force=hooks.signed_version(case.id),
         consents=consent_ops.consents_of(case.person_id) if can_manage else [],
         agencies=list(MEMBER_AGENCIES),
         info_kinds=INFO_KINDS,

@@ -50,7 +50,7 @@ def test_one_case_shows_state_coordinator_plan_and_the_meeting_figures(api):
     assert body["complexity_weight"] == 3
     assert body["plan"]["in_force_version"] == 1 and body["plan"]["open_actions"] == 1
     assert body["days_in_programme"] == 0
-    # Filled by the meetings package when it is installed, null otherwise.
+    # Filled by the meetings package (null while the case has no meetings).
     assert {"next_meeting_at", "missed_meeting_count", "escalated"} <= set(body)
     assert body["warnings"] == []
 
