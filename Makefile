@@ -59,7 +59,7 @@ STATISTICS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench
 
 .PHONY: bench-statistics
 bench-statistics: $(STAMP)
-	BENCH_DATABASE_URL=$(STATISTICS_BENCH_URL) $(BIN)/python -m coordination.statistics.bench
+	BENCH_DATABASE_URL=$(STATISTICS_BENCH_URL) $(BIN)/python -m coordination.statistics_bench
 
 # The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
 # sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
