@@ -5,38 +5,35 @@ conference member the next conference and its agenda; a coordinator the caseload
 meetings, tasks and escalations; the team lead the queue, capacity, escalations and overdue items;
 the analyst the statistics. The start page shows numbers, dates and case or referral numbers and
 links to the pages that hold the personal data (which log their own reads): no names here.
-Packages that a deployment may lack are read only when `importlib.util.find_spec` finds them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from coordination.cases import caseload
+from coordination.cases import operations as case_ops
+from coordination.cases.models import CoordinatorAssignment
 from coordination.conferences import permissions as conference_perms
 from coordination.conferences.models import Conference, ConferenceMember
+from coordination.conferences.operations import working_calendar
 from coordination.core.db import utcnow
-from coordination.core.i18n import STOCKHOLM
+from coordination.core.i18n import STOCKHOLM, local_today
 from coordination.core.permissions import access
+from coordination.exits.models import Packet
 from coordination.extensions import db
+from coordination.meetings.models import Escalation, Meeting, MeetingAttendee, Task
 from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
 from coordination.referrals.permissions import visible_query
+from coordination.statistics import reports
 
 bp = Blueprint("home", __name__)
-
-
-def installed(module: str) -> bool:
-    """Tell whether an optional package of the product is present."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 @dataclass
@@ -66,26 +63,20 @@ def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 
 def _referrer(start: Start, user, now: datetime) -> None:
-    if installed("coordination.exits.models"):
-        from coordination.exits.models import Packet
-
-        start.packets = list(
-            db.session.scalars(
-                select(Packet)
-                .where(Packet.recipient_id == user.id, Packet.acknowledged_at.is_(None))
-                .order_by(Packet.delivered_at)
-            )
+    start.packets = list(
+        db.session.scalars(
+            select(Packet)
+            .where(Packet.recipient_id == user.id, Packet.acknowledged_at.is_(None))
+            .order_by(Packet.delivered_at)
         )
-    if installed("coordination.meetings.models"):
-        from coordination.meetings.models import Escalation
-
-        start.referrer_escalations = list(
-            db.session.scalars(
-                select(Escalation)
-                .where(Escalation.referrer_id == user.id, Escalation.status == "open")
-                .order_by(Escalation.decision_due_at)
-            )
+    )
+    start.referrer_escalations = list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.referrer_id == user.id, Escalation.status == "open")
+            .order_by(Escalation.decision_due_at)
         )
+    )
 
 
 def _member(start: Start, user, now: datetime) -> None:
@@ -107,79 +98,67 @@ def _member(start: Start, user, now: datetime) -> None:
 
 
 def _coordinator(start: Start, user, now: datetime) -> None:
-    if installed("coordination.cases.caseload"):
-        from coordination.cases import caseload
-        from coordination.conferences.operations import working_calendar
-        from coordination.core.i18n import local_today
-
-        rows = caseload.caseload(
-            user,
-            caseload.CaseloadFilter(),
-            today=local_today(),
-            calendar=working_calendar(),
-        )
-        start.caseload = {
-            "total": len(rows),
-            "with_warnings": sum(1 for r in rows if r.warnings),
-            "escalated": sum(1 for r in rows if r.escalated),
-        }
-    if installed("coordination.meetings.models"):
-        from coordination.cases.models import CoordinatorAssignment
-        from coordination.meetings.models import Escalation, Meeting, MeetingAttendee, Task
-
-        day_start, day_end = _local_day_bounds(now)
-        start.meetings_today = list(
-            db.session.scalars(
-                select(Meeting)
-                .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
-                .where(
-                    or_(MeetingAttendee.user_id == user.id, Meeting.organiser_id == user.id),
-                    Meeting.starts_at >= day_start,
-                    Meeting.starts_at < day_end,
-                    Meeting.status == "booked",
-                )
-                .distinct()
-                .order_by(Meeting.starts_at)
+    rows = caseload.caseload(
+        user,
+        caseload.CaseloadFilter(),
+        today=local_today(),
+        calendar=working_calendar(),
+    )
+    start.caseload = {
+        "total": len(rows),
+        "with_warnings": sum(1 for r in rows if r.warnings),
+        "escalated": sum(1 for r in rows if r.escalated),
+    }
+    day_start, day_end = _local_day_bounds(now)
+    start.meetings_today = list(
+        db.session.scalars(
+            select(Meeting)
+            .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+            .where(
+                or_(MeetingAttendee.user_id == user.id, Meeting.organiser_id == user.id),
+                Meeting.starts_at >= day_start,
+                Meeting.starts_at < day_end,
+                Meeting.status == "booked",
             )
+            .distinct()
+            .order_by(Meeting.starts_at)
         )
-        start.tasks = list(
-            db.session.scalars(
-                select(Task)
-                .where(
-                    Task.assignee_id == user.id,
-                    Task.done_at.is_(None),
-                    Task.cancelled_at.is_(None),
-                )
-                .order_by(Task.due_at, Task.id)
+    )
+    start.tasks = list(
+        db.session.scalars(
+            select(Task)
+            .where(
+                Task.assignee_id == user.id,
+                Task.done_at.is_(None),
+                Task.cancelled_at.is_(None),
             )
+            .order_by(Task.due_at, Task.id)
         )
-        mine = select(CoordinatorAssignment.case_id).where(
-            CoordinatorAssignment.coordinator_id == user.id,
-            CoordinatorAssignment.active.is_(True),
+    )
+    mine = select(CoordinatorAssignment.case_id).where(
+        CoordinatorAssignment.coordinator_id == user.id,
+        CoordinatorAssignment.active.is_(True),
+    )
+    start.escalations = list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.status == "open", Escalation.case_id.in_(mine))
+            .order_by(Escalation.decision_due_at)
         )
-        start.escalations = list(
-            db.session.scalars(
-                select(Escalation)
-                .where(Escalation.status == "open", Escalation.case_id.in_(mine))
-                .order_by(Escalation.decision_due_at)
-            )
-        )
+    )
 
 
 def _team_lead(start: Start, user, now: datetime) -> None:
-    if installed("coordination.cases.operations"):
-        from coordination.cases import operations as case_ops
-
-        for programme in db.session.scalars(
-            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
-        ):
-            start.queue.append(
-                {
-                    "programme": programme,
-                    "waiting": len(case_ops.queue(programme.id)),
-                    "occupied": case_ops.occupied_places(programme.id),
-                }
-            )
+    for programme in db.session.scalars(
+        select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
+    ):
+        start.queue.append(
+            {
+                "programme": programme,
+                "waiting": len(case_ops.queue(programme.id)),
+                "occupied": case_ops.occupied_places(programme.id),
+            }
+        )
     overdue = {
         "completion": db.session.scalar(
             select(func.count())
@@ -192,39 +171,31 @@ def _team_lead(start: Start, user, now: datetime) -> None:
         )
         or 0
     }
-    if installed("coordination.meetings.models"):
-        from coordination.meetings.models import Escalation, Task
-
-        start.escalations = list(
-            db.session.scalars(
-                select(Escalation)
-                .where(Escalation.status == "open")
-                .order_by(Escalation.decision_due_at)
-            )
+    start.escalations = list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.status == "open")
+            .order_by(Escalation.decision_due_at)
         )
-        overdue["escalations"] = sum(1 for e in start.escalations if e.decision_due_at < now)
-        overdue["tasks"] = db.session.scalar(
-            select(func.count())
-            .select_from(Task)
-            .where(Task.done_at.is_(None), Task.cancelled_at.is_(None), Task.due_at < now)
+    )
+    overdue["escalations"] = sum(1 for e in start.escalations if e.decision_due_at < now)
+    overdue["tasks"] = db.session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .where(Task.done_at.is_(None), Task.cancelled_at.is_(None), Task.due_at < now)
+    )
+    overdue["packets"] = db.session.scalar(
+        select(func.count())
+        .select_from(Packet)
+        .where(
+            Packet.acknowledged_at.is_(None),
+            Packet.delivered_at < now - timedelta(days=14),
         )
-    if installed("coordination.exits.models"):
-        from coordination.exits.models import Packet
-
-        overdue["packets"] = db.session.scalar(
-            select(func.count())
-            .select_from(Packet)
-            .where(
-                Packet.acknowledged_at.is_(None),
-                Packet.delivered_at < now - timedelta(days=14),
-            )
-        )
+    )
     start.overdue = overdue
 
 
 def _analyst(start: Start) -> None:
-    from coordination.statistics import reports
-
     start.reports = list(reports.REPORTS.values())[:6]
 
 
@@ -252,11 +223,6 @@ def start_for(user, now: datetime | None = None) -> Start:
     return start
 
 
-def endpoint_exists(name: str) -> bool:
-    """Tell whether a page is registered (for links to optional packages)."""
-    return name in current_app.view_functions
-
-
 @bp.get("/")
 @access()
 def index():
@@ -267,7 +233,6 @@ def index():
         start=start,
         counts=start.counts,
         now=utcnow(),
-        has_page=endpoint_exists,
     )
 
 
