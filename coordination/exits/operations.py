@@ -8,13 +8,13 @@ serves the return referral and the joint recommendation of a referral that was n
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination.action_plans.models import PlanVersion
 from coordination.auth.models import User
 from coordination.auth.queries import team_leads
 from coordination.cases.models import Case
@@ -42,6 +42,7 @@ from coordination.exits.models import (
     ReturnReferral,
 )
 from coordination.extensions import db
+from coordination.meetings.models import Attendance, Meeting
 from coordination.referrals.models import Referral
 from workflows.case import CaseAction, CaseState
 from workflows.case import next_state as case_next_state
@@ -378,15 +379,6 @@ def follow_up_registration(follow_up: FollowUp):
 # --- the return referral: facts, draft, editing ---------------------------------------------
 
 
-def _available(package: str, table: str) -> bool:
-    """Tell whether another domain's package is installed and its table migrated."""
-    if importlib.util.find_spec(f"coordination.{package}") is None:
-        return False
-    if importlib.util.find_spec(f"coordination.{package}.models") is None:
-        return False
-    return inspect(db.session.connection()).has_table(table)
-
-
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -421,16 +413,11 @@ def _registration_facts(registration) -> dict | None:
 
 
 def plan_facts(case_id: int) -> dict:
-    """Return the plan versions with their goals and actions (if the plan domain is installed)."""
-    if not _available("action_plans", "plan_version"):
-        return {"available": False, "versions": []}
-    from coordination.action_plans.models import PlanVersion
-
+    """Return the plan versions with their goals and actions."""
     versions = db.session.scalars(
         select(PlanVersion).where(PlanVersion.case_id == case_id).order_by(PlanVersion.number)
     )
     return {
-        "available": True,
         "versions": [
             {
                 "number": v.number,
@@ -458,11 +445,7 @@ def plan_facts(case_id: int) -> dict:
 
 
 def meeting_facts(case_id: int) -> dict:
-    """Return the case's meetings and attendance figures (if the meetings domain is installed)."""
-    if not _available("meetings", "attendance"):
-        return {"available": False}
-    from coordination.meetings.models import Attendance, Meeting
-
+    """Return the case's meetings and attendance figures."""
     by_kind = dict(
         db.session.execute(
             select(Meeting.kind, func.count())
@@ -490,7 +473,6 @@ def meeting_facts(case_id: int) -> dict:
     missed = by_status.get("missed", 0)
     rate = round(100 * attended / (attended + missed), 1) if attended + missed else None
     return {
-        "available": True,
         "total": sum(by_kind.values()),
         "by_kind": dict(sorted(by_kind.items())),
         "attended": attended,
@@ -574,7 +556,7 @@ def drafted_sections(facts: dict) -> dict:
             )
         )
     meetings = facts["meetings"]
-    if meetings.get("available"):
+    if meetings:
         actions.append(
             _(
                 "%(total)s möten: %(attended)s genomförda, %(missed)s uteblivna, "

@@ -33,6 +33,7 @@ from coordination.exits.schemas import (
     ReturnReferralUpdateSchema,
 )
 from coordination.extensions import db
+from coordination.meetings.models import Escalation
 from workflows.case import CaseState
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.return_referral import (
@@ -157,11 +158,7 @@ def _exit_form_context(case: Case, form, errors, message=None) -> dict:
 
 
 def _discharged(case: Case) -> bool:
-    """Tell whether the case was discharged after missed meetings (if meetings exist)."""
-    if not ops._available("meetings", "escalation"):
-        return False
-    from coordination.meetings.models import Escalation
-
+    """Tell whether the case was discharged after missed meetings."""
     return bool(
         db.session.scalar(
             select(Escalation.id).where(
