@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import all_codes, label_of
+from coordination.conferences.models import Decision
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import label
 from coordination.core.parsing import is_digits
@@ -615,23 +616,6 @@ def exit_reason(filters: Filters, population: str) -> Report:
     return _simple("exit_reason", _("Avslutsanledning"), filters, code_rows("exit_reason", grouped))
 
 
-def decision_table() -> Table | None:
-    """Return the conference decisions table once that package exists (outcome and written
-    recommendation), else None: the referral reports then read the referral table only."""
-    for table in db.metadata.sorted_tables:
-        if {"outcome", "recommendation"} <= set(table.c.keys()):
-            return table
-    return None
-
-
-def decision_join(decisions: Table):
-    """Return how a referral joins its decision: referral.decision_id or decision.referral_id."""
-    referral = Referral.__table__
-    if "decision_id" in referral.c and "id" in decisions.c:
-        return referral.c.decision_id == decisions.c.id
-    return decisions.c.referral_id == Referral.id
-
-
 def _referral_conditions(filters: Filters) -> list:
     conditions = [Referral.referral_date.is_not(None)]
     if filters.programme_id:
@@ -661,16 +645,11 @@ def referral_funnel(filters: Filters, population: str | None) -> Report:
         ("received", literal(True)),
         ("open", state.in_(open_states)),
         ("decided", state == "decided"),
+        ("admitted", and_(state == "decided", Decision.outcome == "admit")),
+        ("recommended", and_(state == "decided", Decision.outcome == "recommend")),
+        ("withdrawn", state == "withdrawn"),
     ]
-    decisions = decision_table()
-    query = select().select_from(Referral)
-    if decisions is not None:
-        query = query.outerjoin(decisions, decision_join(decisions))
-        kinds += [
-            ("admitted", and_(state == "decided", decisions.c.outcome == "admit")),
-            ("recommended", and_(state == "decided", decisions.c.outcome == "recommend")),
-        ]
-    kinds.append(("withdrawn", state == "withdrawn"))
+    query = select().select_from(Referral).outerjoin(Decision, Referral.decision_id == Decision.id)
     gender = Referral.gender
     other = or_(gender.is_(None), gender.not_in(("kvinna", "man")))
     columns = []
@@ -703,10 +682,6 @@ def referral_funnel(filters: Filters, population: str | None) -> Report:
             .where(*conditions)
         )
     note = _("Mottagna: remisser som skickats in någon gång. Procent av mottagna remisser.")
-    if decisions is None:
-        note += " " + _(
-            "Inskrivna och rekommenderade visas när remissgruppens beslut registreras i tjänsten."
-        )
     return Report(
         "referral_funnel",
         _("Remissflödet"),
@@ -727,27 +702,15 @@ def referral_funnel(filters: Filters, population: str | None) -> Report:
 )
 def joint_recommendation(filters: Filters, population: str | None) -> Report:
     """Share of decided referrals with a written joint recommendation (target 100 %)."""
-    decisions = decision_table()
     title = _("Beslutade remisser med gemensam rekommendation")
-    if decisions is None:
-        return Report(
-            "joint_recommendation",
-            title,
-            "referrals",
-            filters,
-            [],
-            _zero(),
-            available=False,
-            note=_("Rapporten kräver remissgruppens beslut, som ännu inte registreras i tjänsten."),
-        )
-    text = func.coalesce(func.trim(decisions.c.recommendation), "")
+    text = func.coalesce(func.trim(Decision.recommendation), "")
     has_text = case((text != "", "with_recommendation"), else_="without_recommendation").label(
         "kind"
     )
     grouped = db.session.execute(
         select(has_text, *gender_counts(Referral.gender))
         .select_from(Referral)
-        .join(decisions, decision_join(decisions))
+        .join(Decision, Referral.decision_id == Decision.id)
         .where(Referral.state == "decided", *_referral_conditions(filters))
         .group_by(has_text)
     ).all()

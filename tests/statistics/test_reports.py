@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import select
 
 from coordination.audit.models import AccessLogEntry
 from coordination.extensions import db
@@ -267,77 +267,6 @@ def test_gender_balance_flags_months_outside_40_60(api):
     rows = {r["code"]: (r["share_women"], r["flagged"]) for r in body["rows"]}
     assert rows == {"2024-03:af": (75.0, True), "2024-03:fk": (50.0, False)}
     assert body["summary"]["flagged"] == 1
-
-
-def test_referral_funnel_reads_the_referral_table(api, monkeypatch):
-    monkeypatch.setattr(reports, "decision_table", lambda: None)
-    programme = make_programme()
-    make_referral("submitted", programme=programme)
-    make_referral("submitted", programme=programme, gender="man")
-    make_referral("withdrawn", programme=programme)
-    make_referral("draft", programme=programme)  # never received
-    headers = token_headers(make_user("analyst"))
-    body = api.get(
-        "/api/v1/statistics/referral_funnel",
-        query_string={"programme_id": programme.id},
-        headers=headers,
-    ).get_json()
-    counts = {r["code"]: (r["kvinna"], r["man"], r["total"]) for r in body["rows"]}
-    assert counts == {
-        "received": (2, 1, 3),
-        "open": (1, 1, 2),
-        "decided": (0, 0, 0),
-        "withdrawn": (1, 0, 1),
-    }
-    assert "remissgruppens beslut" in body["note"]
-    share = api.get("/api/v1/statistics/joint_recommendation", headers=headers).get_json()
-    assert share["available"] is False and share["rows"] == []
-
-
-def test_funnel_and_joint_recommendation_use_the_decisions_once_they_exist(api, monkeypatch):
-    decisions = Table(
-        "test_statistics_decision",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("referral_id", Integer),
-        Column("outcome", String(10)),
-        Column("recommendation", Text),
-    )
-    connection = db.session.connection()
-    decisions.create(connection)  # DDL is transactional: rolled back with the test
-    # The conference package ties a decided referral to its own decision row; this test stands
-    # in a decision table of its own, so it lifts that constraint inside its transaction.
-    connection.exec_driver_sql(
-        "ALTER TABLE referral DROP CONSTRAINT IF EXISTS ck_referral_decided_has_decision"
-    )
-    monkeypatch.setattr(reports, "decision_table", lambda: decisions)
-    monkeypatch.setattr(reports, "decision_join", lambda t: t.c.referral_id == reports.Referral.id)
-    programme = make_programme()
-    admitted = make_referral("submitted", programme=programme)
-    recommended = make_referral("submitted", programme=programme, gender="man")
-    for referral, outcome, text in (
-        (admitted, "admit", "Skrivs in."),
-        (recommended, "recommend", " "),
-    ):
-        referral.state = "decided"
-        db.session.execute(
-            decisions.insert().values(referral_id=referral.id, outcome=outcome, recommendation=text)
-        )
-    db.session.commit()
-    headers = token_headers(make_user("analyst"))
-    query = {"programme_id": programme.id}
-    funnel = api.get(
-        "/api/v1/statistics/referral_funnel", query_string=query, headers=headers
-    ).get_json()
-    counts = {r["code"]: r["total"] for r in funnel["rows"]}
-    assert (counts["decided"], counts["admitted"], counts["recommended"]) == (2, 1, 1)
-    share = api.get(
-        "/api/v1/statistics/joint_recommendation", query_string=query, headers=headers
-    ).get_json()
-    assert [(r["code"], r["total"], r["percent"]["total"]) for r in share["rows"]] == [
-        ("with_recommendation", 1, 50.0),
-        ("without_recommendation", 1, 50.0),
-    ]
 
 
 def test_funnel_with_the_conference_decisions(api):
