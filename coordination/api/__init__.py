@@ -10,17 +10,17 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from coordination.api import auth, catalogue, openapi, referrals  # noqa: E402,F401
-
-
-def _load_every_api_module() -> None:
-    """Import every module of this package, so that each one's endpoints are registered."""
-    import importlib
-    import pkgutil
-
-    for info in pkgutil.iter_modules(__path__):
-        if info.name not in ("registry",):
-            importlib.import_module(f"{__name__}.{info.name}")
-
-
-_load_every_api_module()
+# Each module adds its endpoints to bp when imported; every one of them is listed here.
+from coordination.api import (  # noqa: E402,F401
+    action_plans,
+    auth,
+    cases,
+    catalogue,
+    conferences,
+    consent,
+    exits,
+    meetings,
+    openapi,
+    referrals,
+    statistics,
+)
