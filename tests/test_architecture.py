@@ -64,3 +64,105 @@ def test_coordination_reaches_notifications_only_from_the_app_factory():
         if m.split(".")[0] == "notifications" and not p.endswith("coordination/app.py")
     ]
     assert bad == []
+
+
+# The declared order of coordination's packages and top-level modules, lowest first. A package
+# imports only from the layers below its own, at module level and inside functions alike; the
+# packages that share a layer do not import each other. The order follows what each package needs:
+# SUS records (statistics) are written when a case exits, so statistics sits below exits; a
+# conference's decision enrols a case, so cases sits below conferences. Every domain writes to the
+# access log and records consent, so audit and consent sit low; their pages look up what is above
+# them (the auditor's pages people and users, the consent pages a referral), so those two modules
+# have their own, higher place.
+LAYERS = (
+    ("config", "extensions", "documents"),
+    ("core",),
+    ("audit", "observability"),
+    ("codes",),
+    ("organisations",),
+    ("auth",),
+    ("people",),
+    ("consent", "programmes"),
+    ("referrals",),
+    ("consent.views",),
+    ("cases",),
+    ("conferences",),
+    ("statistics",),
+    ("action_plans", "meetings"),
+    ("exits",),
+    ("api", "audit.views", "home", "health", "demo"),
+    ("cli",),
+    ("app",),
+    ("statistics_bench",),
+)
+LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
+
+
+def _part(names: list[str]) -> str:
+    """Return the entry of LAYERS that a module (coordination.<names>) belongs to."""
+    module = ".".join(names[:2])
+    return module if module in LEVEL else names[0]
+
+
+def _coordination_part(path: Path) -> str:
+    """Return the entry of LAYERS that a file of coordination belongs to."""
+    names = list(path.relative_to(ROOT / "coordination").with_suffix("").parts)
+    return _part(names)
+
+
+def _upward_imports() -> list[tuple[str, int, str]]:
+    bad = []
+    for path in sorted((ROOT / "coordination").rglob("*.py")):
+        part = _coordination_part(path)
+        if part == "migrations":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules = [node.module]
+                if node.module == "coordination":
+                    modules = [f"coordination.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                names = module.split(".")
+                if names[0] != "coordination" or len(names) < 2:
+                    continue
+                target = _part(names[1:])
+                if target == part or part.startswith(f"{target}."):
+                    continue
+                if LEVEL[target] >= LEVEL[part]:
+                    bad.append((str(path.relative_to(ROOT)), node.lineno, module))
+    return bad
+
+
+def test_every_coordination_package_has_a_place_in_the_order():
+    parts = {
+        _coordination_part(p)
+        for p in (ROOT / "coordination").glob("*")
+        if p.suffix == ".py" or (p / "__init__.py").exists()
+    }
+    assert parts - {"__init__", "migrations"} == {name.split(".")[0] for name in LEVEL}
+
+
+def test_packages_import_only_from_the_layers_below():
+    bad = _upward_imports()
+    assert bad == [], "imports of a package at the same layer or above:\n" + "\n".join(
+        f"{path}:{line} imports {module}" for path, line, module in bad
+    )
+
+
+INSTALLED_CHECKS = ("find_spec", "has_table", "pkgutil", "import_module", "installed(", "metadata.")
+
+
+def test_no_domain_asks_whether_another_is_installed():
+    asked = [
+        (str(path.relative_to(ROOT)), number)
+        for folder in ("coordination", "notifications")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(word in line for word in INSTALLED_CHECKS)
+    ]
+    assert asked == [], f"a domain asks whether another is installed at {asked}"
