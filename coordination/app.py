@@ -10,13 +10,46 @@ from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from coordination.action_plans import operations as plans
+from coordination.action_plans import permissions as plan_perms
+from coordination.action_plans import registrations as action_plans
+from coordination.action_plans.views import bp as action_plans_bp
+from coordination.api import bp as api_bp
 from coordination.audit import break_glass
 from coordination.audit import operations as access_log
+from coordination.audit.views import bp as audit_bp
+from coordination.auth.models import User
+from coordination.auth.operations import user_for_token
+from coordination.auth.security import end_session, session_alive
+from coordination.auth.views import bp as auth_bp
+from coordination.cases import hooks as case_hooks
+from coordination.cases import registrations as cases
+from coordination.cases.views import bp as cases_bp
+from coordination.cli import register_cli
+from coordination.codes.views import bp as codes_bp
+from coordination.conferences import permissions as conference_perms
+from coordination.conferences.views import bp as conferences_bp
 from coordination.config import ROOT, flask_config, load_settings
+from coordination.consent import registrations as consent
+from coordination.consent.views import bp as consent_bp
 from coordination.core import events, i18n, permissions
 from coordination.core.errors import register_error_handlers
 from coordination.core.parsing import is_digits
+from coordination.exits import registrations as exits
+from coordination.exits.views import bp as exits_bp
 from coordination.extensions import babel, csrf, db, login_manager, migrate
+from coordination.health import bp as health_bp
+from coordination.home import bp as home_bp
+from coordination.meetings.summary import case_meeting_summary
+from coordination.meetings.views import bp as meetings_bp
+from coordination.observability.views import bp as observability_bp
+from coordination.organisations.views import bp as organisations_bp
+from coordination.people import registrations as people
+from coordination.programmes.views import bp as programmes_bp
+from coordination.referrals import permissions as referral_perms
+from coordination.referrals import registrations as referrals
+from coordination.referrals.views import bp as referrals_bp
+from coordination.statistics.views import bp as statistics_bp
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -57,8 +90,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
     i18n.install(app)
     _install_notifications(app)
-
-    from coordination.cli import register_cli
 
     register_cli(app)
 
@@ -124,13 +155,6 @@ def _register_domains_once() -> None:
     """Connect each domain to the hooks of those below it, once per process."""
     global _registered
     if not _registered:
-        from coordination.action_plans import operations as plans
-        from coordination.action_plans import permissions as plan_perms
-        from coordination.cases import hooks as case_hooks
-        from coordination.conferences import permissions as conference_perms
-        from coordination.meetings.summary import case_meeting_summary
-        from coordination.referrals import permissions as referral_perms
-
         case_hooks.connect(
             latest_version=plans.latest_version,
             signed_version=plans.signed_version,
@@ -141,12 +165,6 @@ def _register_domains_once() -> None:
         referral_perms.let_conference_members_read(
             conference_perms.member_may_view_referral, conference_perms.member_visible_referral_ids
         )
-        from coordination.action_plans import registrations as action_plans
-        from coordination.cases import registrations as cases
-        from coordination.consent import registrations as consent
-        from coordination.exits import registrations as exits
-        from coordination.people import registrations as people
-        from coordination.referrals import registrations as referrals
 
         for domain in (people, referrals, consent, cases, action_plans, exits):
             domain.register()
@@ -155,24 +173,6 @@ def _register_domains_once() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every domain's pages, then the API."""
-    from coordination.action_plans.views import bp as action_plans_bp
-    from coordination.api import bp as api_bp
-    from coordination.audit.views import bp as audit_bp
-    from coordination.auth.views import bp as auth_bp
-    from coordination.cases.views import bp as cases_bp
-    from coordination.codes.views import bp as codes_bp
-    from coordination.conferences.views import bp as conferences_bp
-    from coordination.consent.views import bp as consent_bp
-    from coordination.exits.views import bp as exits_bp
-    from coordination.health import bp as health_bp
-    from coordination.home import bp as home_bp
-    from coordination.meetings.views import bp as meetings_bp
-    from coordination.observability.views import bp as observability_bp
-    from coordination.organisations.views import bp as organisations_bp
-    from coordination.programmes.views import bp as programmes_bp
-    from coordination.referrals.views import bp as referrals_bp
-    from coordination.statistics.views import bp as statistics_bp
-
     for blueprint in (
         home_bp,
         auth_bp,
@@ -197,10 +197,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _install_session_rules(app: Flask) -> None:
-    from coordination.auth.models import User
-    from coordination.auth.operations import user_for_token
-    from coordination.auth.security import end_session, session_alive
-
     @login_manager.user_loader
     def _load(user_key: str):
         if request.path.startswith("/api/"):

@@ -7,7 +7,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from coordination.auth.models import User
+from coordination.auth.operations import create_user
+from coordination.core.db import utcnow
+from coordination.core.errors import ValidationFailed
+from coordination.demo import DEMO_PASSWORD, load_demo
 from coordination.extensions import db
+from coordination.organisations.models import OrganisationUnit
+from coordination.organisations.units import save_unit
+from coordination.people.retention import erase_expired
 
 
 def _refused(exc) -> click.ClickException:
@@ -34,10 +42,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--locale", default="sv", type=click.Choice(["sv", "en"]))
     def create(email: str, name: str, password: str, roles: tuple[str, ...], locale: str):
         """Create a user with one or more roles in organisation units."""
-        from coordination.auth.operations import create_user
-        from coordination.core.errors import ValidationFailed
-        from coordination.organisations.models import OrganisationUnit
-
         memberships = []
         for item in roles:
             unit_name, _sep, role = item.rpartition(":")
@@ -73,9 +77,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--municipality", default=None, help="Required for a municipality's unit.")
     def create_unit(name: str, agency_kind: str, municipality: str | None):
         """Create an organisation unit (the first one before the first administrator)."""
-        from coordination.core.errors import ValidationFailed
-        from coordination.organisations.units import save_unit
-
         try:
             unit = save_unit(None, name=name, agency_kind=agency_kind, municipality=municipality)
         except ValidationFailed as exc:
@@ -89,9 +90,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("retention")
     def retention():
         """Erase personal data of people whose business closed longer ago than the period."""
-        from coordination.core.db import utcnow
-        from coordination.people.retention import erase_expired
-
         years = int(app.config["COORD"]["RETENTION_YEARS"])
         erased = erase_expired(utcnow(), years)
         db.session.commit()
@@ -101,9 +99,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
     def seed_demo(if_empty: bool):
         """Load a demo förbund: agencies, units, a programme, users of every role, referrals."""
-        from coordination.auth.models import User
-        from coordination.demo import DEMO_PASSWORD, load_demo
-
         if if_empty and db.session.scalar(select(func.count()).select_from(User)):
             click.echo("Demo data not loaded: the database already has users.")
             return

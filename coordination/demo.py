@@ -7,11 +7,14 @@ municipality have still to sign, and a meeting next week.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from coordination.action_plans import operations as plans
 from coordination.auth.operations import create_user
 from coordination.codes.operations import ensure_default_codes
+from coordination.conferences import operations as conferences
 from coordination.extensions import db
+from coordination.meetings import operations as meetings
 from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
@@ -128,12 +131,6 @@ def load_demo() -> list[tuple[str, str]]:
 
 def _demo_case(programme, users, admitted, waiting, today) -> None:
     """A published conference that admitted one referral (another on its agenda); its case."""
-    from datetime import UTC, datetime, time
-
-    from coordination.action_plans import operations as plans
-    from coordination.conferences import operations as conferences
-    from coordination.meetings import operations as meetings
-
     calendar = WorkingCalendar()
     lead = users["samordnare@demo.example"]
     coordinator = users["koordinator@demo.example"]

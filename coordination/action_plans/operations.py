@@ -25,7 +25,7 @@ from coordination.action_plans.models import (
 from coordination.auth.models import User
 from coordination.cases import operations as case_ops
 from coordination.cases.models import Case
-from coordination.cases.permissions import referrer_agency
+from coordination.cases.permissions import can_manage, referrer_agency
 from coordination.consent.operations import covering
 from coordination.core import events
 from coordination.core.db import utcnow
@@ -470,8 +470,6 @@ def party_label(party: str) -> str:
 
 def may_update_action(user, case: Case, action: PlanAction) -> bool:
     """The coordinator, a team lead and the action's contact record its progress."""
-    from coordination.cases.permissions import can_manage
-
     return can_manage(user, case) or action.contact_id == user.id
 
 

@@ -7,7 +7,9 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from coordination.action_plans.models import PlanVersion
 from coordination.audit.extract import section
+from coordination.cases.models import Case
 from coordination.extensions import db
 from coordination.people.retention import eraser, last_activity
 
@@ -17,9 +19,6 @@ def _iso(value):
 
 
 def _plans(person_id: int) -> list[dict]:
-    from coordination.action_plans.models import PlanVersion
-    from coordination.cases.models import Case
-
     versions = db.session.scalars(
         select(PlanVersion)
         .join(Case, Case.id == PlanVersion.case_id)
@@ -66,9 +65,6 @@ def _plans(person_id: int) -> list[dict]:
 
 
 def _plan_activity(person_id: int) -> datetime | None:
-    from coordination.action_plans.models import PlanVersion
-    from coordination.cases.models import Case
-
     return db.session.scalar(
         select(func.max(PlanVersion.updated_at))
         .join(Case, Case.id == PlanVersion.case_id)
@@ -78,9 +74,6 @@ def _plan_activity(person_id: int) -> datetime | None:
 
 def _erase_plans(person_id: int) -> None:
     """Delete the person's action plans (goals in their own words, actions, sign-offs)."""
-    from coordination.action_plans.models import PlanVersion
-    from coordination.cases.models import Case
-
     case_ids = select(Case.id).where(Case.person_id == person_id)
     for version in db.session.scalars(select(PlanVersion).where(PlanVersion.case_id.in_(case_ids))):
         db.session.delete(version)

@@ -22,7 +22,7 @@ from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
 from coordination.cases.views import load_visible
 from coordination.core.errors import Conflict, Forbidden, ValidationFailed
-from coordination.core.i18n import local_today
+from coordination.core.i18n import label, local_today
 from coordination.core.parsing import form_input, is_digits, load_form
 from coordination.core.permissions import access, require, require_visible
 from coordination.documents import render_pdf
@@ -65,7 +65,6 @@ def _contacts() -> list[tuple[int, str]]:
         )
         .order_by(User.name)
     )
-    from coordination.core.i18n import label
 
     seen: dict[int, str] = {}
     for user_id, name, agency in rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -203,8 +203,6 @@ def _acknowledge(packet_id: int):
 )
 def list_packets():
     """List the packets the caller answers for; `?open=true` only unacknowledged ones."""
-    from flask import request
-
     page, per_page = page_args()
     query = perms.packets_answered_by(current_user)
     if request.args.get("open") in ("true", "1"):

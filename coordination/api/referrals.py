@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -101,8 +101,6 @@ def create_referral():
 )
 def list_referrals():
     """List the referrals the caller may see."""
-    from flask import request
-
     query = perms.visible_query(current_user)
     errors = {}
     state = request.args.get("state")

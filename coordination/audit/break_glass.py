@@ -11,6 +11,7 @@ import time
 from flask import g, session
 from flask_babel import gettext as _
 
+from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
 
 GRANT_SECONDS = 30 * 60
@@ -23,8 +24,6 @@ def _key(object_type: str, object_id) -> str:
 
 def grant(user, object_type: str, object_id: int, reason: str) -> None:
     """Open one object for 30 minutes; the reason is required."""
-    from coordination.audit.operations import log_access
-
     errors = {}
     if object_type not in KINDS:
         errors["object_type"] = [_("Välj vad du behöver öppna.")]

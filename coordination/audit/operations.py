@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import delete
 
 from coordination.audit.models import AccessLogEntry
 from coordination.extensions import db
@@ -68,10 +71,6 @@ def _current_user():
 
 def prune_access_log(now, years: int) -> int:
     """Delete log rows older than the keeping period (the database refuses younger ones)."""
-    from datetime import timedelta
-
-    from sqlalchemy import delete
-
     limit = now - timedelta(days=round(365.25 * years))
     result = db.session.execute(delete(AccessLogEntry).where(AccessLogEntry.at < limit))
     return result.rowcount or 0

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from coordination.auth.models import ApiToken, User
 from coordination.auth.passwords import hash_password, password_problems, verify_password
+from coordination.auth.security import end_all_sessions
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
@@ -83,8 +84,6 @@ def set_active(user: User, active: bool, *, by: User) -> None:
         raise Conflict(_("Du kan inte inaktivera ditt eget konto."))
     user.active = active
     if not active:
-        from coordination.auth.security import end_all_sessions
-
         end_all_sessions(user, "deactivated")
         user.session_version += 1
         for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
@@ -98,7 +97,6 @@ def set_password(user: User, password: str) -> None:
             _("Lösenordet ska ha minst 12 tecken."),
             errors={"password": [_("Lösenordet ska ha minst 12 tecken.")]},
         )
-    from coordination.auth.security import end_all_sessions
 
     user.password_hash = hash_password(password)
     end_all_sessions(user, "password_changed")

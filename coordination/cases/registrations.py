@@ -8,14 +8,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
 
 from coordination.audit.extract import section
+from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment
 from coordination.extensions import db
+from coordination.people.models import Person
 from coordination.people.retention import last_activity, still_open
 from workflows.case import CaseState
 
 
 def _cases(person_id: int) -> list[dict]:
-    from coordination.cases.models import Case
-
     rows = []
     for case in db.session.scalars(select(Case).where(Case.person_id == person_id)):
         rows.append(
@@ -58,8 +58,6 @@ def _cases(person_id: int) -> list[dict]:
 
 
 def _open_case(person_id: int) -> bool:
-    from coordination.cases.models import Case
-
     return bool(
         db.session.scalar(
             select(func.count()).where(
@@ -70,8 +68,6 @@ def _open_case(person_id: int) -> bool:
 
 
 def _case_activity(person_id: int) -> datetime | None:
-    from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment
-
     times = [
         db.session.scalar(
             select(func.max(CaseHistory.at))
@@ -98,9 +94,6 @@ def _cases_go_with_their_person(session, _flush_context, _instances) -> None:
     This runs in the flush that deletes the person, after every domain's eraser has removed its
     own rows that hang on the cases, whatever order the erasers were registered in.
     """
-    from coordination.cases.models import Case
-    from coordination.people.models import Person
-
     people = [obj.id for obj in session.deleted if isinstance(obj, Person)]
     if not people:
         return

@@ -33,7 +33,7 @@ from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import permissions as referral_perms
-from workflows.case import CaseState, PauseReason, is_prioritised
+from workflows.case import CaseState, PauseReason, QueueEntry, is_prioritised
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.personnummer import age_on
 from workflows.programme import PriorityRule
@@ -367,8 +367,6 @@ def _queues() -> list[dict]:
 
 
 def _entry(case: Case, birth, on):
-    from workflows.case import QueueEntry
-
     return QueueEntry(
         case_id=case.id,
         birth_date=birth,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from coordination.auth.models import User
 from coordination.auth.queries import team_leads
 from coordination.cases import operations as case_ops
+from coordination.cases.models import Case
 from coordination.conferences.events import (
     AgendaCutOff,
     AgendaPublished,
@@ -39,6 +40,7 @@ from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.events import DomainEvent
 from coordination.core.i18n import STOCKHOLM, label, local_today
 from coordination.extensions import db
+from coordination.organisations.calendar import working_calendar as calendar_with_days_off
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
 from coordination.referrals.events import CompletionRequested, ReferralWithdrawn
@@ -70,8 +72,6 @@ AGENCIES = tuple(a.value for a in MEMBER_AGENCIES)
 
 def working_calendar() -> WorkingCalendar:
     """Return the förbund's working calendar (Swedish holidays and its own days off)."""
-    from coordination.organisations.calendar import working_calendar as calendar_with_days_off
-
     return calendar_with_days_off(db.session)
 
 
@@ -790,8 +790,6 @@ def decide(
 
 def case_for(referral_id: int):
     """Return the case opened for a referral, if any."""
-    from coordination.cases.models import Case
-
     return db.session.scalar(select(Case).where(Case.referral_id == referral_id))
 
 

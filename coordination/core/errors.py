@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException
 
+from coordination.core.i18n import label, translate_schema_messages
+from coordination.extensions import db
 from workflows.errors import TransitionRefused
 
 
@@ -78,8 +80,6 @@ def problem(status: int, title: str, detail: str, errors: dict | None = None, **
 
 def state_label(state: str) -> str:
     """Return the readable name of a state code."""
-    from coordination.core.i18n import label
-
     return label("state", state)
 
 
@@ -92,8 +92,6 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        from coordination.extensions import db
-
         db.session.rollback()
         persist_refusals()
         if wants_json():
@@ -117,10 +115,7 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
 
     @app.errorhandler(SchemaValidationError)
     def schema_error(exc: SchemaValidationError):
-        from coordination.extensions import db
-
         db.session.rollback()
-        from coordination.core.i18n import translate_schema_messages
 
         messages = translate_schema_messages(exc.messages)
         detail = _("Uppgifterna innehåller fel. Rätta dem och försök igen.")
@@ -141,8 +136,6 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
         }
         message = messages.get(exc.code or 500, exc.description or exc.name)
         if exc.code in (401, 403, 404):
-            from coordination.extensions import db
-
             db.session.rollback()
             persist_refusals()
         if wants_json():
@@ -151,8 +144,6 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        from coordination.extensions import db
-
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.url_rule)
         message = _("Ett oväntat fel inträffade. Inget sparades. Försök igen.")

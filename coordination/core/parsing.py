@@ -14,6 +14,7 @@ from marshmallow import ValidationError as SchemaError
 from werkzeug.datastructures import MultiDict
 
 from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import translate_schema_messages
 
 
 def is_digits(value) -> bool:
@@ -30,8 +31,6 @@ def flatten_schema_messages(messages) -> dict[str, list[str]]:
 
     A message about one item of a list of plain values (a ticked box) belongs to the list's field.
     """
-    from coordination.core.i18n import translate_schema_messages
-
     flat: dict[str, list[str]] = {}
 
     def walk(prefix: str, value) -> None:

@@ -20,6 +20,7 @@ from coordination.auth.queries import team_leads
 from coordination.cases.models import Case
 from coordination.cases.operations import change_state, get_case
 from coordination.codes.operations import code_label, valid_codes
+from coordination.conferences.models import Decision
 from coordination.core import events
 from coordination.core.db import DbSession, get_row, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
@@ -44,6 +45,7 @@ from coordination.exits.models import (
 from coordination.extensions import db
 from coordination.meetings.models import Attendance, Meeting
 from coordination.referrals.models import Referral
+from coordination.statistics import operations as stats
 from workflows.case import CaseAction, CaseState
 from workflows.case import next_state as case_next_state
 from workflows.organisation import MEMBER_AGENCIES, AgencyKind
@@ -60,6 +62,7 @@ from workflows.return_referral import (
     missing_sections,
     next_state,
 )
+from workflows.statistics import Occasion
 
 AGENCY_CODES = [a.value for a in MEMBER_AGENCIES]
 
@@ -223,9 +226,6 @@ def _coordinator_id(case: Case) -> int | None:
 
 
 def _record_sus_exit(case: Case, registration: ExitRegistration) -> None:
-    from coordination.statistics import operations as stats
-    from workflows.statistics import Occasion
-
     participant = ensure_sus_participant(case)
     stats.record_registration(
         participant,
@@ -240,9 +240,6 @@ def _record_sus_exit(case: Case, registration: ExitRegistration) -> None:
 
 def ensure_sus_participant(case: Case):
     """Return the case's SUS record, made with its intake registration from the referral if new."""
-    from coordination.statistics import operations as stats
-    from workflows.statistics import Occasion
-
     participant = stats.participant_for_case(case.id)
     referral = case.referral
     if participant is None:
@@ -319,8 +316,6 @@ def register_follow_up(
     follow_up: FollowUp, *, data: dict, by, now: datetime | None = None
 ) -> FollowUp:
     """Register means of support, occupation and work at a follow-up (from its due day on)."""
-    from coordination.statistics import operations as stats
-
     now = now or utcnow()
     today = local_today(now)
     if today < follow_up.due_on:
@@ -370,8 +365,6 @@ def register_follow_up(
 
 def follow_up_registration(follow_up: FollowUp):
     """Return the SUS registration made at a follow-up, if any."""
-    from coordination.statistics import operations as stats
-
     participant = stats.participant_for_case(follow_up.case_id)
     return participant.registration(follow_up.occasion) if participant else None
 
@@ -485,8 +478,6 @@ def meeting_facts(case_id: int) -> dict:
 
 def compile_facts(case: Case) -> dict:
     """Return what the return referral reports from the referral, plan, meetings and SUS."""
-    from coordination.statistics import operations as stats
-
     referral = case.referral
     registration = exit_registration_of(case.id)
     participant = stats.participant_for_case(case.id)
@@ -827,8 +818,6 @@ def joint_recommendation_content(decision, referral: Referral) -> dict:
 
 def deliver_joint_recommendation(session: Session, decision_id: int) -> Packet | None:
     """Deliver a conference's joint recommendation (outcome recommend) as a packet, once."""
-    from coordination.conferences.models import Decision
-
     existing = packet_for_decision(decision_id, session)
     if existing is not None:
         return existing

@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from coordination.audit.extract import section
+from coordination.cases.models import Case
+from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
 from coordination.extensions import db
 from coordination.people.retention import eraser, last_activity, still_open
 
 
 def _case_ids(person_id: int) -> list[int]:
-    from coordination.cases.models import Case
-
     return list(db.session.scalars(select(Case.id).where(Case.person_id == person_id)))
 
 
@@ -23,8 +23,6 @@ def _iso(value):
 
 
 def _exits(person_id: int) -> list[dict]:
-    from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
-
     case_ids = _case_ids(person_id)
     rows: list[dict] = []
     for registration in db.session.scalars(
@@ -86,8 +84,6 @@ def _exits(person_id: int) -> list[dict]:
 
 
 def _draft_open(person_id: int) -> bool:
-    from coordination.exits.models import ReturnReferral
-
     return bool(
         db.session.scalar(
             select(func.count()).where(
@@ -98,8 +94,6 @@ def _draft_open(person_id: int) -> bool:
 
 
 def _exit_activity(person_id: int) -> datetime | None:
-    from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
-
     case_ids = _case_ids(person_id)
     times = [
         db.session.scalar(
@@ -125,8 +119,6 @@ def _exit_activity(person_id: int) -> datetime | None:
 
 def _erase_exits(person_id: int) -> None:
     """Delete the person's exit registrations, documents, packets and follow-ups."""
-    from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
-
     case_ids = _case_ids(person_id)
     for packet in db.session.scalars(
         select(Packet).where(or_(Packet.person_id == person_id, Packet.case_id.in_(case_ids)))

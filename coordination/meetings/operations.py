@@ -55,6 +55,7 @@ from coordination.meetings.models import (
     MeetingAttendee,
     Task,
 )
+from coordination.organisations.calendar import working_calendar as calendar_with_days_off
 from coordination.programmes.models import Programme
 from workflows.calendar import WorkingCalendar
 from workflows.case import CaseAction, CaseState, next_state
@@ -87,8 +88,6 @@ MEMBER_AGENCY_CODES = {a.value for a in MEMBER_AGENCIES}
 
 def working_calendar() -> WorkingCalendar:
     """Return the förbund's working calendar (Swedish holidays and its own days off)."""
-    from coordination.organisations.calendar import working_calendar as calendar_with_days_off
-
     return calendar_with_days_off(db.session)
 
 

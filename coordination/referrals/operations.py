@@ -12,7 +12,7 @@ from coordination.consent.models import Consent
 from coordination.core import events
 from coordination.core.db import get_row, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import local_today
+from coordination.core.i18n import label, local_today
 from coordination.extensions import db
 from coordination.people.models import CHANNELS, GENDERS, Person
 from coordination.programmes.models import Programme
@@ -198,8 +198,6 @@ def _consent_errors(referral: Referral, today: date, agencies: set[str], add) ->
         add("consent_valid_until", _("Samtycket har gått ut. Hämta in ett nytt samtycke."))
     missing = agencies - set(referral.consent_agencies or [])
     if missing:
-        from coordination.core.i18n import label
-
         add(
             "consent_agencies",
             _(
@@ -273,8 +271,6 @@ OPEN_CASE_CHECKS: list = []
 
 
 def _state_label(state: str) -> str:
-    from coordination.core.i18n import label
-
     return label("state", state)
 
 
