@@ -129,8 +129,7 @@ def get_visible(
     if lock:
         row = get_row(model, row_id, lock=True)
     if read is not None:
-        from coordination.audit.operations import log_access
-
+        log_access, _break_glass = current_app.extensions["coordination.access_log"]
         log_access(read, row.id, action="read", person_id=person(row) if person else None)
     return row
 
