@@ -174,3 +174,10 @@ def test_no_domain_asks_whether_another_is_installed():
         if any(word in line for word in INSTALLED_CHECKS)
     ]
     assert asked == [], f"a domain asks whether another is installed at {asked}"
+
+
+def test_a_signed_in_user_is_an_actor():
+    from coordination.core.actor import Actor
+    from tests.factories import make_user
+
+    assert isinstance(make_user("coordinator"), Actor)
