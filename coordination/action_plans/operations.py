@@ -28,6 +28,7 @@ from coordination.cases.models import Case
 from coordination.cases.permissions import can_manage, referrer_agency
 from coordination.consent.operations import covering
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from coordination.core.i18n import label, local_today
@@ -177,7 +178,7 @@ def plan_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
             add(f"goals.{i}.text", _("Skriv delmålet."))
         if goal.get("target_on") is None:
             add(f"goals.{i}.target_on", _("Ange när delmålet ska vara nått."))
-    refs = set()
+    refs: set[str] = set()
     for i, action in enumerate(data.get("actions") or []):
         prefix = f"actions.{i}"
         if not (action.get("what") or "").strip():
@@ -268,7 +269,7 @@ def _write(version: PlanVersion, content: PlanContent) -> None:
         )
 
 
-def save_plan(case: Case, data: dict, *, by, now: datetime | None = None) -> SaveResult:
+def save_plan(case: Case, data: dict, *, by: Actor, now: datetime | None = None) -> SaveResult:
     """Save the plan: the first version, an edit of an unsigned draft, or a new version.
 
     The caller passes the case locked. A change to what the parties agreed, made after anyone
@@ -331,7 +332,15 @@ def save_plan(case: Case, data: dict, *, by, now: datetime | None = None) -> Sav
     return SaveResult(version, "new_version")
 
 
-def _new_version(case, number, content, note, by, now, previous=None) -> PlanVersion:
+def _new_version(
+    case: Case,
+    number: int,
+    content: PlanContent,
+    note: str | None,
+    by: Actor,
+    now: datetime,
+    previous: PlanVersion | None = None,
+) -> PlanVersion:
     version = PlanVersion(
         case_id=case.id,
         number=number,
@@ -360,7 +369,7 @@ def _new_version(case, number, content, note, by, now, previous=None) -> PlanVer
 # --- sign-off ---------------------------------------------------------------------------------
 
 
-def may_sign_for(user, case: Case, party: str) -> bool:
+def may_sign_for(user: Actor, case: Case, party: str) -> bool:
     """The coordinator records the participant's sign-off; an agency signs through its staff."""
     if party == PARTICIPANT:
         return case.coordinator_id == user.id
@@ -371,7 +380,7 @@ def sign_off(
     case: Case,
     *,
     party: str | None,
-    by,
+    by: Actor,
     method: str | None = None,
     note: str = "",
     now: datetime | None = None,
@@ -398,6 +407,7 @@ def sign_off(
         errors["method"] = [_("Ange hur deltagaren godkände planen.")]
     if errors:
         raise ValidationFailed(_("Godkännandet kunde inte registreras."), errors=errors)
+    assert party is not None  # it is one of the required parties
     if party in version.signed_parties:
         raise Conflict(
             _(
@@ -432,7 +442,7 @@ def sign_off(
     return entry
 
 
-def _put_in_force(case: Case, version: PlanVersion, by, now: datetime) -> None:
+def _put_in_force(case: Case, version: PlanVersion, by: Actor, now: datetime) -> None:
     version.signed_at = now
     for older in versions_of(case.id):
         if older.id != version.id and older.state != PlanState.SUPERSEDED.value:
@@ -468,13 +478,13 @@ def party_label(party: str) -> str:
 # --- progress on actions ------------------------------------------------------------------------
 
 
-def may_update_action(user, case: Case, action: PlanAction) -> bool:
+def may_update_action(user: Actor, case: Case, action: PlanAction) -> bool:
     """The coordinator, a team lead and the action's contact record its progress."""
     return can_manage(user, case) or action.contact_id == user.id
 
 
 def set_action_status(
-    action: PlanAction, status: str | None, *, by, now: datetime | None = None
+    action: PlanAction, status: str | None, *, by: Actor, now: datetime | None = None
 ) -> PlanAction:
     """Record how far an action has come (in every live version that has it)."""
     if status not in {s.value for s in ActionStatus}:
@@ -482,7 +492,9 @@ def set_action_status(
             _("Statusen kunde inte sparas."), errors={"status": [_("Välj status.")]}
         )
     version = action.version
-    refuse_unless_open(db.session.get(Case, version.case_id))
+    case = db.session.get(Case, version.case_id)
+    assert case is not None  # a version belongs to its case (foreign key, deleted with it)
+    refuse_unless_open(case)
     if version.state == PlanState.SUPERSEDED.value:
         raise Conflict(_("Versionen är ersatt av en senare. Ändra i den gällande planen."))
     same = db.session.scalars(
@@ -517,7 +529,7 @@ def reminder_facts(case_id: int) -> ReminderFacts | None:
     if case is None:
         return None
     in_force = signed_version(case_id)
-    actions = ()
+    actions: tuple[ActionFacts, ...] = ()
     if in_force is not None:
         actions = tuple(
             ActionFacts(a.id, a.contact_id, a.due_on, a.status, a.revision)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import gettext as _
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from coordination.consent.events import ConsentRecorded, ConsentWithdrawn
 from coordination.consent.models import FORMS, INFO_KINDS, Consent
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import IllegalTransition, ValidationFailed
 from coordination.extensions import db
@@ -25,7 +27,7 @@ def consents_of(person_id: int) -> list[Consent]:
     )
 
 
-def covering(person_id: int | None, agencies, on: date) -> Consent | None:
+def covering(person_id: int | None, agencies: Iterable[str], on: date) -> Consent | None:
     """Return a consent in force on the date that covers every agency named, if any."""
     if person_id is None:
         return None
@@ -35,7 +37,9 @@ def covering(person_id: int | None, agencies, on: date) -> Consent | None:
     return None
 
 
-def record_consent(*, person_id: int, data: dict, by, today: date, referral_id=None) -> Consent:
+def record_consent(
+    *, person_id: int, data: dict, by: Actor, today: date, referral_id: int | None = None
+) -> Consent:
     """Record a new consent; every problem is reported at once."""
     errors: dict[str, list[str]] = {}
     agencies = data.get("agencies") or []
@@ -78,10 +82,12 @@ def record_consent(*, person_id: int, data: dict, by, today: date, referral_id=N
     return consent
 
 
-def withdraw_consent(consent: Consent, *, by, note: str = "") -> Consent:
+def withdraw_consent(consent: Consent, *, by: Actor, note: str = "") -> Consent:
     """Withdraw a consent; it stops covering anything at once."""
     if consent.withdrawn_at is not None:
         raise IllegalTransition(_("Samtycket är redan återkallat."))
+    # The column is nullable, but every consent is recorded for a person and erased with them.
+    assert consent.person_id is not None
     consent.withdrawn_at = utcnow()
     consent.withdrawal_note = note or None
     db.session.flush()

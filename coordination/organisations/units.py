@@ -73,6 +73,7 @@ def save_unit(
         errors["municipality"] = [_("Skriv högst %(max)s tecken.", max=MUNICIPALITY_MAX)]
     if errors:
         raise ValidationFailed(_("Enheten kunde inte sparas."), errors=errors)
+    assert agency_kind is not None  # it is one of the kinds
     if unit is None:
         unit = OrganisationUnit()
         db.session.add(unit)

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from coordination.core.actor import Actor
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
 from coordination.referrals.models import Attachment, Referral
@@ -33,7 +34,7 @@ def storage_dir() -> Path:
     return folder
 
 
-def store(referral: Referral, *, filename: str, content: bytes, by) -> Attachment:
+def store(referral: Referral, *, filename: str, content: bytes, by: Actor) -> Attachment:
     """Check and store one uploaded file for a referral."""
     limit = int(current_app.config["COORD"]["ATTACHMENT_MAX_BYTES"])
     name = Path(filename or "").name

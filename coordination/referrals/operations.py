@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -10,18 +11,20 @@ from sqlalchemy import select
 from coordination.codes.operations import valid_codes
 from coordination.consent.models import Consent
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import get_row, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.extensions import db
+from coordination.organisations.models import OrganisationUnit
 from coordination.people.models import CHANNELS, GENDERS, Person
 from coordination.programmes.models import Programme
 from coordination.referrals.events import CompletionRequested, ReferralSubmitted, ReferralWithdrawn
 from coordination.referrals.models import Referral, ReferralHistory
 from workflows.calendar import WorkingCalendar
 from workflows.organisation import MEMBER_AGENCIES
-from workflows.personnummer import IdentityNumberError, parse_identity_number
-from workflows.referral import OPEN_STATES, ReferralAction, next_state
+from workflows.personnummer import IdentityNumber, IdentityNumberError, parse_identity_number
+from workflows.referral import OPEN_STATES, ReferralAction, ReferralState, next_state
 
 DRAFT_FIELDS = (
     "identity_number first_name last_name gender phone email address preferred_channel "
@@ -37,7 +40,9 @@ def get_referral(referral_id: int, *, lock: bool = False) -> Referral:
     return get_row(Referral, referral_id, lock=lock, missing=_("Remissen finns inte."))
 
 
-def create_draft(*, programme: Programme, by, unit, data: dict) -> Referral:
+def create_draft(
+    *, programme: Programme, by: Actor, unit: OrganisationUnit, data: dict
+) -> Referral:
     """Start a referral as a draft holding what the referrer typed."""
     referral = Referral(
         programme=programme,
@@ -56,7 +61,7 @@ def create_draft(*, programme: Programme, by, unit, data: dict) -> Referral:
     return referral
 
 
-def update_draft(referral: Referral, *, by, data: dict) -> Referral:
+def update_draft(referral: Referral, *, by: Actor, data: dict) -> Referral:
     """Save changes to a referral that is still editable (draft or completion requested)."""
     next_state(referral.state, ReferralAction.EDIT)
     _apply(referral, data)
@@ -85,7 +90,7 @@ def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
     if programme is None or not programme.active:
         add("programme_id", _("Välj en insats som tar emot remisser."))
 
-    identity = None
+    identity: IdentityNumber | None = None
     if not referral.identity_number:
         add("identity_number", _("Ange personnummer eller samordningsnummer."))
     else:
@@ -182,7 +187,9 @@ def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
     return errors
 
 
-def _consent_errors(referral: Referral, today: date, agencies: set[str], add) -> None:
+def _consent_errors(
+    referral: Referral, today: date, agencies: set[str], add: Callable[[str, str], None]
+) -> None:
     if referral.consent_given_on is None:
         add(
             "consent_given_on",
@@ -209,7 +216,9 @@ def _consent_errors(referral: Referral, today: date, agencies: set[str], add) ->
         add("consent_info_kinds", _("Ange vilka slags uppgifter samtycket gäller."))
 
 
-def find_open_for_person(person_id: int, programme_id: int, exclude_id: int | None = None):
+def find_open_for_person(
+    person_id: int, programme_id: int, exclude_id: int | None = None
+) -> Referral | None:
     """Return the person's open referral in the programme, if there is one."""
     query = select(Referral).where(
         Referral.person_id == person_id,
@@ -221,7 +230,7 @@ def find_open_for_person(person_id: int, programme_id: int, exclude_id: int | No
     return db.session.scalar(query)
 
 
-def submit(referral: Referral, *, by, now: datetime | None = None) -> Referral:
+def submit(referral: Referral, *, by: Actor, now: datetime | None = None) -> Referral:
     """Submit a complete referral; raise ValidationFailed with every error, or Conflict."""
     now = now or utcnow()
     today = local_today(now)
@@ -267,14 +276,14 @@ def submit(referral: Referral, *, by, now: datetime | None = None) -> Referral:
 
 
 # Later domains (cases) register a check that raises Conflict for an open case.
-OPEN_CASE_CHECKS: list = []
+OPEN_CASE_CHECKS: list[Callable[[int, int], None]] = []
 
 
 def _state_label(state: str) -> str:
     return label("state", state)
 
 
-def _person_for(identity, referral: Referral) -> Person:
+def _person_for(identity: IdentityNumber, referral: Referral) -> Person:
     person = db.session.scalar(
         select(Person).where(Person.identity_number == identity.number).with_for_update()
     )
@@ -291,7 +300,7 @@ def _person_for(identity, referral: Referral) -> Person:
     return person
 
 
-def _record_consent(referral: Referral, person: Person, by) -> Consent:
+def _record_consent(referral: Referral, person: Person, by: Actor) -> Consent:
     consent = Consent(
         person_id=person.id,
         referral_id=referral.id,
@@ -307,7 +316,7 @@ def _record_consent(referral: Referral, person: Person, by) -> Consent:
     return consent
 
 
-def withdraw(referral: Referral, *, by, reason: str = "") -> Referral:
+def withdraw(referral: Referral, *, by: Actor, reason: str = "") -> Referral:
     """Withdraw a referral before a decision."""
     target = next_state(referral.state, ReferralAction.WITHDRAW)
     referral.withdrawn_reason = reason or None
@@ -319,7 +328,7 @@ def withdraw(referral: Referral, *, by, reason: str = "") -> Referral:
 def request_completion(
     referral: Referral,
     *,
-    by,
+    by: Actor,
     note: str,
     due_on: date | None = None,
     calendar: WorkingCalendar | None = None,
@@ -355,7 +364,13 @@ def request_completion(
     return referral
 
 
-def _move(referral: Referral, target, action, by, note: str | None = None) -> None:
+def _move(
+    referral: Referral,
+    target: ReferralState,
+    action: ReferralAction,
+    by: Actor,
+    note: str | None = None,
+) -> None:
     previous = referral.state
     referral.state = target.value
     referral.version += 1
@@ -363,7 +378,14 @@ def _move(referral: Referral, target, action, by, note: str | None = None) -> No
     db.session.flush()
 
 
-def _history(referral, from_state, to_state, action, by, note=None) -> None:
+def _history(
+    referral: Referral,
+    from_state: str | None,
+    to_state: str,
+    action: str,
+    by: Actor,
+    note: str | None = None,
+) -> None:
     db.session.add(
         ReferralHistory(
             referral=referral,
