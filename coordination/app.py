@@ -80,6 +80,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
+    _install_throttling(app)
 
     _import_models()
     _install_subscribers()
@@ -107,6 +108,21 @@ def create_app(overrides: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _install_throttling(app: Flask) -> None:
+    """Count sign-in attempts (Flask-Limiter) per client address: the proxy's one behind nginx."""
+    from flask_limiter.errors import RateLimitExceeded
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from coordination.auth.throttling import rate_limit_exceeded
+    from coordination.extensions import limiter
+
+    hops = int(app.config["COORD"]["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, rate_limit_exceeded)
 
 
 def _install_subscribers() -> None:
@@ -213,7 +229,10 @@ def _install_session_rules(app: Flask) -> None:
     def _load_from_token(req):
         header = req.headers.get("Authorization", "")
         if req.path.startswith("/api/") and header.startswith("Bearer "):
-            return user_for_token(header[7:].strip())
+            user = user_for_token(header[7:].strip())
+            if user is not None:
+                db.session.commit()  # the token's last use, before the request's own work
+            return user
         return None
 
     @app.before_request

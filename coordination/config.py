@@ -24,6 +24,21 @@ DEFAULTS: dict[str, object] = {
     "REQUIRE_TOTP": True,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
+    # The second factor (see coordination/auth/security.py): wrong codes before a pending login
+    # is void, and the account's code-step lock that doubles per voided round, up to a cap.
+    "TOTP_MAX_FAILURES": 5,
+    "TOTP_LOCK_MINUTES": 1,
+    "TOTP_LOCK_MAX_MINUTES": 60,
+    # Fernet key(s) for TOTP secrets at rest, comma-separated, the first encrypts; empty: derived
+    # from SECRET_KEY.
+    "TOTP_ENCRYPTION_KEY": None,
+    # Failed sign-in attempts (password, code, API token) per client address and per account.
+    "RATE_LIMIT_PER_IP": "30 per minute; 300 per hour",
+    "RATE_LIMIT_PER_ACCOUNT": "10 per minute; 40 per hour",
+    # Where the counters live; empty: the broker when it is Redis, else this process's memory.
+    "RATE_LIMIT_STORAGE_URL": None,
+    # Reverse proxies in front that append to X-Forwarded-For (1 behind nginx; 0: none).
+    "TRUSTED_PROXIES": 0,
     "RETENTION_YEARS": 5,
     "ACCESS_LOG_YEARS": 5,
     "BASE_URL": "http://127.0.0.1:5000",
@@ -122,5 +137,21 @@ def flask_config(settings: dict) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "TESTING": bool(settings["TESTING"]),
+        "RATELIMIT_STORAGE_URI": rate_limit_storage(settings),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_KEY_PREFIX": "coord",
+        "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set on the 429 answers themselves
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: count in each process
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "COORD": settings,
     }
+
+
+def rate_limit_storage(settings: dict) -> str:
+    """Return where the sign-in rate limits are counted: the setting, Redis, or memory."""
+    if settings.get("RATE_LIMIT_STORAGE_URL"):
+        return str(settings["RATE_LIMIT_STORAGE_URL"])
+    broker = str(settings.get("BROKER_URL") or "")
+    if broker.startswith(("redis://", "rediss://")):
+        return broker
+    return "memory://"  # the embedded default of `make run`: one process

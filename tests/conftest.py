@@ -175,6 +175,17 @@ def _isolated(request):
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request):
+    """Start each test with no failed sign-in attempts counted (Flask-Limiter's Redis counters)."""
+    if "workflows" not in request.node.path.parts:
+        from coordination.extensions import limiter
+
+        request.getfixturevalue("app")
+        limiter.reset()
+    yield
+
+
 class FormClient:
     """A test client that adds the CSRF token to form posts, as a browser would."""
 

@@ -95,7 +95,7 @@ def build_spec() -> dict:
                     }
                 },
             }
-        ok: dict = {"description": "OK"}
+        ok: dict = {"description": "No Content" if op.status == 204 else "OK"}
         if op.response is not None:
             components.setdefault(op.response.__name__, schema_object(op.response, components))
             ref = {"$ref": f"#/components/schemas/{op.response.__name__}"}
@@ -121,6 +121,16 @@ def build_spec() -> dict:
             ("422", "Validation failed"),
         ):
             operation["responses"][code] = {"description": text, **problem_ref}
+        for code, text in (op.responses or {}).items():
+            answer: dict = {"description": text, **problem_ref}
+            if code == "429":
+                answer["headers"] = {
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again",
+                        "schema": {"type": "integer"},
+                    }
+                }
+            operation["responses"][code] = answer
         paths.setdefault(path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",

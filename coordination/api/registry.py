@@ -23,6 +23,7 @@ class Operation:
     many: bool
     public: bool
     status: int
+    responses: dict[str, str] | None = None  # further answers worth documenting: code -> text
 
 
 OPERATIONS: list[Operation] = []
@@ -40,11 +41,20 @@ def endpoint(
     roles: tuple = (),
     public: bool = False,
     status: int = 200,
+    responses: dict[str, str] | None = None,
 ) -> Callable:
     """Register a route with its access rule and its OpenAPI operation."""
     OPERATIONS.append(
         Operation(
-            method.lower(), bp.url_prefix + path, summary, body, response, many, public, status
+            method.lower(),
+            bp.url_prefix + path,
+            summary,
+            body,
+            response,
+            many,
+            public,
+            status,
+            responses,
         )
     )
 

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coordination.auth.encryption import EncryptedString
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
 
@@ -28,9 +29,13 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int] = mapped_column(default=0)
+    # Wrong codes in a row (forgotten a day after the last one) and the code step's lock.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    totp_last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships = relationship(
         "Membership", back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -73,6 +78,35 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(default=False)
+    label: Mapped[str | None] = mapped_column(String(100))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class PendingLogin(db.Model):
+    """A login between the password and the second factor; the cookie holds only its nonce.
+
+    It ends when the code is accepted ("completed") or after too many wrong codes
+    ("too_many_codes"), and lapses five minutes after the password: a copied cookie then leads
+    nowhere, and every copy shares one count of wrong codes.
+    """
+
+    __tablename__ = "pending_login"
+    __table_args__ = (
+        check_in("end_reason", ["completed", "too_many_codes"]),
+        Index("ix_pending_login_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    enrol_secret: Mapped[str | None] = mapped_column(EncryptedString)  # first enrolment only
 
     user: Mapped[User] = relationship()
 

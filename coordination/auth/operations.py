@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from coordination.auth.models import ApiToken, User
 from coordination.auth.passwords import hash_password, password_problems, verify_password
@@ -17,6 +17,8 @@ from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
 from coordination.organisations.models import Membership, OrganisationUnit
 from workflows.organisation import Role
+
+TOKEN_USE_PRECISION = timedelta(minutes=1)  # "last used" is written at most once a minute
 
 
 def find_user(email: str) -> User | None:
@@ -86,12 +88,11 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     if not active:
         end_all_sessions(user, "deactivated")
         user.session_version += 1
-        for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-            token.revoked = True
+        revoke_all_tokens(user)
 
 
 def set_password(user: User, password: str) -> None:
-    """Change a password; other sessions of the user end."""
+    """Change a password; every session and API token of the user ends."""
     if password_problems(password):
         raise ValidationFailed(
             _("Lösenordet ska ha minst 12 tecken."),
@@ -101,6 +102,7 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     end_all_sessions(user, "password_changed")
     user.session_version += 1
+    revoke_all_tokens(user)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -117,17 +119,44 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User, hours: int) -> tuple[str, datetime]:
+def issue_token(user: User, hours: int, label: str | None = None) -> tuple[str, datetime]:
     """Create an API token; return the secret (shown once) and its expiry."""
     secret = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(hours=hours)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(secret), expires_at=expires_at))
+    label = (label or "").strip()[:100] or None
+    db.session.add(
+        ApiToken(user_id=user.id, token_hash=_digest(secret), expires_at=expires_at, label=label)
+    )
     return secret, expires_at
 
 
 def user_for_token(secret: str) -> User | None:
-    """Return the active user of a valid, unexpired, unrevoked token."""
+    """Return the active user of a valid, unexpired, unrevoked token, noting its use."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
-    if token is None or token.revoked or token.expires_at <= utcnow():
+    if token is None or token.revoked or token.expires_at <= utcnow() or not token.user.active:
         return None
-    return token.user if token.user.active else None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_PRECISION:
+        token.last_used_at = now
+    return token.user
+
+
+def revoke_token(token: ApiToken) -> None:
+    """Revoke one API token; one already revoked or expired is a conflict."""
+    if token.revoked or token.expires_at <= utcnow():
+        raise Conflict(_("API-nyckeln %(name)s gäller redan inte längre.", name=token_name(token)))
+    token.revoked = True
+
+
+def revoke_all_tokens(user: User) -> None:
+    """Revoke every API token of a user (password change, deactivation)."""
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+    )
+
+
+def token_name(token: ApiToken) -> str:
+    """Return the name a person knows a token by: its label, or its number."""
+    return token.label or _("nr %(number)s", number=token.id)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from coordination.auth.models import User
-from coordination.core.db import DbSession
+from coordination.auth.models import ApiToken, User
+from coordination.core.db import DbSession, utcnow
 from coordination.extensions import db
 from coordination.organisations.models import Membership, OrganisationUnit
 from workflows.organisation import Role
@@ -34,3 +34,24 @@ def team_leads(
         )
     order = User.name if by_name else User.id
     return list((session or db.session).scalars(query.distinct().order_by(order)))
+
+
+def active_tokens(user: User) -> list[ApiToken]:
+    """Return the user's API tokens that still work, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.user_id == user.id,
+                ApiToken.revoked.is_(False),
+                ApiToken.expires_at > utcnow(),
+            )
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def own_token(user: User, token_id: int) -> ApiToken | None:
+    """Return one of the user's API tokens (None for anyone else's)."""
+    token = db.session.get(ApiToken, token_id)
+    return token if token is not None and token.user_id == user.id else None

@@ -1,27 +1,44 @@
-"""Two-factor codes, login throttling and server-side session records."""
+"""Two-factor codes, the pending login between password and code, server-side sessions.
+
+The numbers of the second factor (settings, see deploy/env.example):
+- a pending login (password given, code not yet) lasts 5 minutes and ends after
+  TOTP_MAX_FAILURES (5) wrong codes: then the password must be given again;
+- every TOTP_MAX_FAILURES wrong codes in a row lock the account's code step (the right code is
+  refused too) for TOTP_LOCK_MINUTES (1), doubled each further round (1, 2, 4, ... minutes) up to
+  TOTP_LOCK_MAX_MINUTES (60); the count is forgotten at a right code and a day after the last wrong
+  one, so a lock always expires. Someone holding the password gets about 35 guesses in the first
+  hour and 5 an hour after that (each guess hits with a chance of about 3 in a million).
+"""
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import math
 import secrets
-import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from coordination.auth.models import LoginThrottle, User, UserSession
+from coordination.auth.models import PendingLogin, User, UserSession
 from coordination.core.db import utcnow
 from coordination.core.parsing import is_digits
 from coordination.extensions import db
 
 ISSUER = "Samordning"
+PENDING_LIFETIME = timedelta(minutes=5)  # from the password to the code
+FAILURE_MEMORY = timedelta(days=1)  # wrong codes older than this no longer count
 
 
 def _setting(name: str):
     return current_app.config["COORD"][name]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- two-factor ------------------------------------------------------------------------------
@@ -47,70 +64,157 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=5, title="QR")
 
 
-def check_totp(user: User, code: str, secret: str | None = None, now: float | None = None) -> bool:
-    """Verify a six-digit code (one step of clock drift allowed); a used code is refused."""
-    secret = secret or user.totp_secret
-    code = (code or "").strip().replace(" ", "")
-    if not secret or not is_digits(code) or len(code) != 6:
-        return False
-    now = time.time() if now is None else now
-    totp = pyotp.TOTP(secret)
-    current = int(now // totp.interval)
-    for step in (current - 1, current, current + 1):
-        if step <= user.totp_last_step:
-            continue  # no replay of a code already used
-        if secrets.compare_digest(totp.generate_otp(step), code):
-            user.totp_last_step = step
-            return True
-    return False
-
-
 def enrol_totp(user: User, secret: str) -> None:
-    """Store the confirmed secret."""
+    """Store the confirmed secret (the column type encrypts it)."""
     user.totp_secret = secret
     user.totp_enrolled_at = utcnow()
 
 
-# --- throttling ------------------------------------------------------------------------------
+class CodeOutcome(enum.StrEnum):
+    """What became of one code given at the second-factor step."""
+
+    ACCEPTED = "accepted"
+    WRONG = "wrong"  # counted; the person may try again
+    VOIDED = "voided"  # the pending login has ended: the password must be given again
+    LOCKED = "locked"  # not even checked: the account's code step is locked for a while
 
 
-def _key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def _matching_step(secret: str, code: str, last_step: int, now: float) -> int | None:
+    """Return the unused time step (one step of clock drift allowed) whose code this is."""
+    code = (code or "").strip().replace(" ", "")
+    if not secret or not is_digits(code) or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now // totp.interval)
+    for step in (current - 1, current, current + 1):
+        if step <= last_step:
+            continue  # no replay of a code already used
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
-def is_locked(email: str) -> bool:
-    """Tell whether too many failures have locked this address for now."""
-    row = db.session.get(LoginThrottle, _key(email))
-    return bool(row and row.locked_until and row.locked_until > utcnow())
+def _lock_user(user: User) -> User:
+    """Lock the user's row for the rest of the transaction and reload it (SELECT ... FOR UPDATE).
+
+    Requests with the same code, or with many wrong ones, take turns here: the last used time step
+    and the failure counts are read and written by one request at a time.
+    """
+    return db.session.execute(
+        select(User)
+        .where(User.id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
-def record_failure(email: str) -> None:
-    """Count a failed login; the fifth within the window locks the address for a while."""
+def code_lock_seconds(user: User) -> int:
+    """Return for how many more seconds the account's code step is locked (0: open)."""
+    if user.totp_locked_until is None:
+        return 0
+    return max(0, math.ceil((user.totp_locked_until - utcnow()).total_seconds()))
+
+
+def _lock_minutes(rounds: int) -> int:
+    """Return the lock after a number of rounds of wrong codes: doubling from the base, capped."""
+    base, cap = int(_setting("TOTP_LOCK_MINUTES")), int(_setting("TOTP_LOCK_MAX_MINUTES"))
+    return min(cap, base * 2 ** min(rounds - 1, 20))
+
+
+def _count_failure(user: User, pending: PendingLogin | None, moment: datetime) -> CodeOutcome:
+    limit = int(_setting("TOTP_MAX_FAILURES"))
+    last = user.totp_last_failure_at
+    if last is None or moment - last > FAILURE_MEMORY:
+        user.totp_failures = 0
+    user.totp_failures += 1
+    user.totp_last_failure_at = moment
+    if user.totp_failures % limit == 0:
+        minutes = _lock_minutes(user.totp_failures // limit)
+        user.totp_locked_until = moment + timedelta(minutes=minutes)
+    if pending is None:
+        return CodeOutcome.WRONG
+    pending.failures += 1
+    if pending.failures >= limit:
+        pending.ended_at, pending.end_reason = moment, "too_many_codes"
+        return CodeOutcome.VOIDED
+    return CodeOutcome.WRONG
+
+
+def verify_code(
+    user: User,
+    code: str,
+    *,
+    pending: PendingLogin | None = None,
+    secret: str | None = None,
+    now: float | None = None,
+) -> CodeOutcome:
+    """Check a code under the user's row lock; a wrong one counts against account and login.
+
+    An accepted code's time step is spent (a code works once), and the pending login ends.
+    """
+    user = _lock_user(user)
+    if pending is not None:
+        db.session.refresh(pending, with_for_update=True)
+        if not _usable(pending):
+            return CodeOutcome.VOIDED
+    if code_lock_seconds(user) > 0:
+        return CodeOutcome.LOCKED
+    moment = utcnow() if now is None else datetime.fromtimestamp(now, UTC)
+    secret = secret or user.totp_secret or ""
+    step = _matching_step(secret, code, user.totp_last_step, moment.timestamp())
+    if step is None:
+        outcome = _count_failure(user, pending, moment)
+    else:
+        user.totp_last_step = step
+        user.totp_failures, user.totp_last_failure_at, user.totp_locked_until = 0, None, None
+        if pending is not None:
+            pending.ended_at, pending.end_reason = moment, "completed"
+        outcome = CodeOutcome.ACCEPTED
+    db.session.flush()
+    return outcome
+
+
+# --- the step between password and code -------------------------------------------------------
+
+
+def _usable(pending: PendingLogin) -> bool:
+    return pending.ended_at is None and pending.expires_at > utcnow() and pending.user.active
+
+
+def start_pending_login(user: User, *, enrol_secret: str | None = None) -> str:
+    """Record that the password was right; return the nonce for the cookie (its only copy)."""
     now = utcnow()
-    lock = timedelta(minutes=int(_setting("LOGIN_LOCK_MINUTES")))
-    row = db.session.get(LoginThrottle, _key(email))
-    if row is None:
-        row = LoginThrottle(key=_key(email), failures=0, window_started_at=now)
-        db.session.add(row)
-    if now - row.window_started_at > lock:
-        row.failures, row.window_started_at = 0, now
-    row.failures += 1
-    if row.failures >= int(_setting("LOGIN_MAX_FAILURES")):
-        row.locked_until = now + lock
+    db.session.execute(  # the user's spent ones are of no further use
+        delete(PendingLogin).where(
+            PendingLogin.user_id == user.id,
+            PendingLogin.ended_at.is_not(None) | (PendingLogin.expires_at <= now),
+        )
+    )
+    nonce = secrets.token_urlsafe(32)
+    db.session.add(
+        PendingLogin(
+            user_id=user.id,
+            nonce_hash=_digest(nonce),
+            created_at=now,
+            expires_at=now + PENDING_LIFETIME,
+            enrol_secret=enrol_secret,
+        )
+    )
+    db.session.flush()
+    return nonce
 
 
-def clear_failures(email: str) -> None:
-    """Forget the failures of an address after a successful login."""
-    row = db.session.get(LoginThrottle, _key(email))
-    if row is not None:
-        db.session.delete(row)
+def pending_login(nonce: str | None) -> PendingLogin | None:
+    """Return the live pending login of a cookie's nonce, or None (ended, lapsed, unknown)."""
+    if not nonce or not isinstance(nonce, str):
+        return None
+    pending = db.session.scalar(
+        select(PendingLogin).where(PendingLogin.nonce_hash == _digest(nonce))
+    )
+    return pending if pending is not None and _usable(pending) else None
 
 
 # --- server-side sessions ---------------------------------------------------------------------
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start_session(user: User) -> str:

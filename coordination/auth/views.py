@@ -1,4 +1,4 @@
-"""Login, logout, language choice and the admin pages for users."""
+"""Login, logout, one's own account, language choice and the admin pages for users."""
 
 from __future__ import annotations
 
@@ -12,16 +12,21 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
-from coordination.auth import security
+from coordination.auth import security, throttling
 from coordination.auth.models import User
 from coordination.auth.operations import (
     authenticate,
     create_user,
+    revoke_token,
     set_active,
     set_password,
     set_roles,
+    token_name,
 )
-from coordination.core.errors import ValidationFailed
+from coordination.auth.queries import active_tokens, own_token
+from coordination.auth.security import CodeOutcome
+from coordination.auth.throttling import throttled
+from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import LANGUAGES
 from coordination.core.permissions import access
 from coordination.extensions import db
@@ -39,6 +44,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(public=True)
+@throttled
 def login():
     """Check email and password; then the second factor, or its enrolment."""
     if current_user.is_authenticated:
@@ -47,45 +53,44 @@ def login():
     status = 200
     if request.method == "POST":
         email = request.form.get("email", "")
-        if security.is_locked(email):
-            error = _("För många misslyckade försök. Vänta 15 minuter och försök igen.")
-            status = 429
+        locked = throttling.locked_seconds(email)
+        if locked:
+            return throttling.too_many_attempts(locked)
+        user = authenticate(email, request.form.get("password", ""))
+        if user is None:
+            throttling.record_failure(email)
+            log_access("login", None, action="login", outcome="failed", user=None)
+            db.session.commit()
+            error, status = _("Fel e-postadress eller lösenord."), 401
         else:
-            user = authenticate(email, request.form.get("password", ""))
-            if user is None:
-                security.record_failure(email)
-                log_access("login", None, action="login", outcome="failed", user=None)
-                db.session.commit()
-                error, status = _("Fel e-postadress eller lösenord."), 401
-            else:
-                next_url = _safe_next(request.args.get("next"))
-                session.clear()
-                session["pending_user"] = user.id
-                session["pending_next"] = next_url
-                session["pending_at"] = datetime.now(UTC).timestamp()
-                if user.totp_enrolled_at is not None:
-                    return redirect(url_for(".second_factor"))
-                if security.totp_required():
-                    session["enrol_secret"] = security.new_totp_secret()
-                    return redirect(url_for(".enrol"))
+            next_url = _safe_next(request.args.get("next"))
+            session.clear()
+            session["pending_next"] = next_url
+            if user.totp_enrolled_at is None and not security.totp_required():
                 return _complete_login(user, email)
+            enrol_secret = None if user.totp_enrolled_at else security.new_totp_secret()
+            session["pending_login"] = security.start_pending_login(user, enrol_secret=enrol_secret)
+            db.session.commit()
+            return redirect(url_for(".second_factor" if enrol_secret is None else ".enrol"))
     return render_template("auth/login.html", error=error), status
 
 
-def _pending_user() -> User | None:
-    """Return the user who passed the password step in the last five minutes."""
-    user_id = session.get("pending_user")
-    started = session.get("pending_at", 0)
-    if not user_id or datetime.now(UTC).timestamp() - started > 300:
-        return None
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.active else None
+def _pending():
+    """Return the live pending login of this browser, or None."""
+    return security.pending_login(session.get("pending_login"))
+
+
+def _back_to_password(message: str):
+    """End this browser's pending login and ask for the password again."""
+    session.pop("pending_login", None)
+    flash(message, "error")
+    return redirect(url_for(".login"))
 
 
 def _complete_login(user: User, email: str):
     next_url = session.get("pending_next") or url_for("home.index")
     session.clear()  # a fresh session at login: no fixation
-    security.clear_failures(email)
+    throttling.clear_failures(email)
     session["sid"] = security.start_session(user)
     login_user(user)
     now = datetime.now(UTC).timestamp()
@@ -97,42 +102,69 @@ def _complete_login(user: User, email: str):
     return redirect(next_url)
 
 
+def _code_answer(pending, outcome: CodeOutcome, template: str, status: int, **context):
+    """Answer a code that was not accepted: wrong, too many (password again) or locked."""
+    user = pending.user
+    if outcome is CodeOutcome.LOCKED:
+        seconds = security.code_lock_seconds(user)
+        db.session.rollback()
+        minutes = max(1, -(-seconds // 60))
+        return throttling.too_many_attempts(
+            seconds,
+            _(
+                "För många felaktiga koder. Vänta %(minutes)s minuter och logga in igen.",
+                minutes=minutes,
+            ),
+        )
+    log_access("login", user.id, action="login", outcome="failed", user=user)
+    db.session.commit()
+    if outcome is CodeOutcome.VOIDED:
+        return _back_to_password(_("För många felaktiga koder. Logga in igen med ditt lösenord."))
+    error = _("Koden stämmer inte. Skriv de sex siffrorna som appen visar nu.")
+    return render_template(template, error=error, **context), status
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @access(public=True)
+@throttled
 def second_factor():
     """Ask for the six-digit code from the authenticator app."""
-    user = _pending_user()
-    if user is None:
+    pending = _pending()
+    if pending is None or pending.enrol_secret is not None:
+        if "pending_login" in session:
+            return _back_to_password(_("Inloggningen har avbrutits. Logga in igen."))
         return redirect(url_for(".login"))
-    error, status = None, 200
     if request.method == "POST":
-        if security.check_totp(user, request.form.get("code", "")):
+        user = pending.user
+        outcome = security.verify_code(user, request.form.get("code", ""), pending=pending)
+        if outcome is CodeOutcome.ACCEPTED:
             return _complete_login(user, user.email)
-        security.record_failure(user.email)
-        log_access("login", user.id, action="login", outcome="failed", user=user)
-        db.session.commit()
-        error, status = _("Koden stämmer inte. Skriv de sex siffrorna som appen visar nu."), 401
-    return render_template("auth/code.html", error=error), status
+        return _code_answer(pending, outcome, "auth/code.html", 401)
+    return render_template("auth/code.html", error=None)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
 @access(public=True)
+@throttled
 def enrol():
     """Set up two-factor login the first time: scan the code, confirm with a six-digit code."""
-    user = _pending_user()
-    secret = session.get("enrol_secret")
-    if user is None or not secret:
+    pending = _pending()
+    if pending is None or pending.enrol_secret is None:
+        if "pending_login" in session:
+            return _back_to_password(_("Inloggningen har avbrutits. Logga in igen."))
         return redirect(url_for(".login"))
-    error, status = None, 200
+    user, secret = pending.user, pending.enrol_secret
+    uri = security.provisioning_uri(user, secret)
+    context = {"secret": secret, "qr": Markup(security.qr_svg(uri))}
     if request.method == "POST":
-        if security.check_totp(user, request.form.get("code", ""), secret=secret):
+        outcome = security.verify_code(
+            user, request.form.get("code", ""), pending=pending, secret=secret
+        )
+        if outcome is CodeOutcome.ACCEPTED:
             security.enrol_totp(user, secret)
             return _complete_login(user, user.email)
-        error, status = _("Koden stämmer inte. Skriv de sex siffrorna som appen visar nu."), 422
-    uri = security.provisioning_uri(user, secret)
-    return render_template(
-        "auth/enrol.html", error=error, secret=secret, qr=Markup(security.qr_svg(uri))
-    ), status
+        return _code_answer(pending, outcome, "auth/enrol.html", 422, **context)
+    return render_template("auth/enrol.html", error=None, **context)
 
 
 @bp.post("/logout")
@@ -171,6 +203,38 @@ def change_password():
                 db.session.rollback()
                 errors = {"new": exc.errors["password"]}
     return render_template("auth/password.html", errors=errors), (422 if errors else 200)
+
+
+@bp.get("/account")
+@access()
+def account():
+    """The signed-in user's own account: password and the API tokens that still work."""
+    return _account_page({}), 200
+
+
+def _account_page(errors: dict) -> str:
+    return render_template(
+        "auth/account.html",
+        tokens=active_tokens(current_user),
+        token_name=token_name,
+        errors=errors,
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@access()
+def revoke_api_token(token_id: int):
+    """Revoke one of one's own API tokens."""
+    token = own_token(current_user, token_id) or abort(404)
+    try:
+        revoke_token(token)
+    except Conflict as exc:
+        db.session.rollback()
+        return _account_page({"_general": [exc.message]}), 409
+    log_access("api_token", token.id, action="revoke")
+    db.session.commit()
+    flash(_("API-nyckeln %(name)s är återkallad.", name=token_name(token)), "success")
+    return redirect(url_for(".account"))
 
 
 @bp.post("/language")

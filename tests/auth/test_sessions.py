@@ -1,5 +1,7 @@
 """Sessions: rotated at login, ended on the server at logout, throttled logins, headers."""
 
+import re
+
 from sqlalchemy import select
 
 from coordination.auth.models import UserSession
@@ -61,8 +63,9 @@ def test_a_user_without_two_factor_must_enrol(client):
     assert "/login/enrol" in response.headers["Location"]
     page = client.get("/login/enrol").get_data(as_text=True)
     assert "<svg" in page
+    secret = re.search(r"<code>([A-Z2-7]+)</code>", page).group(1)  # the key shown for typing
     with client.session_transaction() as sess:
-        secret = sess["enrol_secret"]
+        assert secret not in str(dict(sess))  # kept on the server, not in the cookie
     done = client.post_form("/login/enrol", {"code": pyotp.TOTP(secret).now()})
     assert done.status_code == 302
     db.session.refresh(user)
