@@ -80,12 +80,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
-    _install_throttling(app)
 
     _import_models()
     _install_subscribers()
     _register_domains_once()
     _register_blueprints(app)
+    _install_throttling(app)
     _install_session_rules(app)
     register_error_handlers(app, persist_refusals=access_log.persist_refusals)
     permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
@@ -111,18 +111,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _install_throttling(app: Flask) -> None:
-    """Count sign-in attempts (Flask-Limiter) per client address: the proxy's one behind nginx."""
-    from flask_limiter.errors import RateLimitExceeded
+    """Limit failed sign-ins per client address (the proxy's X-Forwarded-For behind nginx)."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from coordination.auth.throttling import rate_limit_exceeded
-    from coordination.extensions import limiter
+    from coordination.auth import throttling
 
     hops = int(app.config["COORD"]["TRUSTED_PROXIES"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, rate_limit_exceeded)
+    throttling.install(app)
 
 
 def _install_subscribers() -> None:

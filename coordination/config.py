@@ -33,8 +33,8 @@ DEFAULTS: dict[str, object] = {
     # from SECRET_KEY.
     "TOTP_ENCRYPTION_KEY": None,
     # Failed sign-in attempts (password, code, API token) per client address and per account.
-    "RATE_LIMIT_PER_IP": "30 per minute; 300 per hour",
-    "RATE_LIMIT_PER_ACCOUNT": "10 per minute; 40 per hour",
+    "RATE_LIMIT_PER_IP": "30/minute,300/hour",
+    "RATE_LIMIT_PER_ACCOUNT": "10/minute,40/hour",
     # Where the counters live; empty: the broker when it is Redis, else this process's memory.
     "RATE_LIMIT_STORAGE_URL": None,
     # Reverse proxies in front that append to X-Forwarded-For (1 behind nginx; 0: none).

@@ -179,10 +179,7 @@ def _isolated(request):
 def _fresh_rate_limits(request):
     """Start each test with no failed sign-in attempts counted (Flask-Limiter's Redis counters)."""
     if "workflows" not in request.node.path.parts:
-        from coordination.extensions import limiter
-
-        request.getfixturevalue("app")
-        limiter.reset()
+        request.getfixturevalue("app").extensions["sign_in_limiter"].reset()
     yield
 
 

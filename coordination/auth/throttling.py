@@ -19,15 +19,17 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app, render_template, request, session
+from flask import Flask, current_app, render_template, request, session
 from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from coordination.auth.models import LoginThrottle
 from coordination.core.db import utcnow
 from coordination.core.errors import problem, wants_json
-from coordination.extensions import db, limiter
+from coordination.extensions import db
 
 
 def _setting(name: str):
@@ -116,21 +118,42 @@ def _failed(response) -> bool:
 
 
 def throttled(view: Callable) -> Callable:
-    """Count the view's failed POSTs per client address and per account, refusing with 429."""
-    view = limiter.shared_limit(
+    """Mark a sign-in view: its failed POSTs are counted per client address and per account."""
+    view.sign_in_throttled = True  # type: ignore[attr-defined]  # read by install()
+    return view
+
+
+def install(app: Flask) -> None:
+    """Give the app its own limiter and put the limits on every view marked `throttled`.
+
+    One limiter per app (not one per process): each app counts in its own storage.
+    """
+    limiter = Limiter(key_func=get_remote_address)
+    limiter.init_app(app)
+    app.extensions["sign_in_limiter"] = limiter
+    per_account = limiter.shared_limit(
         lambda: _setting("RATE_LIMIT_PER_ACCOUNT"),
         scope="signin-account",
         key_func=_account_of_request,
         methods=["POST"],
         deduct_when=_failed,
-    )(view)
-    return limiter.shared_limit(
+    )
+    per_address = limiter.shared_limit(
         lambda: _setting("RATE_LIMIT_PER_IP"),
         scope="signin-ip",
         key_func=get_remote_address,
         methods=["POST"],
         deduct_when=_failed,
-    )(view)
+    )
+    for endpoint, view in list(app.view_functions.items()):
+        if getattr(view, "sign_in_throttled", False):
+            app.view_functions[endpoint] = per_address(per_account(view))
+    app.register_error_handler(RateLimitExceeded, rate_limit_exceeded)
+
+
+def sign_in_limiter() -> Limiter:
+    """Return the current app's limiter."""
+    return current_app.extensions["sign_in_limiter"]
 
 
 # --- the 429 answer ----------------------------------------------------------------------------
@@ -156,6 +179,6 @@ def too_many_attempts(seconds: int, message: str | None = None):
 
 def rate_limit_exceeded(_exc):
     """Answer a breached Flask-Limiter limit (registered for RateLimitExceeded)."""
-    current = limiter.current_limit
+    current = sign_in_limiter().current_limit
     seconds = int(current.reset_at - time.time()) if current is not None else 60
     return too_many_attempts(seconds)

@@ -97,8 +97,11 @@ def _preflight() -> None:
         pytest.exit(f"Redis is not reachable at {REDIS_URL}: {exc}", returncode=3)
 
 
-def _seed(database_url: str) -> dict[str, dict]:
-    """Create what exists before the journey: units, one programme and a user per role."""
+def _seed(database_url: str, secret_key: str) -> dict[str, dict]:
+    """Create what exists before the journey: units, one programme and a user per role.
+
+    With the stack's secret key: the TOTP secrets are encrypted with a key derived from it.
+    """
     import pyotp
 
     from coordination.app import create_app
@@ -110,7 +113,7 @@ def _seed(database_url: str) -> dict[str, dict]:
     from coordination.programmes.models import Programme
 
     app = create_app(
-        {"DATABASE_URL": database_url, "BROKER_URL": REDIS_URL, "SECRET_KEY": "e2e-seed"}
+        {"DATABASE_URL": database_url, "BROKER_URL": REDIS_URL, "SECRET_KEY": secret_key}
     )
     people = {
         "referrer": ("remittent@e2e.example", "Rut Remittent", "kommun", "referrer"),
@@ -214,7 +217,7 @@ class Stack:
         )
         if migrate.returncode:
             raise RuntimeError(f"migration failed:\n{migrate.stdout}\n{migrate.stderr}")
-        self.cast = _seed(self.database_url)
+        self.cast = _seed(self.database_url, self.secret)
         web = Process(
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
             self.env(BIND=f"127.0.0.1:{port}", WEB_WORKERS=2, METRICS_PORT=free_port()),
