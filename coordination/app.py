@@ -133,7 +133,7 @@ def _install_subscribers() -> None:
 
     from coordination.audit import chain
     from coordination.cases import registrations as case_registrations
-    from coordination.conferences.operations import close_items_left_on_agenda
+    from coordination.conferences.agenda import close_items_left_on_agenda
     from coordination.exits.subscribers import deliver_recommendations
 
     events.install(AppSession)

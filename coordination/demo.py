@@ -12,7 +12,10 @@ from datetime import UTC, datetime, time, timedelta
 from coordination.action_plans import operations as plans
 from coordination.auth.operations import create_user
 from coordination.codes.operations import ensure_default_codes
+from coordination.conferences import agenda as conference_agenda
+from coordination.conferences import decisions as conference_decisions
 from coordination.conferences import operations as conferences
+from coordination.conferences import queries as conference_queries
 from coordination.extensions import db
 from coordination.meetings import operations as meetings
 from coordination.organisations.models import OrganisationUnit
@@ -148,16 +151,16 @@ def _demo_case(programme, users, admitted, waiting, today) -> None:
         calendar=calendar,
     )
     for referral in (admitted, waiting):
-        conferences.add_to_agenda(conference, referral, by=lead)
-    conferences.publish(conference, by=lead)
+        conference_agenda.add_to_agenda(conference, referral, by=lead)
+    conference_agenda.publish(conference, by=lead)
     conferences.record_attendance(
         conference, present_user_ids=[m.user_id for m in conference.members], by=lead
     )
-    conferences.decide(
+    conference_decisions.decide(
         admitted.id,
         conference=conference,
         by=lead,
-        data=conferences.DecisionInput(
+        data=conference_decisions.DecisionInput(
             outcome="admit",
             recommendation="Samordnade insatser från kommunen, Arbetsförmedlingen och vården.",
             positions={agency: "Tillstyrker." for agency in members},
@@ -165,7 +168,7 @@ def _demo_case(programme, users, admitted, waiting, today) -> None:
             complexity_weight=2,
         ),
     )
-    case = conferences.case_for(admitted.id)
+    case = conference_queries.case_for(admitted.id)
     plans.save_plan(
         case,
         {

@@ -21,7 +21,7 @@ from coordination.cases import operations as case_ops
 from coordination.cases.models import CoordinatorAssignment
 from coordination.conferences import permissions as conference_perms
 from coordination.conferences.models import Conference, ConferenceMember
-from coordination.conferences.operations import working_calendar
+from coordination.conferences.queries import working_calendar
 from coordination.core.db import utcnow
 from coordination.core.i18n import STOCKHOLM, local_today
 from coordination.core.permissions import access

@@ -45,7 +45,7 @@ def _fresh_database(url: str) -> None:
 
 def participants_csv(count: int, seed: int = 12) -> bytes:
     """Write `count` participant records (about 70 % exited) as the import CSV."""
-    from coordination.statistics.operations import IMPORT_COLUMNS
+    from coordination.statistics.importing import IMPORT_COLUMNS
 
     rng = random.Random(seed)
     buffer = io.StringIO()
@@ -149,14 +149,15 @@ def main() -> int:
 
     from coordination.app import create_app
     from coordination.extensions import db
-    from coordination.statistics import operations, reports
+    from coordination.statistics import importing, reports
+    from coordination.statistics.reports.base import parse_filters
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     with app.app_context():
         upgrade()
         started = time.perf_counter()
         content = participants_csv(count)
-        batch = operations.import_participants("bench.csv", content, by=None)
+        batch = importing.import_participants("bench.csv", content, by=None)
         db.session.commit()
         print(
             f"import: {batch.participant_count} participants in "
@@ -178,7 +179,7 @@ def main() -> int:
         )
         slowest = 0.0
         for name, args in runs:
-            filters = reports.parse_filters(args)
+            filters = parse_filters(args)
             timings = []
             for _ in range(3):
                 begin = time.perf_counter()

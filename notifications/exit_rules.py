@@ -15,7 +15,7 @@ from sqlalchemy import or_, update
 
 from coordination.auth.models import User
 from coordination.core.db import DbSession
-from coordination.exits import operations as exit_ops
+from coordination.exits import queries as exit_queries
 from coordination.exits.events import (
     FollowUpRegistered,
     FollowUpsScheduled,
@@ -72,7 +72,7 @@ def packet_delivered(session: DbSession, event: PacketDelivered) -> None:
             params=params,
             calendar=calendar,
         )
-    leads = exit_ops.escalation_recipients(packet.unit_id, session)
+    leads = exit_queries.escalation_recipients(packet.unit_id, session)
     for reminder in reminder_schedule(delivered_at, calendar):
         if reminder.to is Addressee.REFERRER:
             recipients = [recipient] if recipient is not None and recipient.active else leads
@@ -125,7 +125,7 @@ def follow_ups_scheduled(session: DbSession, event: FollowUpsScheduled) -> None:
             continue
         subject = ("follow_up", follow_up.id)
         due_at = follow_up_due_at(follow_up.due_on, calendar)
-        recipients = exit_ops.follow_up_recipients(follow_up, session)
+        recipients = exit_queries.follow_up_recipients(follow_up, session)
         # A corrected exit date moves the follow-up: the old reminders go, the new ones come.
         session.execute(
             update(Reminder)

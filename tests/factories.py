@@ -222,6 +222,7 @@ def make_conference(
     state: planned, published or closed. present: the agency kinds recorded as present
     ("all" for every member); attendance is only recorded on a published conference.
     """
+    from coordination.conferences import agenda as conf_agenda
     from coordination.conferences import operations as conf_ops
     from workflows.calendar import WorkingCalendar
 
@@ -242,7 +243,7 @@ def make_conference(
         calendar=calendar,
     )
     if state in ("published", "closed"):
-        conf_ops.publish(conference, by=chair, now=now)
+        conf_agenda.publish(conference, by=chair, now=now)
         if present is not None:
             chosen = set(agencies) if present == "all" else set(present)
             ids = [m.user_id for m in conference.agency_members if m.agency in chosen]
@@ -255,15 +256,15 @@ def make_conference(
 
 def decide_referral(referral, conference, *, outcome="recommend", coordinator=None, **fields):
     """Record a decision on a referral on the conference's agenda, as the chair would."""
-    from coordination.conferences import operations as conf_ops
+    from coordination.conferences import decisions as conf_decisions
 
     if outcome == "admit" and coordinator is None:
         coordinator = make_user("coordinator")
-    decision = conf_ops.decide(
+    decision = conf_decisions.decide(
         referral.id,
         conference=conference,
         by=conference.chair.user,
-        data=conf_ops.DecisionInput(
+        data=conf_decisions.DecisionInput(
             outcome=outcome,
             recommendation=fields.pop(
                 "recommendation", "Samordnade insatser från kommun och Arbetsförmedlingen."
@@ -313,7 +314,7 @@ def make_referral(state: str = "draft", *, programme=None, referrer=None, **over
         return _make_referral_before_conferences(
             state, programme=programme, referrer=referrer, **overrides
         )
-    from coordination.conferences import operations as conf_ops
+    from coordination.conferences import agenda as conf_agenda
 
     conference = overrides.pop("conference", None)
     outcome = overrides.pop("outcome", "recommend")
@@ -323,7 +324,7 @@ def make_referral(state: str = "draft", *, programme=None, referrer=None, **over
     referral = _make_referral_before_conferences(
         "submitted", programme=conference.programme, referrer=referrer, **overrides
     )
-    conf_ops.add_to_agenda(conference, referral, by=conference.chair.user)
+    conf_agenda.add_to_agenda(conference, referral, by=conference.chair.user)
     db.session.commit()
     if state == "decided":
         decide_referral(referral, conference, outcome=outcome, coordinator=coordinator)
@@ -335,7 +336,7 @@ def make_referral(state: str = "draft", *, programme=None, referrer=None, **over
 
 def make_case(*, programme=None, coordinator=None, referrer=None, **overrides):
     """Create an enrolled case (admitted by a conference) with its coordinator; return the Case."""
-    from coordination.conferences import operations as conf_ops
+    from coordination.conferences import queries as conf_queries
 
     coordinator = coordinator or make_user("coordinator")
     conference = case_conference(programme)
@@ -347,7 +348,7 @@ def make_case(*, programme=None, coordinator=None, referrer=None, **overrides):
         referrer=referrer,
         **overrides,
     )
-    return conf_ops.case_for(referral.id)
+    return conf_queries.case_for(referral.id)
 
 
 def make_meeting(
@@ -402,14 +403,15 @@ def admit_case(
     **overrides,
 ):
     """Create a case the way a conference admits one; enrolled while the programme has room."""
-    from coordination.conferences import operations as conf_ops
+    from coordination.conferences import agenda as conf_agenda
+    from coordination.conferences import queries as conf_queries
 
     coordinator = coordinator or make_user("coordinator")
     conference = conference or case_conference(programme)
     referral = _make_referral_before_conferences(
         "submitted", programme=conference.programme, referrer=referrer, **overrides
     )
-    conf_ops.add_to_agenda(conference, referral, by=conference.chair.user)
+    conf_agenda.add_to_agenda(conference, referral, by=conference.chair.user)
     db.session.commit()
     decide_referral(
         referral,
@@ -418,7 +420,7 @@ def admit_case(
         coordinator=coordinator,
         complexity_weight=complexity_weight,
     )
-    return conf_ops.case_for(referral.id)
+    return conf_queries.case_for(referral.id)
 
 
 def plan_input(*, contact, agency: str = "af", start=None, **overrides) -> dict:
@@ -476,7 +478,7 @@ def make_admitted_case(
     *, coordinator=None, programme=None, referrer=None, admitted_at=None, **overrides
 ):
     """Create a case admitted by a conference (at `admitted_at`): enrolled, with its coordinator."""
-    from coordination.conferences.operations import case_for
+    from coordination.conferences.queries import case_for
 
     coordinator = coordinator or make_user("coordinator")
     conference = case_conference(programme)
@@ -517,23 +519,26 @@ def make_return_referral(state: str = "draft", *, case=None, now=None, **exit_ov
     acknowledged (delivered means finalised, signed and sent)."""
     from coordination.auth.models import User
     from coordination.exits import operations as exit_ops
+    from coordination.exits import packets as exit_packets
+    from coordination.exits import queries as exit_queries
+    from coordination.exits import return_referrals as exit_return_referrals
     from coordination.exits.permissions import coordinator_id_of
 
     case = case or make_admitted_case()
     coordinator = db.session.get(User, coordinator_id_of(case))
     exit_ops.register_exit(case, data=exit_data(**exit_overrides), by=coordinator, now=now)
-    document = exit_ops.return_referral_of(case.id)
+    document = exit_queries.return_referral_of(case.id)
     if state != "draft":
-        exit_ops.update_draft(
+        exit_return_referrals.update_draft(
             document,
             data={**RETURN_REFERRAL_TEXTS, "recommendations": RETURN_REFERRAL_RECOMMENDATIONS},
             by=coordinator,
             now=now,
         )
     if state in ("delivered", "acknowledged"):
-        exit_ops.finalise(document, by=coordinator, now=now)
+        exit_return_referrals.finalise(document, by=coordinator, now=now)
     if state == "acknowledged":
-        exit_ops.acknowledge(document.packet, by=case.referral.referrer, now=now)
+        exit_packets.acknowledge(document.packet, by=case.referral.referrer, now=now)
     elif state not in ("draft", "completed", "delivered"):
         raise ValueError(f"make_return_referral cannot build state {state!r}")
     db.session.commit()

@@ -11,8 +11,11 @@ from coordination.api.catalogue import paginated
 from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
+from coordination.conferences import agenda as agenda_ops
+from coordination.conferences import decisions as decision_ops
 from coordination.conferences import operations as ops
 from coordination.conferences import permissions as perms
+from coordination.conferences import queries
 from coordination.conferences.models import Conference, Decision
 from coordination.conferences.schemas import (
     AgendaAddSchema,
@@ -73,7 +76,7 @@ def dump_conference(conference: Conference) -> dict:
 
 def dump_decision(decision: Decision, referral: Referral) -> dict:
     """Return a decision as JSON, with the case it opened."""
-    case = ops.case_for(referral.id)
+    case = queries.case_for(referral.id)
     data = DecisionDumpSchema().dump(decision)
     data.update(
         referral_id=referral.id,
@@ -204,7 +207,7 @@ def add_to_conference_agenda(conference_id: int):
     referral = db.session.get(Referral, data["referral_id"])
     require_visible(referral is not None and referral_perms.can_view(current_user, referral))
     referral = referral_ops.get_referral(referral.id, lock=True)
-    ops.add_to_agenda(conference, referral, by=current_user)
+    agenda_ops.add_to_agenda(conference, referral, by=current_user)
     log_access("referral", referral.id, action="update", person_id=referral.person_id)
     db.session.commit()
     return jsonify(dump_conference(conference)), 201
@@ -222,7 +225,7 @@ def publish_conference_agenda(conference_id: int):
     """Publish the agenda."""
     conference = load_conference(conference_id, lock=True)
     require(perms.can_manage(current_user, conference))
-    ops.publish(conference, by=current_user)
+    agenda_ops.publish(conference, by=current_user)
     log_access("conference", conference.id, action="update")
     db.session.commit()
     return jsonify(dump_conference(conference))
@@ -279,11 +282,11 @@ def decide_referral(referral_id: int):
             )
         positions[entry["agency"]] = entry["position"]
     try:
-        decision = ops.decide(
+        decision = decision_ops.decide(
             referral.id,
             conference=conference,
             by=current_user,
-            data=ops.DecisionInput(
+            data=decision_ops.DecisionInput(
                 outcome=data["outcome"],
                 recommendation=data["recommendation"],
                 positions=positions,

@@ -10,9 +10,11 @@ from coordination.api import bp
 from coordination.api.registry import endpoint, json_body, page_args
 from coordination.audit.operations import log_access
 from coordination.core.permissions import require
-from coordination.exits import documents
+from coordination.exits import documents, queries
 from coordination.exits import operations as ops
+from coordination.exits import packets as packet_ops
 from coordination.exits import permissions as perms
+from coordination.exits import return_referrals as return_referral_ops
 from coordination.exits.models import FollowUp, Packet
 from coordination.exits.schemas import (
     ExitDumpSchema,
@@ -33,7 +35,7 @@ MANAGERS = (Role.COORDINATOR, Role.TEAM_LEAD)
 
 
 def _follow_up_data(follow_up: FollowUp) -> dict:
-    registration = ops.follow_up_registration(follow_up)
+    registration = queries.follow_up_registration(follow_up)
     return FollowUpDumpSchema().dump(
         {
             "id": follow_up.id,
@@ -84,7 +86,7 @@ def exit_case(case_id: int):
             "occupation_at_exit": registration.occupation_at_exit,
             "work_at_exit": registration.work_at_exit,
             "exited_on": registration.exited_on,
-            "return_referral_id": ops.return_referral_of(case.id).id,
+            "return_referral_id": queries.return_referral_of(case.id).id,
             "follow_ups": [],
         }
     )
@@ -138,8 +140,8 @@ def update_return_referral(return_referral_id: int):
     document = perms.load_return_referral(return_referral_id, lock=True)
     require(perms.can_exit(current_user, document.case))
     data = ReturnReferralUpdateSchema().load(json_body())
-    ops.ensure_not_stale(document, data.pop("version", None))
-    ops.update_draft(document, data=data, by=current_user)
+    return_referral_ops.ensure_not_stale(document, data.pop("version", None))
+    return_referral_ops.update_draft(document, data=data, by=current_user)
     log_access("return_referral", document.id, action="update", person_id=document.case.person_id)
     db.session.commit()
     return jsonify(
@@ -159,7 +161,7 @@ def finalise_return_referral(return_referral_id: int):
     """Finalise (lock and sign) a return referral; only the assigned coordinator may."""
     document = perms.load_return_referral(return_referral_id, lock=True)
     require(perms.is_assigned_coordinator(current_user, document.case))
-    ops.finalise(document, by=current_user)
+    return_referral_ops.finalise(document, by=current_user)
     log_access("return_referral", document.id, action="update", person_id=document.case.person_id)
     db.session.commit()
     return jsonify(
@@ -186,7 +188,7 @@ def acknowledge_return_referral(return_referral_id: int):
 def _acknowledge(packet_id: int):
     packet = perms.load_packet(packet_id, lock=True)
     require(perms.speaks_for_recipient(current_user, packet))
-    ops.acknowledge(packet, by=current_user)
+    packet_ops.acknowledge(packet, by=current_user)
     log_access("packet", packet.id, action="update", person_id=packet.person_id)
     db.session.commit()
     return jsonify(PacketDumpSchema().dump(documents.packet_data(packet, current_user)))
@@ -279,7 +281,7 @@ def record_outcomes(packet_id: int):
     packet = perms.load_packet(packet_id, lock=True)
     require(perms.speaks_for_recipient(current_user, packet))
     data = OutcomesLoadSchema().load(json_body())
-    ops.record_outcomes(packet, outcomes=data["outcomes"], by=current_user)
+    packet_ops.record_outcomes(packet, outcomes=data["outcomes"], by=current_user)
     log_access("packet", packet.id, action="update", person_id=packet.person_id)
     db.session.commit()
     return jsonify(PacketDumpSchema().dump(documents.packet_data(packet, current_user)))

@@ -14,10 +14,10 @@ from coordination.core.errors import ValidationFailed
 from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.programmes.models import Programme
-from coordination.statistics import operations as ops
+from coordination.statistics import importing, reports
 from coordination.statistics import permissions as perms
-from coordination.statistics import reports
 from coordination.statistics.models import SusRegistration, SusSupport
+from coordination.statistics.reports.base import parse_filters
 from coordination.statistics.schemas import (
     ImportSummarySchema,
     ReportListItemSchema,
@@ -64,7 +64,7 @@ def get_report(report_name: str):
     """Build one report; counts per gender with a total, percentages with one decimal."""
     if report_name not in reports.REPORTS:
         abort(404)
-    filters = reports.parse_filters(request.args)
+    filters = parse_filters(request.args)
     result = reports.run(report_name, filters)
     return jsonify(result.as_json())
 
@@ -98,7 +98,7 @@ def import_participants():
         errors["programme_id"] = [_("Det finns ingen insats med det id:t.")]
     if errors:
         raise ValidationFailed(_("Filen kunde inte tas emot."), errors=errors)
-    batch = ops.import_participants(
+    batch = importing.import_participants(
         filename, content, by=current_user, programme_id=int(programme_id) if programme_id else None
     )
     log_access("sus_import", batch.id, action="import")

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from coordination.conferences.operations import run_cutoffs, schedule_ahead
+from coordination.conferences.agenda import run_cutoffs
+from coordination.conferences.operations import schedule_ahead
 from coordination.core.db import try_advisory_xact_lock, utcnow
 from coordination.extensions import db
 from coordination.programmes.models import Programme

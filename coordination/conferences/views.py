@@ -1,4 +1,8 @@
-"""Conference pages: the list, scheduling, the chair's page, decisions, minutes and the overview."""
+"""Conference pages: the list, scheduling, the conference page and its agenda.
+
+The decision pages and the minutes are in conferences.decision_views, on the same blueprint; the
+referral funnel of a period (/conferences/overview) is a statistics page (statistics.views).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from datetime import date, datetime, timedelta
 import click
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,24 +23,21 @@ from sqlalchemy import select
 
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
-from coordination.cases import operations as case_ops
+from coordination.conferences import agenda, queries
 from coordination.conferences import operations as ops
 from coordination.conferences import permissions as perms
 from coordination.conferences.models import Conference, Decision
-from coordination.conferences.schemas import AgendaAddSchema, AttendanceSchema, DecisionLoadSchema
+from coordination.conferences.schemas import AgendaAddSchema, AttendanceSchema
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import local_today
-from coordination.core.parsing import form_errors, form_input, is_digits, load_checked, load_form
+from coordination.core.parsing import load_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
 from coordination.referrals import permissions as referral_perms
 from coordination.referrals.models import Referral
-from coordination.referrals.schemas import CompletionRequestSchema
-from workflows.caseload import suggest
-from workflows.conference import AgendaStatus, ConferenceState
+from workflows.conference import AgendaStatus
 from workflows.organisation import Role
 
 bp = Blueprint("conferences", __name__, url_prefix="/conferences")
@@ -102,7 +102,7 @@ def schedule():
 @access(Role.TEAM_LEAD)
 def cutoffs():
     """Put submitted referrals on the agendas whose cut-off has come (also run every hour)."""
-    added = ops.run_cutoffs(utcnow())
+    added = agenda.run_cutoffs(utcnow())
     for item in added:
         log_access("referral", item.referral_id, action="update")
     db.session.commit()
@@ -111,12 +111,12 @@ def cutoffs():
 
 
 def _member_choices() -> dict[str, list[User]]:
-    return {agency: ops.member_candidates(agency) for agency in ops.AGENCIES}
+    return {agency: queries.member_candidates(agency) for agency in queries.AGENCIES}
 
 
 def _members_from_form(form) -> tuple[dict[str, User | None], User | None]:
     members = {}
-    for agency in ops.AGENCIES:
+    for agency in queries.AGENCIES:
         user_id = form.get(f"member_{agency}", type=int)
         members[agency] = db.session.get(User, user_id) if user_id else None
     chair_id = form.get("chair_id", type=int)
@@ -172,7 +172,7 @@ def new():
         errors=errors,
         programmes=_programmes(),
         candidates=_member_choices(),
-        chairs=ops.chair_candidates(),
+        chairs=queries.chair_candidates(),
     ), (422 if errors else 200)
 
 
@@ -216,11 +216,11 @@ def edit(conference_id: int):
         errors=errors,
         programmes=_programmes(),
         candidates=_member_choices(),
-        chairs=ops.chair_candidates(),
+        chairs=queries.chair_candidates(),
     ), (422 if errors else 200)
 
 
-def _agenda_rows(conference: Conference) -> list[dict]:
+def agenda_rows(conference: Conference) -> list[dict]:
     """Return the agenda as rows with what the current user may see of each referral."""
     rows = []
     for item in conference.agenda:
@@ -239,13 +239,14 @@ def _agenda_rows(conference: Conference) -> list[dict]:
                 "show_identity": visible
                 and referral_perms.can_see_identity(current_user, referral),
                 "decision": decision,
-                "case": ops.case_for(referral.id) if decision else None,
+                "case": queries.case_for(referral.id) if decision else None,
             }
         )
     return rows
 
 
-def _log_agenda_reads(rows: list[dict], action: str = "read") -> None:
+def log_agenda_reads(rows: list[dict], action: str = "read") -> None:
+    """Log a read (or list, print) of each visible referral on the agenda."""
     for row in rows:
         if row["visible"]:
             log_access(
@@ -259,8 +260,8 @@ def detail(conference_id: int):
     """The conference page: details, members and attendance, the agenda and what to do next."""
     conference = load_visible(conference_id, read=True)
     show_agenda = perms.can_see_agenda(current_user, conference)
-    rows = _agenda_rows(conference) if show_agenda else []
-    _log_agenda_reads(rows, "list")
+    rows = agenda_rows(conference) if show_agenda else []
+    log_agenda_reads(rows, "list")
     db.session.commit()
     can_manage = perms.can_manage(current_user, conference)
     addable = []
@@ -304,7 +305,7 @@ def add_to_agenda(conference_id: int):
         return redirect(url_for(".detail", conference_id=conference.id))
     require_visible(referral_perms.can_view(current_user, referral))
     referral = referral_ops.get_referral(referral.id, lock=True)
-    ops.add_to_agenda(conference, referral, by=current_user)
+    agenda.add_to_agenda(conference, referral, by=current_user)
     log_access("referral", referral.id, action="update", person_id=referral.person_id)
     db.session.commit()
     flash(_("Remiss %(id)s är satt på dagordningen.", id=referral.id), "success")
@@ -318,7 +319,7 @@ def publish(conference_id: int):
     conference = load_visible(conference_id, lock=True)
     require(perms.can_manage(current_user, conference))
     try:
-        ops.publish(conference, by=current_user)
+        agenda.publish(conference, by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         for messages in exc.errors.values():
@@ -371,252 +372,6 @@ def cancel(conference_id: int):
     return redirect(url_for(".detail", conference_id=conference.id))
 
 
-def _decision_input(data: dict) -> ops.DecisionInput:
-    """The loaded decision as the operation's input; a coordinator only when the case opens."""
-    admit = data.get("outcome") == "admit"
-    return ops.DecisionInput(
-        outcome=data.get("outcome"),
-        recommendation=data.get("recommendation", ""),
-        positions={p["agency"]: p["position"] for p in data.get("positions", [])},
-        coordinator_id=data.get("coordinator_id") if admit else None,
-        complexity_weight=data.get("complexity_weight") if admit else None,
-        over_capacity_reason=data.get("over_capacity_reason", "") if admit else "",
-    )
-
-
-def _load_decision_form(conference: Conference, referral: Referral) -> ops.DecisionInput:
-    """Load the decision form with the API's decision schema; every error at once, by field.
-
-    The form has one box per agency (`position_<agency>`) where the API has a list of positions.
-    """
-    raw = form_input(DecisionLoadSchema(), request.form)
-    raw["conference_id"] = conference.id
-    raw["positions"] = [
-        {"agency": agency, "position": request.form.get(f"position_{agency}", "")}
-        for agency in ops.AGENCIES
-    ]
-    try:
-        data = load_checked(
-            DecisionLoadSchema(),
-            raw,
-            lambda d: ops.decision_errors(conference, referral, _decision_input(d)),
-        )
-    except ValidationFailed as exc:
-        errors = form_errors(DecisionLoadSchema(), exc.errors)
-        exc.errors = {_position_field(key): messages for key, messages in errors.items()}
-        raise
-    return _decision_input(data)
-
-
-def _position_field(key: str) -> str:
-    """The form's box for an error about one of the positions (positions.2.position)."""
-    parts = key.split(".")
-    if parts[0] == "positions" and len(parts) > 1 and is_digits(parts[1]):
-        return f"position_{ops.AGENCIES[int(parts[1])]}"
-    return key
-
-
-def _load_agenda_referral(conference: Conference, referral_id: int) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    require_visible(
-        referral is not None
-        and referral_perms.can_view(current_user, referral)
-        and any(i.referral_id == referral_id for i in conference.agenda)
-    )
-    return referral
-
-
-@bp.route("/<int:conference_id>/referrals/<int:referral_id>/decision", methods=["GET", "POST"])
-@access(Role.TEAM_LEAD)
-def decide(conference_id: int, referral_id: int):
-    """The chair records the agencies' positions and the one decision, with the recommendation."""
-    conference = load_visible(conference_id)
-    require(perms.can_chair(current_user, conference))
-    referral = _load_agenda_referral(conference, referral_id)
-    errors: dict = {}
-    message = None
-    form = request.form
-    if request.method == "POST":
-        try:
-            data = _load_decision_form(conference, referral)
-            ops.decide(referral.id, conference=conference, by=current_user, data=data)
-            log_access("referral", referral.id, action="decide", person_id=referral.person_id)
-            db.session.commit()
-            flash(_("Beslutet om remiss %(id)s är sparat.", id=referral.id), "success")
-            return redirect(url_for(".detail", conference_id=conference.id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            conference = db.session.get(Conference, conference_id)
-            referral = db.session.get(Referral, referral_id)
-            errors, message = exc.errors, exc.message
-    loads = case_ops.coordinator_loads()
-    if request.method != "POST":
-        # The suggestion: the lowest load ratio among the coordinators the case fits.
-        weight = conference.programme.complexity_default
-        suggested = suggest(loads, weight)
-        form = {
-            "complexity_weight": str(weight),
-            "coordinator_id": str(suggested.coordinator_id) if suggested else "",
-        }
-    log_access("referral", referral.id, action="read", person_id=referral.person_id)
-    db.session.commit()
-    programme = conference.programme
-    return render_template(
-        "conferences/decision.html",
-        conference=conference,
-        referral=referral,
-        item=ops.pending_item(conference, referral.id),
-        form=form,
-        errors=errors,
-        message=message,
-        coordinators=case_ops.coordinators(),
-        loads={c.coordinator_id: c for c in loads},
-        occupied=case_ops.occupied_places(programme.id),
-        show_identity=referral_perms.can_see_identity(current_user, referral),
-        quorum_missing=ops.quorum_missing(
-            referral.agencies_needed or [],
-            conference.present_agencies,
-            all_named_required=programme.quorum_all_named_agencies,
-        ),
-    ), (422 if errors else 200)
-
-
-@bp.route("/<int:conference_id>/referrals/<int:referral_id>/send-back", methods=["GET", "POST"])
-@access(Role.TEAM_LEAD)
-def send_back(conference_id: int, referral_id: int):
-    """Send a referral on the agenda back to the referrer for completion."""
-    conference = load_visible(conference_id)
-    require(perms.can_chair(current_user, conference))
-    referral = _load_agenda_referral(conference, referral_id)
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            data = load_form(CompletionRequestSchema(), request.form)
-            referral = referral_ops.get_referral(referral.id, lock=True)
-            ops.send_back(conference, referral, by=current_user, **data)
-            log_access("referral", referral.id, action="update", person_id=referral.person_id)
-            db.session.commit()
-            flash(
-                _("Remiss %(id)s är skickad tillbaka för komplettering.", id=referral.id), "success"
-            )
-            return redirect(url_for(".detail", conference_id=conference.id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors = exc.errors
-    return render_template(
-        "conferences/send_back.html",
-        conference=conference,
-        referral=referral,
-        errors=errors,
-        form=request.form,
-    ), (422 if errors else 200)
-
-
-def _minutes_context(conference: Conference) -> dict:
-    rows = _agenda_rows(conference)
-    return {
-        "conference": conference,
-        "rows": rows,
-        "generated_at": utcnow(),
-    }
-
-
-def _require_minutes(conference: Conference) -> None:
-    require_visible(
-        perms.can_see_agenda(current_user, conference)
-        and conference.state in (ConferenceState.PUBLISHED.value, ConferenceState.CLOSED.value)
-    )
-
-
-@bp.get("/<int:conference_id>/minutes")
-@access(*VIEWERS)
-def minutes(conference_id: int):
-    """The minutes (protokoll): attendance, positions, decisions and recommendations."""
-    conference = load_visible(conference_id, read=True)
-    _require_minutes(conference)
-    context = _minutes_context(conference)
-    _log_agenda_reads(context["rows"])
-    db.session.commit()
-    return render_template("conferences/minutes.html", **context)
-
-
-@bp.get("/<int:conference_id>/minutes.pdf")
-@access(*VIEWERS)
-def minutes_pdf(conference_id: int):
-    """The minutes as an accessible PDF (logged as a print)."""
-    from weasyprint import HTML
-
-    conference = load_visible(conference_id)
-    _require_minutes(conference)
-    context = _minutes_context(conference)
-    html = render_template("conferences/minutes_pdf.html", **context)
-    pdf = HTML(string=html, base_url=current_app.static_folder).write_pdf(pdf_variant="pdf/ua-1")
-    log_access("conference", conference.id, action="print")
-    _log_agenda_reads(context["rows"], "print")
-    db.session.commit()
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    filename = f"protokoll-remissgrupp-{conference.held_on.isoformat()}.pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
-@bp.get("/referrals/<int:referral_id>/decision")
-@access(*STAFF)
-def decision(referral_id: int):
-    """The decision and the written joint recommendation, as the referrer reads it."""
-    referral = db.session.get(Referral, referral_id)
-    require_visible(
-        referral is not None
-        and referral.decision_id is not None
-        and referral_perms.can_view(current_user, referral)
-    )
-    decision_row = db.session.get(Decision, referral.decision_id)
-    log_access("decision", decision_row.id, action="read", person_id=referral.person_id)
-    db.session.commit()
-    return render_template(
-        "conferences/decision_letter.html",
-        referral=referral,
-        decision=decision_row,
-        case=ops.case_for(referral.id),
-        show_identity=referral_perms.can_see_identity(current_user, referral),
-    )
-
-
-@bp.get("/overview")
-@access(Role.TEAM_LEAD)
-def overview():
-    """The referral funnel for a period: received, decided, admitted, recommended, withdrawn."""
-    today = local_today()
-    errors: dict = {}
-    start = _parse_date(request.args.get("from")) if request.args.get("from") else None
-    end = _parse_date(request.args.get("to")) if request.args.get("to") else None
-    if request.args.get("from") and start is None:
-        errors["from"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
-    if request.args.get("to") and end is None:
-        errors["to"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
-    start = start or date(today.year, 1, 1)
-    end = end or today
-    if not errors and end < start:
-        errors["to"] = [_("Slutdatum kan inte ligga före startdatum.")]
-    programme_id = request.args.get("programme_id", type=int)
-    figures = None
-    if not errors:
-        figures = ops.funnel(start, end, programme_id=programme_id)
-    return render_template(
-        "conferences/overview.html",
-        figures=figures,
-        errors=errors,
-        form={
-            "from": request.args.get("from", start.isoformat()),
-            "to": request.args.get("to", end.isoformat()),
-            "programme_id": str(programme_id or ""),
-        },
-        programmes=_programmes(),
-        start=start,
-        end=end,
-    ), (422 if errors else 200)
-
-
 @bp.cli.command("schedule")
 @click.option("--weeks", default=8, show_default=True, help="How far ahead to schedule.")
 def schedule_command(weeks: int):
@@ -631,6 +386,10 @@ def schedule_command(weeks: int):
 @bp.cli.command("cutoffs")
 def cutoffs_command():
     """Put submitted referrals on the agendas whose cut-off has come (run it every hour)."""
-    added = ops.run_cutoffs(utcnow())
+    added = agenda.run_cutoffs(utcnow())
     db.session.commit()
     click.echo(f"Put {len(added)} referrals on agendas.")
+
+
+# The decision pages register their routes on bp (imported last: they import from this module).
+from coordination.conferences import decision_views as _decision_views  # noqa: E402,F401

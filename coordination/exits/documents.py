@@ -12,8 +12,8 @@ from flask import render_template, url_for
 
 from coordination.core.db import utcnow
 from coordination.documents import render_pdf
-from coordination.exits import operations as ops
 from coordination.exits import permissions as perms
+from coordination.exits import queries
 from coordination.exits.models import Packet, ReturnReferral
 from coordination.organisations.calendar import working_calendar
 from workflows.return_referral import PacketKind, reminder_schedule
@@ -101,9 +101,11 @@ def return_referral_data(document: ReturnReferral, user, now: datetime | None = 
         "version": document.version,
         "person": perms.person_label(user, person, document.case),
         "protected_identity": bool(person.protected_identity),
-        "sections": ops.sections_of(document),
-        "recommendations": recommendations_with_outcomes(packet, ops.recommendations_of(document)),
-        "facts": ops.facts_of(document),
+        "sections": queries.sections_of(document),
+        "recommendations": recommendations_with_outcomes(
+            packet, queries.recommendations_of(document)
+        ),
+        "facts": queries.facts_of(document),
         "signed_by_id": document.signed_by_id,
         "signed_at": document.signed_at,
         "content_hash": document.content_hash,

@@ -18,6 +18,6 @@ def deliver_recommendations(session: Session, batch: list[DomainEvent]) -> None:
     for domain_event in batch:
         if not isinstance(domain_event, ReferralDecided) or domain_event.outcome != "recommend":
             continue
-        from coordination.exits.operations import deliver_joint_recommendation
+        from coordination.exits.packets import deliver_joint_recommendation
 
         deliver_joint_recommendation(session, domain_event.decision_id)

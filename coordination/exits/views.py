@@ -13,12 +13,14 @@ from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.i18n import label
+from coordination.core.i18n import label, local_today
 from coordination.core.parsing import form_input, is_digits, load_checked, load_form
 from coordination.core.permissions import access, require
-from coordination.exits import documents
+from coordination.exits import documents, queries
 from coordination.exits import operations as ops
+from coordination.exits import packets as packet_ops
 from coordination.exits import permissions as perms
+from coordination.exits import return_referrals as return_referral_ops
 from coordination.exits.models import FollowUp, Packet, ReturnReferral
 from coordination.exits.permissions import (
     load_case,
@@ -101,7 +103,7 @@ def index():
     follow_ups = _open_follow_ups() if current_user.has_any_role(MANAGERS) else []
     rows = []
     for case in cases:
-        document = ops.return_referral_of(case.id)
+        document = queries.return_referral_of(case.id)
         rows.append(
             {
                 "case": case,
@@ -135,7 +137,7 @@ def index():
         ],
         follow_ups=follow_ups,
         gone={f.id for f in follow_ups if f.assignee_id is None or f.assignee_id in inactive},
-        today=ops.local_today(),
+        today=local_today(),
     )
 
 
@@ -146,7 +148,7 @@ def _exit_form_context(case: Case, form, errors, message=None) -> dict:
     return dict(
         case=case,
         person=perms.person_label(current_user, case.person, case),
-        registration=ops.exit_registration_of(case.id),
+        registration=queries.exit_registration_of(case.id),
         form=form,
         errors=errors,
         message=message,
@@ -169,7 +171,7 @@ def _discharged(case: Case) -> bool:
 
 
 def _exit_defaults(case: Case) -> dict:
-    registration = ops.exit_registration_of(case.id)
+    registration = queries.exit_registration_of(case.id)
     if registration is not None:
         return {
             "exit_reason": registration.exit_reason,
@@ -178,7 +180,7 @@ def _exit_defaults(case: Case) -> dict:
             "work_at_exit": registration.work_at_exit,
             "exited_on": registration.exited_on.isoformat(),
         }
-    defaults = {"exited_on": ops.local_today().isoformat()}
+    defaults = {"exited_on": local_today().isoformat()}
     if _discharged(case):
         defaults["exit_reason"] = "avbrutit_uteblivit"
     return defaults
@@ -200,7 +202,7 @@ def register_exit(case_id: int):
         data = load_form(
             ExitLoadSchema(),
             request.form,
-            lambda d: ops.exit_errors(case, d, ops.local_today()),
+            lambda d: ops.exit_errors(case, d, local_today()),
             message=_("Avslutet kunde inte registreras. Rätta felen nedan."),
         )
         ops.register_exit(case, data=data, by=current_user)
@@ -212,7 +214,7 @@ def register_exit(case_id: int):
         ), 422
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
-    document = ops.return_referral_of(case.id)
+    document = queries.return_referral_of(case.id)
     flash(
         _("Avslutet är registrerat. Återremissen är påbörjad: komplettera och underteckna den."),
         "success",
@@ -232,7 +234,7 @@ def _return_referral_page(document: ReturnReferral, errors=None, form=None, stat
         form=form or {},
         can_edit=perms.can_edit_return_referral(current_user, document),
         can_finalise=perms.can_finalise(current_user, document),
-        finalise_errors=ops.finalise_errors(document)
+        finalise_errors=return_referral_ops.finalise_errors(document)
         if perms.can_finalise(current_user, document)
         else {},
         **context,
@@ -249,8 +251,8 @@ def return_referral(return_referral_id: int):
 
 
 def _edit_form(document: ReturnReferral) -> dict:
-    form = dict(ops.sections_of(document))
-    for item in ops.recommendations_of(document):
+    form = dict(queries.sections_of(document))
+    for item in queries.recommendations_of(document):
         key = f"recommendation_{item['agency']}"
         form[key] = (form.get(key, "") + "\n\n" + item["text"]).strip()
     form["version"] = str(document.version)
@@ -295,8 +297,8 @@ def edit_return_referral(return_referral_id: int):
         )
     try:
         data = _edit_data()
-        ops.ensure_not_stale(document, data.pop("version", None))
-        ops.update_draft(document, data=data, by=current_user)
+        return_referral_ops.ensure_not_stale(document, data.pop("version", None))
+        return_referral_ops.update_draft(document, data=data, by=current_user)
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         document = db.session.get(ReturnReferral, return_referral_id)
@@ -327,7 +329,7 @@ def finalise_return_referral(return_referral_id: int):
             status=422,
         )
     try:
-        ops.finalise(document, by=current_user)
+        return_referral_ops.finalise(document, by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         document = db.session.get(ReturnReferral, return_referral_id)
@@ -393,7 +395,7 @@ def acknowledge(packet_id: int):
     """Acknowledge receipt of a packet; the reminders stop."""
     found = load_packet(packet_id, lock=True)
     require(perms.can_acknowledge(current_user, found))
-    ops.acknowledge(found, by=current_user)
+    packet_ops.acknowledge(found, by=current_user)
     log_access("packet", found.id, action="update", person_id=found.person_id)
     db.session.commit()
     flash(_("Du har kvitterat att du har tagit emot paketet."), "success")
@@ -421,7 +423,7 @@ def record_outcomes(packet_id: int):
         data = load_form(
             OutcomesLoadSchema(), _outcome_rows(found), filled_by={"outcomes": ("status", "note")}
         )
-        ops.record_outcomes(found, outcomes=data["outcomes"], by=current_user)
+        packet_ops.record_outcomes(found, outcomes=data["outcomes"], by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         found = db.session.get(Packet, packet_id)
@@ -439,14 +441,14 @@ def _follow_up_context(follow_up: FollowUp, form, errors, message=None) -> dict:
     return dict(
         follow_up=follow_up,
         person=perms.person_label(current_user, follow_up.case.person, follow_up.case),
-        registration=ops.follow_up_registration(follow_up),
+        registration=queries.follow_up_registration(follow_up),
         form=form,
         errors=errors,
         message=message,
         supports=choices("support"),
         occupations=choices("occupation"),
         works=choices("work"),
-        today=ops.local_today(),
+        today=local_today(),
     )
 
 
@@ -457,7 +459,7 @@ def follow_up(follow_up_id: int):
     found = load_follow_up(follow_up_id)
     person_id = found.case.person_id
     if request.method == "GET":
-        registration = ops.follow_up_registration(found)
+        registration = queries.follow_up_registration(found)
         form = (
             {
                 "support": registration.support_codes,

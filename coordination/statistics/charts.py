@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from pygal.style import Style
 
 from coordination.core.i18n import label
-from coordination.statistics.reports import Report
+from coordination.statistics.reports.base import Report
 from workflows.statistics import PROGRESSION_QUESTIONS
 
 SVG_NS = "http://www.w3.org/2000/svg"

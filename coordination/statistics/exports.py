@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from coordination.core.i18n import label
-from coordination.statistics.reports import COLUMNS, Report
+from coordination.statistics.reports.base import COLUMNS, Report
 
 
 def _header() -> list[str]:

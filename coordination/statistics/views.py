@@ -1,4 +1,8 @@
-"""Statistics pages: reports with chart and exports, the import, participants' self-ratings."""
+"""Statistics pages: reports with chart and exports, the import, participants' self-ratings.
+
+Also the conference overview (the referral funnel of a period), which keeps its place among the
+conference pages: /conferences/overview on the conferences blueprint (conferences.overview).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,18 @@ from marshmallow import ValidationError as SchemaError
 from sqlalchemy import func, select
 
 from coordination.audit.operations import log_access
+from coordination.conferences.views import bp as conferences_bp
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import translate_schema_messages
+from coordination.core.i18n import local_today, translate_schema_messages
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
-from coordination.statistics import charts, exports, reports
+from coordination.statistics import charts, exports, importing, queries, reports
 from coordination.statistics import operations as ops
 from coordination.statistics import permissions as perms
 from coordination.statistics.models import ImportBatch, SusParticipant
+from coordination.statistics.reports.base import parse_filters
+from coordination.statistics.reports.referrals import period_funnel
 from coordination.statistics.schemas import RatingLoadSchema
 from workflows.organisation import Role
 from workflows.statistics import PROGRESSION_QUESTIONS, Occasion, Population, percent
@@ -36,7 +43,7 @@ MAX_UPLOAD = 50 * 1024 * 1024
 @click.option("--date", "day", default=None, help="The day to check (default: today).")
 def ratings_due(day: str | None):
     """Record ProgressionRatingDue for every participant whose self-rating is due (daily)."""
-    today = date.fromisoformat(day) if day else ops.local_today()
+    today = date.fromisoformat(day) if day else local_today()
     announced = ops.record_due_ratings(today)
     db.session.commit()
     click.echo(f"{len(announced)} self-ratings due on {today.isoformat()}.")
@@ -95,7 +102,7 @@ def report_page(name: str):
     """Show one report: filters, the table, the chart beside it and the export links."""
     definition = _definition(name)
     try:
-        filters = reports.parse_filters(request.args)
+        filters = parse_filters(request.args)
     except ValidationFailed as exc:
         return render_template(
             "statistics/report.html",
@@ -123,7 +130,7 @@ def report_page(name: str):
 def report_chart(name: str):
     """The report's chart as an SVG image (no script; the table holds the same figures)."""
     _definition(name)
-    filters = reports.parse_filters(request.args)
+    filters = parse_filters(request.args)
     svg = charts.report_chart(reports.run(name, filters))
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = charts.CHART_CSP
@@ -137,7 +144,7 @@ def report_export(name: str, fmt: str):
     _definition(name)
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters = reports.parse_filters(request.args)
+    filters = parse_filters(request.args)
     result = reports.run(name, filters)
     log_access("statistics", name, action="export")
     db.session.commit()
@@ -159,7 +166,7 @@ def import_page():
     programmes = list(db.session.scalars(select(Programme).order_by(Programme.name)))
     context = {
         "programme_options": [(str(p.id), p.name) for p in programmes],
-        "columns": ops.IMPORT_COLUMNS,
+        "columns": importing.IMPORT_COLUMNS,
         "row_errors": [],
         "errors": {},
         "form": request.form,
@@ -183,10 +190,10 @@ def import_page():
         errors["file"] = [_("Filen är för stor.")]
         return render_template("statistics/import.html", **context | {"errors": errors}), 422
     try:
-        batch = ops.import_participants(
+        batch = importing.import_participants(
             upload.filename, content, by=current_user, programme_id=programme_id or None
         )
-    except ops.ImportRejected as exc:
+    except importing.ImportRejected as exc:
         db.session.rollback()
         return render_template(
             "statistics/import.html",
@@ -228,7 +235,7 @@ def participants():
             log_access("sus_participant", participant.id, action="list")
         db.session.commit()
     return render_template(
-        "statistics/participants.html", ref=ref, found=found, due_on=ops.rating_due_on
+        "statistics/participants.html", ref=ref, found=found, due_on=queries.rating_due_on
     )
 
 
@@ -246,7 +253,7 @@ def _detail(participant: SusParticipant, form, errors, status=200):
         participant=participant,
         questions=PROGRESSION_QUESTIONS,
         occasions=[o.value for o in Occasion],
-        due_on=ops.rating_due_on(participant),
+        due_on=queries.rating_due_on(participant),
         can_record=perms.can_record_rating(current_user, participant),
         form=form,
         errors=errors,
@@ -258,7 +265,7 @@ def _detail(participant: SusParticipant, form, errors, status=200):
 def participant(participant_id: int):
     """A participant's SUS registrations and self-ratings, with the radar chart."""
     found = _participant(participant_id)
-    return _detail(found, {"rated_on": ops.local_today().isoformat()}, {})
+    return _detail(found, {"rated_on": local_today().isoformat()}, {})
 
 
 @bp.post("/participants/<int:participant_id>/ratings")
@@ -295,3 +302,56 @@ def radar(participant_id: int):
     )
     response.headers["Content-Security-Policy"] = charts.CHART_CSP
     return response
+
+
+# --- the conference overview: the referral funnel of a period --------------------------------
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _active_programmes() -> list[Programme]:
+    return list(
+        db.session.scalars(
+            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
+        )
+    )
+
+
+@conferences_bp.get("/overview")
+@access(Role.TEAM_LEAD)
+def overview():
+    """The referral funnel for a period: received, decided, admitted, recommended, withdrawn."""
+    today = local_today()
+    errors: dict = {}
+    start = _parse_day(request.args.get("from")) if request.args.get("from") else None
+    end = _parse_day(request.args.get("to")) if request.args.get("to") else None
+    if request.args.get("from") and start is None:
+        errors["from"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
+    if request.args.get("to") and end is None:
+        errors["to"] = [_("Ange ett datum som ÅÅÅÅ-MM-DD.")]
+    start = start or date(today.year, 1, 1)
+    end = end or today
+    if not errors and end < start:
+        errors["to"] = [_("Slutdatum kan inte ligga före startdatum.")]
+    programme_id = request.args.get("programme_id", type=int)
+    figures = None
+    if not errors:
+        figures = period_funnel(start, end, programme_id=programme_id)
+    return render_template(
+        "statistics/funnel.html",
+        figures=figures,
+        errors=errors,
+        form={
+            "from": request.args.get("from", start.isoformat()),
+            "to": request.args.get("to", end.isoformat()),
+            "programme_id": str(programme_id or ""),
+        },
+        programmes=_active_programmes(),
+        start=start,
+        end=end,
+    ), (422 if errors else 200)

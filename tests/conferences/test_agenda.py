@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from coordination.conferences import agenda as agenda_ops
 from coordination.conferences import operations as ops
 from coordination.conferences.events import AgendaPublished
 from coordination.conferences.models import AgendaItem, Conference
@@ -167,8 +168,8 @@ def test_the_cutoff_puts_submitted_referrals_on_the_agenda_on_the_right_working_
     assert local_cutoff.hour == 17
     assert CALENDAR.working_days_between(local_cutoff.date(), conference.held_on) == 3
 
-    assert ops.run_cutoffs(cutoff - timedelta(minutes=1)) == []
-    added = ops.run_cutoffs(cutoff + timedelta(minutes=1))
+    assert agenda_ops.run_cutoffs(cutoff - timedelta(minutes=1)) == []
+    added = agenda_ops.run_cutoffs(cutoff + timedelta(minutes=1))
     db.session.commit()
     assert [i.referral_id for i in added] == [on_time.id]
     assert {i.origin for i in added} == {"cutoff"}
@@ -176,7 +177,9 @@ def test_the_cutoff_puts_submitted_referrals_on_the_agenda_on_the_right_working_
     assert db.session.get(Referral, on_time.id).state == "on_agenda"
     assert db.session.get(Referral, late.id).state == "submitted"
     assert db.session.get(Referral, sent_back.id).state == "completion_requested"
-    assert ops.run_cutoffs(cutoff + timedelta(hours=2)) == []  # each conference is cut off once
+    assert (
+        agenda_ops.run_cutoffs(cutoff + timedelta(hours=2)) == []
+    )  # each conference is cut off once
 
 
 def test_a_late_referral_goes_to_the_next_conference_at_its_cutoff():
@@ -186,9 +189,9 @@ def test_a_late_referral_goes_to_the_next_conference_at_its_cutoff():
     referral = make_referral("submitted", programme=programme)
     referral.submitted_at = first.agenda_cutoff_at + timedelta(hours=1)
     db.session.commit()
-    ops.run_cutoffs(first.agenda_cutoff_at + timedelta(hours=2))
+    agenda_ops.run_cutoffs(first.agenda_cutoff_at + timedelta(hours=2))
     assert _items(first.id) == []
-    ops.run_cutoffs(second.agenda_cutoff_at + timedelta(minutes=5))
+    agenda_ops.run_cutoffs(second.agenda_cutoff_at + timedelta(minutes=5))
     db.session.commit()
     assert [i.referral_id for i in _items(second.id)] == [referral.id]
 
@@ -235,7 +238,7 @@ def test_adding_by_hand_on_the_page_and_the_api(client, api):
 
 def test_publishing_records_the_reminder_two_working_days_before():
     conference = make_conference(held_on=date(2030, 4, 23))
-    ops.publish(conference, by=conference.chair.user)
+    agenda_ops.publish(conference, by=conference.chair.user)
     published = next(e for e in events.pending(db.session) if isinstance(e, AgendaPublished))
     assert published.conference_id == conference.id
     assert sorted(published.member_ids) == sorted(m.user_id for m in conference.members)
@@ -261,7 +264,7 @@ def test_members_read_the_referral_only_after_publishing_and_within_the_consent(
     agenda = client.get(f"/conferences/{conference.id}").get_data(as_text=True)
     assert "Dagordningen publiceras före mötet" in agenda
 
-    ops.publish(conference, by=conference.chair.user)
+    agenda_ops.publish(conference, by=conference.chair.user)
     db.session.commit()
     page = client.get(f"/referrals/{referral.id}")
     assert page.status_code == 200

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coordination.audit.models import AccessLogEntry
+from coordination.conferences import decisions as decision_ops
 from coordination.conferences import operations as ops
 from coordination.conferences.models import AgendaItem, Conference, Decision
 from coordination.extensions import db
@@ -50,11 +51,11 @@ def test_two_simultaneous_decisions_one_wins_the_other_gets_409(app, api):
             with app.app_context():
                 try:
                     chair = db.session.get(Conference, conference_id).chair.user
-                    ops.decide(
+                    decision_ops.decide(
                         referral_id,
                         conference=db.session.get(Conference, conference_id),
                         by=chair,
-                        data=ops.DecisionInput(
+                        data=decision_ops.DecisionInput(
                             outcome="recommend",
                             recommendation="Den första ledamotens rekommendation.",
                             positions=positions,

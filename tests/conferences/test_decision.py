@@ -5,7 +5,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from coordination.cases.models import Case, CaseHistory
-from coordination.conferences import operations as ops
+from coordination.conferences import decisions as decision_ops
 from coordination.conferences.events import ReferralDecided
 from coordination.conferences.models import AgendaItem, Decision
 from coordination.core import events
@@ -339,11 +339,11 @@ def test_admission_opens_an_enrolled_case_and_records_the_event():
     conference = make_conference(state="published", present="all")
     referral = make_referral("on_agenda", conference=conference)
     coordinator = make_user("coordinator")
-    ops.decide(
+    decision_ops.decide(
         referral.id,
         conference=conference,
         by=conference.chair.user,
-        data=ops.DecisionInput(
+        data=decision_ops.DecisionInput(
             outcome="admit",
             recommendation="Skrivs in; fokus på hälsa och arbetsträning.",
             positions={a: "Tillstyrker." for a in conference.present_agencies},

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from coordination.audit.extract import build_extract
 from coordination.exits import operations as ops
+from coordination.exits import queries
 from coordination.exits.models import ExitRegistration, FollowUp, Packet, ReturnReferral
 from coordination.exits.registrations import _erase_exits
 from coordination.extensions import db
-from coordination.statistics.operations import participant_for_case
+from coordination.statistics.queries import participant_for_case
 from notifications.models import Reminder
 from tests.factories import (
     PASSWORD,
@@ -112,7 +113,7 @@ def test_the_team_leads_get_the_follow_ups_of_a_coordinator_who_has_left(client)
     db.session.commit()
     follow_ups = _follow_ups(case)
     assert [f.assignee_id for f in follow_ups] == [None, None]
-    leads = {u.id for u in ops.forbund_team_leads()}
+    leads = {u.id for u in queries.forbund_team_leads()}
     assert lead.id in leads
     assert {t.recipient_id for f in follow_ups for t in _tasks(f)} == leads
     client.login(lead.email, PASSWORD)

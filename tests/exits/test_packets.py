@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from coordination.exits.models import Packet
-from coordination.exits.operations import forbund_team_leads
+from coordination.exits.queries import forbund_team_leads
 from coordination.extensions import db
 from notifications.models import Notification, Reminder
 from tests.factories import (

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from coordination.cases.models import CaseHistory
-from coordination.exits import operations as ops
+from coordination.exits import queries
 from coordination.exits.models import ExitRegistration, Packet
 from coordination.extensions import db
 from tests.factories import (
@@ -58,7 +58,7 @@ def test_the_exit_form_reports_every_error_at_once_and_keeps_the_case(client):
         assert message in body, message
     db.session.expire_all()
     assert case.state == "enrolled"
-    assert ops.exit_registration_of(case.id) is None
+    assert queries.exit_registration_of(case.id) is None
 
 
 def test_the_api_reports_every_error_at_once(api):
@@ -92,7 +92,7 @@ def test_the_api_registers_the_exit_with_its_draft_and_follow_ups(api):
     assert response.status_code == 201
     body = response.get_json()
     assert body["case_state"] == "exiting" and body["exit_reason"] == "arbete"
-    assert body["return_referral_id"] == ops.return_referral_of(case.id).id
+    assert body["return_referral_id"] == queries.return_referral_of(case.id).id
     assert [f["occasion"] for f in body["follow_ups"]] == ["follow_up_6", "follow_up_12"]
 
 
@@ -125,7 +125,7 @@ def test_a_discharged_case_already_exiting_only_gets_its_registration(api):
     )
     assert response.status_code == 201
     assert db.session.scalar(select(func.count()).where(CaseHistory.case_id == case.id)) == rows
-    assert ops.exit_registration_of(case.id).exit_reason == "avbrutit_uteblivit"
+    assert queries.exit_registration_of(case.id).exit_reason == "avbrutit_uteblivit"
     # While the return referral is a draft the registration can be corrected, once.
     again = api.post(
         f"/api/v1/cases/{case.id}/exit",
@@ -134,7 +134,7 @@ def test_a_discharged_case_already_exiting_only_gets_its_registration(api):
     )
     assert again.status_code == 201
     assert db.session.scalar(select(func.count()).where(ExitRegistration.case_id == case.id)) == 1
-    assert ops.exit_registration_of(case.id).exit_reason == "flytt"
+    assert queries.exit_registration_of(case.id).exit_reason == "flytt"
 
 
 def test_the_coordinator_completes_and_signs_on_the_pages(client):
@@ -164,7 +164,7 @@ def test_the_coordinator_completes_and_signs_on_the_pages(client):
     saved = client.post_form(f"/return-referrals/{document.id}/edit", data)
     assert saved.status_code == 302
     db.session.expire_all()
-    assert [r["agency"] for r in ops.recommendations_of(document)] == ["af", "region"]
+    assert [r["agency"] for r in queries.recommendations_of(document)] == ["af", "region"]
 
     page = client.get(f"/return-referrals/{document.id}").get_data(as_text=True)
     assert "Underteckna och skicka återremissen" in page

@@ -21,10 +21,11 @@ from coordination.action_plans.models import PlanAction, PlanGoal, PlanVersion
 from coordination.audit.models import AccessLogEntry
 from coordination.cases.models import CaseHistory
 from coordination.exits import operations as ops
+from coordination.exits import queries, return_referrals
 from coordination.exits.models import FollowUp, Packet, ReturnReferral
 from coordination.extensions import db
 from coordination.meetings.models import Attendance, Meeting
-from coordination.statistics.operations import participant_for_case
+from coordination.statistics.queries import participant_for_case
 from notifications.delivery import fire_due_reminders
 from notifications.models import Notification, Reminder
 from tests.factories import (
@@ -153,11 +154,11 @@ def test_from_referral_to_acknowledged_packet(client, api, people):
     assert participant.registration("exit").support_codes == ["studiestod"]
 
     # The draft, compiled from the referral, the plan, the meetings and the registrations.
-    document = ops.return_referral_of(case.id)
+    document = queries.return_referral_of(case.id)
     assert response.headers["Location"].endswith(f"/return-referrals/{document.id}")
-    facts = ops.facts_of(document)
+    facts = queries.facts_of(document)
     assert facts["referral"]["question_to_conference"] == QUESTION
-    assert QUESTION in ops.sections_of(document)["purpose"]
+    assert QUESTION in queries.sections_of(document)["purpose"]
     assert facts["registrations"]["intake"]["occupation"] == "arbetssokande_utan_sysselsattning"
     assert facts["registrations"]["exit"]["occupation"] == "studier"
     assert facts["exit"] == {
@@ -166,10 +167,10 @@ def test_from_referral_to_acknowledged_packet(client, api, people):
         "days_in_programme": 91,
     }
     assert facts["plan"]["versions"][0]["actions"][0]["what"] == "Studievägledning"
-    assert "Studier på Komvux" in ops.sections_of(document)["purpose"]
+    assert "Studier på Komvux" in queries.sections_of(document)["purpose"]
     assert (facts["meetings"]["attended"], facts["meetings"]["missed"]) == (3, 1)
     assert facts["meetings"]["attendance_rate"] == 75.0
-    assert "3 genomförda, 1 uteblivna" in ops.sections_of(document)["actions_taken"]
+    assert "3 genomförda, 1 uteblivna" in queries.sections_of(document)["actions_taken"]
 
     # The referrer cannot see a draft.
     assert (
@@ -187,8 +188,8 @@ def test_from_referral_to_acknowledged_packet(client, api, people):
         headers=headers,
     )
     assert put.status_code == 200, put.get_json()
-    document = ops.get_return_referral(document.id, lock=True)
-    ops.finalise(document, by=coordinator, now=SIGNED)
+    document = queries.get_return_referral(document.id, lock=True)
+    return_referrals.finalise(document, by=coordinator, now=SIGNED)
     db.session.commit()
     db.session.expire_all()
     assert case.state == "closed"
@@ -293,7 +294,7 @@ def test_from_referral_to_acknowledged_packet(client, api, people):
 
     # A finalised document cannot change: not through the operations, the API, the page...
     with pytest.raises(TransitionRefused):
-        ops.update_draft(document, data={"purpose": "Ändrat"}, by=coordinator)
+        return_referrals.update_draft(document, data={"purpose": "Ändrat"}, by=coordinator)
     db.session.rollback()
     refused = api.put(
         f"/api/v1/return-referrals/{document.id}", json={"purpose": "Ändrat"}, headers=headers
@@ -319,7 +320,7 @@ def test_from_referral_to_acknowledged_packet(client, api, people):
                 db.session.execute(text(statement), {"id": document.id})
     db.session.expire_all()
     assert document.content_hash == content_hash(document.content)
-    assert ops.sections_of(document) == TEXTS
+    assert queries.sections_of(document) == TEXTS
 
     # The referrer acknowledges: the remaining reminders stop, the inbox item is done.
     client.post_form("/logout")

@@ -256,7 +256,7 @@ def participants(seed: int = 2014) -> list[dict]:
 
 def write_csv(rows: list[dict]) -> bytes:
     """Write participant rows as the import CSV of DOMAIN.md §12."""
-    from coordination.statistics.operations import IMPORT_COLUMNS
+    from coordination.statistics.importing import IMPORT_COLUMNS
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS, lineterminator="\n")

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from coordination.extensions import db
+from coordination.statistics.importing import IMPORT_COLUMNS
 from coordination.statistics.models import SusParticipant, SusRegistration, SusSupport
-from coordination.statistics.operations import IMPORT_COLUMNS
 from tests.factories import PASSWORD, make_programme, make_user, token_headers
 
 HEADER = ",".join(IMPORT_COLUMNS)

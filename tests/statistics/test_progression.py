@@ -11,6 +11,7 @@ from coordination.core import events
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
 from coordination.statistics import operations as ops
+from coordination.statistics import queries
 from coordination.statistics.events import ProgressionRatingDue
 from tests.factories import PASSWORD, make_sus_participant, make_user, token_headers
 from workflows.statistics import PROGRESSION_QUESTIONS
@@ -138,7 +139,7 @@ def test_the_live_workflow_registers_enrolment_exit_and_follow_up(api):
     )
     db.session.commit()
     assert (participant.exited_on, participant.months_in_programme) == (date(2024, 9, 2), 8)
-    assert ops.participant_for_case(7) is participant
+    assert queries.participant_for_case(7) is participant
     with pytest.raises(Conflict):
         ops.enrol_participant(
             programme_id=None,

@@ -1,11 +1,11 @@
-"""The conference overview: the referral funnel for a period, read from a built set of referrals."""
+"""The conference overview (a statistics page): the referral funnel of a period, built referrals."""
 
 from datetime import UTC, date, datetime
 
 from coordination.cases import operations as case_ops
-from coordination.conferences import operations as ops
 from coordination.extensions import db
 from coordination.referrals import operations as referral_ops
+from coordination.statistics.reports.referrals import period_funnel
 from tests.factories import (
     PASSWORD,
     decide_referral,
@@ -63,7 +63,7 @@ def test_funnel_figures_on_a_built_set_of_referrals(client):
     referral_ops.withdraw(draft, by=draft.referrer)
     db.session.commit()
 
-    figures = ops.funnel(date(2030, 3, 1), date(2030, 3, 31), programme_id=programme.id)
+    figures = period_funnel(date(2030, 3, 1), date(2030, 3, 31), programme_id=programme.id)
     assert (figures.received, figures.decided, figures.admitted, figures.recommended) == (
         6,
         3,
@@ -75,7 +75,7 @@ def test_funnel_figures_on_a_built_set_of_referrals(client):
     assert figures.recommendation_share == 100.0
 
     today = referral_ops.local_today()
-    this_year = ops.funnel(date(today.year, 1, 1), today, programme_id=programme.id)
+    this_year = period_funnel(date(today.year, 1, 1), today, programme_id=programme.id)
     assert this_year.withdrawn == 1  # the submitted one; a withdrawn draft was never received
 
     lead = make_user("team_lead")
@@ -125,7 +125,7 @@ def test_reference_year_47_decided_36_admitted_11_recommended(client):
     body = client.get(
         f"/conferences/overview?from=2031-01-01&to=2031-12-31&programme_id={programme.id}"
     ).get_data(as_text=True)
-    figures = ops.funnel(date(2031, 1, 1), date(2031, 12, 31), programme_id=programme.id)
+    figures = period_funnel(date(2031, 1, 1), date(2031, 12, 31), programme_id=programme.id)
     assert (figures.decided, figures.admitted, figures.recommended) == (47, 36, 11)
     assert figures.recommendation_share == 100.0
     for label, value in (

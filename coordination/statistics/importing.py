@@ -1,0 +1,420 @@
+"""The import of historical participant records (DOMAIN.md §12): check every row, then write all.
+
+All or nothing: a file with any bad row imports nothing and every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+
+from coordination.codes.operations import known_codes
+from coordination.core import events
+from coordination.core.db import utcnow
+from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import local_today
+from coordination.core.parsing import is_digits
+from coordination.extensions import db
+from coordination.statistics.events import (
+    SusParticipantsImported,
+)
+from coordination.statistics.models import (
+    ImportBatch,
+    SusParticipant,
+    SusRegistration,
+    SusSupport,
+)
+from coordination.statistics.operations import REFERRING_AGENCIES
+from workflows.statistics import (
+    Occasion,
+    age_at_enrolment,
+    months_in_programme,
+)
+
+IMPORT_COLUMNS: tuple[str, ...] = (
+    "participant_ref",
+    "gender",
+    "birth_year",
+    "home_municipality",
+    "referring_agency",
+    "enrolled_on",
+    "exited_on",
+    "exit_reason",
+    "support_before",
+    "support_after",
+    "work_before",
+    "work_after",
+    "occupation_before",
+    "occupation_after",
+    "education",
+    "time_on_support",
+)
+
+
+@dataclass
+class RowError:
+    """One problem in an import file: the line, the column and the reason."""
+
+    line: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        """Return the problem as JSON-able data."""
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+class ImportRejected(ValidationFailed):
+    """The file has bad rows; nothing was imported."""
+
+    def __init__(self, row_errors: list[RowError]):
+        message = _("Ingenting importerades: filen har %(count)s fel.", count=len(row_errors))
+        super().__init__(
+            message,
+            errors={
+                "file": [
+                    _(
+                        "Rad %(line)s, kolumn %(column)s: %(reason)s",
+                        line=e.line,
+                        column=e.column,
+                        reason=e.reason,
+                    )
+                    for e in row_errors
+                ]
+            },
+            payload={"row_errors": [e.as_dict() for e in row_errors]},
+        )
+        self.row_errors = row_errors
+
+
+@dataclass
+class ParsedRow:
+    """A valid import row, ready to be written."""
+
+    line: int
+    values: dict
+    support_before: list[str] = field(default_factory=list)
+    support_after: list[str] = field(default_factory=list)
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+class _Lists:
+    """The code lists an import checks against, read once (historical codes included)."""
+
+    def __init__(self) -> None:
+        names = ("gender", "support", "work", "occupation", "education", "time_on_support")
+        self.codes = {name: known_codes(name) for name in (*names, "exit_reason")}
+
+
+def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowError]]:
+    """Read and check an import file; return the valid rows and every problem found."""
+    errors: list[RowError] = []
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [RowError(1, "-", _("Filen måste vara kodad som UTF-8."))]
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return [], [RowError(1, "-", _("Filen är tom."))]
+    header = [h.strip() for h in header]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in IMPORT_COLUMNS]
+    for column in missing:
+        errors.append(RowError(1, column, _("Kolumnen saknas i rubrikraden.")))
+    for column in unknown:
+        errors.append(RowError(1, column, _("Okänd kolumn.")))
+    if errors:
+        return [], errors
+    lists = _Lists()
+    today = local_today()
+    rows: list[ParsedRow] = []
+    seen_refs: dict[str, int] = {}
+    line = reader.line_num
+    for record in reader:
+        line_start = line + 1
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            errors.append(
+                RowError(
+                    line_start,
+                    "-",
+                    _(
+                        "Raden har %(found)s fält, rubrikraden %(expected)s.",
+                        found=len(record),
+                        expected=len(header),
+                    ),
+                )
+            )
+            continue
+        raw = {name: cell.strip() for name, cell in zip(header, record, strict=True)}
+        row, row_errors = _check_row(line_start, raw, lists, today, seen_refs)
+        errors.extend(row_errors)
+        if row is not None:
+            rows.append(row)
+    if not rows and not errors:
+        errors.append(RowError(2, "-", _("Filen innehåller inga deltagare.")))
+    return rows, errors
+
+
+def _check_row(
+    line: int, raw: dict, lists: _Lists, today: date, seen_refs: dict[str, int]
+) -> tuple[ParsedRow | None, list[RowError]]:
+    problems: list[RowError] = []
+
+    def bad(column: str, reason: str) -> None:
+        problems.append(RowError(line, column, reason))
+
+    def code(column: str, list_name: str, *, required: bool = False) -> str | None:
+        value = raw[column] or None
+        if value is None:
+            if required:
+                bad(column, _("Värdet saknas."))
+        elif value not in lists.codes[list_name]:
+            bad(
+                column,
+                _("Koden %(code)s finns inte i kodlistan %(list)s.", code=value, list=list_name),
+            )
+        return value
+
+    def codes(column: str) -> list[str]:
+        values = [v.strip() for v in raw[column].split(";") if v.strip()]
+        for value in values:
+            if value not in lists.codes["support"]:
+                bad(
+                    column,
+                    _(
+                        "Koden %(code)s finns inte i kodlistan %(list)s.",
+                        code=value,
+                        list="support",
+                    ),
+                )
+        if len(set(values)) != len(values):
+            bad(column, _("Samma kod står två gånger."))
+        return values
+
+    ref = raw["participant_ref"]
+    if not ref:
+        bad("participant_ref", _("Värdet saknas."))
+    elif len(ref) > 80:
+        bad("participant_ref", _("Högst 80 tecken."))
+    elif ref in seen_refs:
+        bad(
+            "participant_ref", _("Samma referens finns redan på rad %(line)s.", line=seen_refs[ref])
+        )
+    else:
+        seen_refs[ref] = line
+    gender = code("gender", "gender", required=True)
+    birth_year = None
+    if not raw["birth_year"]:
+        bad("birth_year", _("Värdet saknas."))
+    elif not is_digits(raw["birth_year"]) or len(raw["birth_year"]) != 4:
+        bad("birth_year", _("Ange födelseåret med fyra siffror."))
+    else:
+        birth_year = int(raw["birth_year"])
+    if len(raw["home_municipality"]) > 100:
+        bad("home_municipality", _("Högst 100 tecken."))
+    agency = raw["referring_agency"] or None
+    if agency and agency not in REFERRING_AGENCIES:
+        bad(
+            "referring_agency",
+            _("Ange en av %(agencies)s.", agencies=", ".join(REFERRING_AGENCIES)),
+        )
+    enrolled_on = exited_on = None
+    if not raw["enrolled_on"]:
+        bad("enrolled_on", _("Värdet saknas."))
+    elif (enrolled_on := _parse_date(raw["enrolled_on"])) is None:
+        bad("enrolled_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
+    elif enrolled_on > today:
+        bad("enrolled_on", _("Datumet ligger i framtiden."))
+    if raw["exited_on"]:
+        exited_on = _parse_date(raw["exited_on"])
+        if exited_on is None:
+            bad("exited_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
+        elif exited_on > today:
+            bad("exited_on", _("Datumet ligger i framtiden."))
+        elif enrolled_on and exited_on < enrolled_on:
+            bad("exited_on", _("Utskrivningen är före inskrivningen."))
+    if birth_year and enrolled_on:
+        age = age_at_enrolment(birth_year, enrolled_on)
+        if not 0 <= age <= 120:
+            bad("birth_year", _("Åldern vid inskrivning blir %(age)s år.", age=age))
+    exit_reason = code("exit_reason", "exit_reason")
+    values = {
+        "work_before": code("work_before", "work"),
+        "work_after": code("work_after", "work"),
+        "occupation_before": code("occupation_before", "occupation"),
+        "occupation_after": code("occupation_after", "occupation"),
+        "education": code("education", "education"),
+        "time_on_support": code("time_on_support", "time_on_support"),
+    }
+    support_before = codes("support_before")
+    support_after = codes("support_after")
+    exited = bool(raw["exited_on"])
+    if exited and not exit_reason:
+        bad("exit_reason", _("Ange avslutsanledning när utskrivningsdatum finns."))
+    if not exited:
+        for column in ("exit_reason", "support_after", "work_after", "occupation_after"):
+            if raw[column]:
+                bad(column, _("Uppgifter vid utskrivning kräver ett utskrivningsdatum."))
+    if problems:
+        return None, problems
+    parsed = {
+        "participant_ref": ref,
+        "gender": gender,
+        "birth_year": birth_year,
+        "home_municipality": raw["home_municipality"] or None,
+        "referring_agency": agency,
+        "enrolled_on": enrolled_on,
+        "exited_on": exited_on,
+        "exit_reason": exit_reason,
+        **values,
+    }
+    return ParsedRow(line, parsed, support_before, support_after), []
+
+
+def import_participants(
+    filename: str, content: bytes, *, by, programme_id: int | None = None
+) -> ImportBatch:
+    """Import historical participant records, all or nothing; raise ImportRejected on bad rows."""
+    rows, errors = parse_participant_csv(content)
+    if not errors:
+        taken = set(
+            db.session.scalars(
+                select(SusParticipant.participant_ref).where(
+                    SusParticipant.programme_id.is_(None)
+                    if programme_id is None
+                    else SusParticipant.programme_id == programme_id
+                )
+            )
+        )
+        errors = [
+            RowError(
+                row.line,
+                "participant_ref",
+                _(
+                    "Deltagaren %(ref)s finns redan i statistiken.",
+                    ref=row.values["participant_ref"],
+                ),
+            )
+            for row in rows
+            if row.values["participant_ref"] in taken
+        ]
+    if errors:
+        raise ImportRejected(errors)
+
+    batch = ImportBatch(
+        filename=filename[:255],
+        imported_by_id=getattr(by, "id", None),
+        programme_id=programme_id,
+        participant_count=len(rows),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    _write_rows(batch, rows, programme_id)
+    events.record(
+        db.session,
+        SusParticipantsImported(batch_id=batch.id, participants=len(rows), occurred_at=utcnow()),
+    )
+    return batch
+
+
+def _write_rows(batch: ImportBatch, rows: list[ParsedRow], programme_id: int | None) -> None:
+    """Insert the participants, registrations and supports in bulk (imports can be large).
+
+    Core inserts with RETURNING in parameter order: one multi-row statement per chunk.
+    """
+    chunk = 5000
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        participant_ids = db.session.scalars(
+            insert(SusParticipant.__table__).returning(
+                SusParticipant.__table__.c.id, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "programme_id": programme_id,
+                    "participant_ref": r.values["participant_ref"],
+                    "source": "import",
+                    "import_batch_id": batch.id,
+                    "gender": r.values["gender"],
+                    "birth_year": r.values["birth_year"],
+                    "home_municipality": r.values["home_municipality"],
+                    "referring_agency": r.values["referring_agency"],
+                    "enrolled_on": r.values["enrolled_on"],
+                    "exited_on": r.values["exited_on"],
+                    "exit_reason": r.values["exit_reason"],
+                    "age_at_enrolment": age_at_enrolment(
+                        r.values["birth_year"], r.values["enrolled_on"]
+                    ),
+                    "months_in_programme": months_in_programme(
+                        r.values["enrolled_on"], r.values["exited_on"]
+                    )
+                    if r.values["exited_on"]
+                    else None,
+                    "created_at": utcnow(),
+                }
+                for r in part
+            ],
+        ).all()
+        registrations, supports_for = [], []
+        for participant_id, r in zip(participant_ids, part, strict=True):
+            registrations.append(
+                {
+                    "participant_id": participant_id,
+                    "occasion": Occasion.INTAKE.value,
+                    "registered_on": r.values["enrolled_on"],
+                    "work": r.values["work_before"],
+                    "occupation": r.values["occupation_before"],
+                    "education": r.values["education"],
+                    "time_on_support": r.values["time_on_support"],
+                }
+            )
+            supports_for.append(r.support_before)
+            if r.values["exited_on"]:
+                registrations.append(
+                    {
+                        "participant_id": participant_id,
+                        "occasion": Occasion.EXIT.value,
+                        "registered_on": r.values["exited_on"],
+                        "work": r.values["work_after"],
+                        "occupation": r.values["occupation_after"],
+                        "education": None,
+                        "time_on_support": None,
+                    }
+                )
+                supports_for.append(r.support_after)
+        registration_ids = db.session.scalars(
+            insert(SusRegistration.__table__).returning(
+                SusRegistration.__table__.c.id, sort_by_parameter_order=True
+            ),
+            registrations,
+        ).all()
+        supports = [
+            {
+                "registration_id": registration_id,
+                "code": code,
+                "participant_id": registration["participant_id"],
+                "occasion": registration["occasion"],
+            }
+            for registration_id, registration, codes in zip(
+                registration_ids, registrations, supports_for, strict=True
+            )
+            for code in codes
+        ]
+        if supports:
+            db.session.execute(insert(SusSupport.__table__), supports)
+    db.session.flush()

@@ -1,0 +1,302 @@
+"""What every report is made of: filters, rows, the result, and the SQL building blocks.
+
+Each builder runs one or two grouped queries (GROUP BY); Python only orders the grouped rows by the
+code list, labels them and computes percentages of the stated denominator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_
+
+from coordination.codes.operations import all_codes, label_of
+from coordination.core.errors import ValidationFailed
+from coordination.core.i18n import label
+from coordination.core.parsing import is_digits
+from coordination.statistics.models import (
+    SusParticipant,
+)
+from workflows.statistics import (
+    DEFAULT_BAND_END,
+    DEFAULT_BAND_START,
+    DEFAULT_BAND_WIDTH,
+    GENDERS,
+    SUPPRESSION_THRESHOLD,
+    Occasion,
+    Population,
+    is_suppressed,
+    percent,
+    suppressed,
+)
+
+COLUMNS: tuple[str, ...] = (*GENDERS, "total")
+P = SusParticipant
+
+
+@dataclass
+class Filters:
+    """What a report counts: programme, period, municipality and report options."""
+
+    programme_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    municipality: str | None = None
+    population: str | None = None
+    occasion: str = Occasion.INTAKE.value
+    suppress: bool = False
+    band_start: int = DEFAULT_BAND_START
+    band_end: int = DEFAULT_BAND_END
+    band_width: int = DEFAULT_BAND_WIDTH
+
+    def as_dict(self) -> dict:
+        """Return the filters as JSON-able data."""
+        return {
+            "programme_id": self.programme_id,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "municipality": self.municipality,
+            "population": self.population,
+            "occasion": self.occasion,
+            "suppress": self.suppress,
+            "band_start": self.band_start,
+            "band_end": self.band_end,
+            "band_width": self.band_width,
+        }
+
+    def query_args(self) -> dict:
+        """Return the filters as query-string arguments (defaults left out)."""
+        out: dict = {}
+        for key, value in self.as_dict().items():
+            default = getattr(Filters, key, None)
+            if value not in (None, "", False) and value != default:
+                out[key] = "1" if value is True else value
+        return out
+
+
+def parse_filters(args: Mapping) -> Filters:
+    """Read filters from a query string; raise ValidationFailed listing every bad one."""
+    errors: dict[str, list[str]] = {}
+    filters = Filters()
+
+    def integer(name: str, low: int, high: int) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        if not is_digits(raw.lstrip("-")) or not low <= int(raw) <= high:
+            errors[name] = [_("Ange ett heltal från %(low)s till %(high)s.", low=low, high=high)]
+            return None
+        return int(raw)
+
+    def day(name: str) -> date | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = [_("Ange datumet som ÅÅÅÅ-MM-DD.")]
+            return None
+
+    filters.programme_id = integer("programme_id", 1, 2**31 - 1)
+    filters.date_from = day("date_from")
+    filters.date_to = day("date_to")
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        errors["date_to"] = [_("Periodens slut kan inte vara före dess början.")]
+    filters.municipality = (args.get("municipality") or "").strip() or None
+    population = (args.get("population") or "").strip() or None
+    if population and population not in {p.value for p in Population}:
+        errors["population"] = [_("Välj ett av alternativen.")]
+    filters.population = population
+    occasion = (args.get("occasion") or "").strip() or Occasion.INTAKE.value
+    if occasion not in {o.value for o in Occasion}:
+        errors["occasion"] = [_("Välj ett av alternativen.")]
+    filters.occasion = occasion
+    filters.suppress = (args.get("suppress") or "").lower() in ("1", "on", "true", "yes")
+    for name, default in (("band_start", 15), ("band_end", 64), ("band_width", 5)):
+        value = integer(name, 1 if name == "band_width" else 0, 120)
+        setattr(filters, name, default if value is None else value)
+    if filters.band_start > filters.band_end and "band_end" not in errors:
+        errors["band_end"] = [_("Det sista åldersbandet kan inte börja före det första.")]
+    if errors:
+        raise ValidationFailed(_("Filtret innehåller fel."), errors=errors)
+    return filters
+
+
+@dataclass
+class Row:
+    """One row of a report: a code, its label and the count per gender and in total."""
+
+    code: str | None
+    label: str
+    counts: dict[str, int]
+    denominator: dict[str, int] | None = None  # a row group's own denominator, if any
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """A report's result: rows, the denominator and how to read it."""
+
+    name: str
+    title: str
+    unit: str
+    filters: Filters
+    rows: list[Row]
+    denominator: dict[str, int]
+    population: str | None = None
+    note: str = ""
+    summary: dict = field(default_factory=dict)
+    available: bool = True
+    matrix: dict | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Return the sum of the rows per column."""
+        return {c: sum(r.counts[c] for r in self.rows) for c in COLUMNS}
+
+    @property
+    def show_totals(self) -> bool:
+        """Tell whether a totals row adds up to something meaningful."""
+        return self.name not in ("participants", "gender_balance", "progression_age")
+
+    def percent(self, row: Row, column: str) -> Decimal | None:
+        """Return a cell's percentage of its denominator, None when hidden or undefined."""
+        denominator = (row.denominator or self.denominator).get(column, 0)
+        if self.filters.suppress and is_suppressed(row.counts[column]):
+            return None
+        return percent(row.counts[column], denominator)
+
+    def cell(self, count: int) -> int | str:
+        """Return a count as published: "<5" for a small cell when suppression is on."""
+        return suppressed(count, SUPPRESSION_THRESHOLD) if self.filters.suppress else count
+
+    def denominator_text(self) -> str:
+        """Return the denominator in words, e.g. "Andel av 398 deltagare (212 kvinnor ...)"."""
+        d = self.denominator
+        return _(
+            "Procent av %(total)s %(unit)s: kvinnor %(kvinna)s, män %(man)s, "
+            "annat/ej angivet %(annat)s.",
+            total=self.cell(d["total"]),
+            unit=label("report_unit", self.unit),
+            kvinna=self.cell(d["kvinna"]),
+            man=self.cell(d["man"]),
+            annat=self.cell(d["annat"]),
+        )
+
+    def as_json(self) -> dict:
+        """Return the report in the shape of API.md."""
+        rows = []
+        for row in self.rows:
+            item = {"code": row.code, "label": row.label}
+            item.update({c: self.cell(row.counts[c]) for c in COLUMNS})
+            item["percent"] = {c: as_float(self.percent(row, c)) for c in COLUMNS}
+            if row.denominator:
+                item["denominator"] = {c: self.cell(row.denominator[c]) for c in COLUMNS}
+            item.update(row.extra)
+            rows.append(item)
+        return {
+            "report": self.name,
+            "title": self.title,
+            "available": self.available,
+            "filters": self.filters.as_dict() | {"population": self.population},
+            "unit": self.unit,
+            "denominator": {c: self.cell(self.denominator[c]) for c in COLUMNS},
+            "denominator_text": self.denominator_text(),
+            "note": self.note,
+            "rows": rows,
+            "totals": {c: self.cell(v) for c, v in self.totals.items()},
+            "summary": self.summary,
+        }
+
+
+def as_float(value: Decimal | None) -> float | None:
+    """Return a percentage as JSON-able number, None as None."""
+    return None if value is None else float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL building blocks
+
+
+def gender_counts(gender_column) -> list:
+    """Return count columns for kvinna, man, annat (any other or none) and the total."""
+    other = or_(gender_column.is_(None), gender_column.not_in(("kvinna", "man")))
+    return [
+        func.count().filter(gender_column == "kvinna").label("kvinna"),
+        func.count().filter(gender_column == "man").label("man"),
+        func.count().filter(other).label("annat"),
+        func.count().label("total"),
+    ]
+
+
+def population_conditions(filters: Filters, population: str) -> list:
+    """Return the WHERE conditions for the participants a report counts."""
+    conditions = []
+    if filters.programme_id:
+        conditions.append(P.programme_id == filters.programme_id)
+    if filters.municipality:
+        conditions.append(P.home_municipality == filters.municipality)
+    start, end = filters.date_from, filters.date_to
+    if population == Population.ENROLLED:
+        if start:
+            conditions.append(P.enrolled_on >= start)
+        if end:
+            conditions.append(P.enrolled_on <= end)
+    elif population == Population.EXITED:
+        conditions.append(P.exited_on.is_not(None))
+        if start:
+            conditions.append(P.exited_on >= start)
+        if end:
+            conditions.append(P.exited_on <= end)
+    else:
+        if end:
+            conditions.append(P.enrolled_on <= end)
+        if start:
+            conditions.append(or_(P.exited_on.is_(None), P.exited_on >= start))
+    return conditions
+
+
+def counts_of(record) -> dict[str, int]:
+    """Return a grouped record's count per gender and in total."""
+    return {c: int(getattr(record, c)) for c in COLUMNS}
+
+
+def zero_counts() -> dict[str, int]:
+    """Return zero for every column."""
+    return dict.fromkeys(COLUMNS, 0)
+
+
+def sum_counts(rows: list[Row]) -> dict[str, int]:
+    """Return the sum of the rows per column."""
+    return {c: sum(r.counts[c] for r in rows) for c in COLUMNS}
+
+
+def not_given() -> str:
+    """Return the label of a row without a value."""
+    return _("Ej angivet")
+
+
+def code_rows(list_name: str, grouped: list) -> list[Row]:
+    """Order grouped (code, counts) records by the code list and label them as the list does."""
+    found = {record[0]: counts_of(record) for record in grouped}
+    rows = []
+    for code in all_codes(list_name):
+        if code.code in found:
+            rows.append(Row(code.code, label_of(code), found.pop(code.code)))
+    for code in sorted((c for c in found if c is not None), key=str):
+        rows.append(Row(code, code, found.pop(code)))
+    if None in found:
+        rows.append(Row(None, not_given(), found.pop(None)))
+    return rows
+
+
+def simple_report(name: str, title: str, filters: Filters, rows: list[Row], **kwargs) -> Report:
+    """Return a report whose denominator is the sum of its rows."""
+    return Report(
+        name, title, kwargs.pop("unit", "participants"), filters, rows, sum_counts(rows), **kwargs
+    )

@@ -1,0 +1,207 @@
+"""Reports on referrals: the referral funnel and the share with a joint recommendation.
+
+Also the funnel of a period that the conference overview shows (period_funnel).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from coordination.conferences.models import Decision
+from coordination.conferences.queries import working_calendar
+from coordination.core.i18n import STOCKHOLM, label, local_today
+from coordination.extensions import db
+from coordination.referrals.models import Referral, ReferralHistory
+from coordination.statistics.reports.base import (
+    COLUMNS,
+    Filters,
+    Report,
+    Row,
+    counts_of,
+    gender_counts,
+    simple_report,
+    zero_counts,
+)
+from workflows.calendar import WorkingCalendar
+from workflows.conference import Funnel, Outcome, median_working_days
+from workflows.referral import ReferralAction, ReferralState
+
+
+def _referral_conditions(filters: Filters) -> list:
+    conditions = [Referral.referral_date.is_not(None)]
+    if filters.programme_id:
+        conditions.append(Referral.programme_id == filters.programme_id)
+    if filters.municipality:
+        conditions.append(Referral.home_municipality == filters.municipality)
+    if filters.date_from:
+        conditions.append(Referral.referral_date >= filters.date_from)
+    if filters.date_to:
+        conditions.append(Referral.referral_date <= filters.date_to)
+    return conditions
+
+
+def _days_between(later, earlier):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def referral_funnel(filters: Filters, population: str | None) -> Report:
+    """Count referrals received, in process, decided (admitted, recommended) and withdrawn."""
+    conditions = _referral_conditions(filters)
+    state = Referral.state
+    open_states = ("submitted", "completion_requested", "on_agenda")
+    kinds = [
+        ("received", literal(True)),
+        ("open", state.in_(open_states)),
+        ("decided", state == "decided"),
+        ("admitted", and_(state == "decided", Decision.outcome == "admit")),
+        ("recommended", and_(state == "decided", Decision.outcome == "recommend")),
+        ("withdrawn", state == "withdrawn"),
+    ]
+    query = select().select_from(Referral).outerjoin(Decision, Referral.decision_id == Decision.id)
+    gender = Referral.gender
+    other = or_(gender.is_(None), gender.not_in(("kvinna", "man")))
+    columns = []
+    for kind, condition in kinds:
+        for column, extra in (
+            ("kvinna", gender == "kvinna"),
+            ("man", gender == "man"),
+            ("annat", other),
+            ("total", literal(True)),
+        ):
+            columns.append(func.count().filter(and_(condition, extra)).label(f"{kind}_{column}"))
+    record = db.session.execute(query.add_columns(*columns).where(*conditions)).one()
+    rows = [
+        Row(kind, label("funnel", kind), {c: int(getattr(record, f"{kind}_{c}")) for c in COLUMNS})
+        for kind, _condition in kinds
+    ]
+    decided_at = (
+        select(ReferralHistory.referral_id, func.min(ReferralHistory.at).label("at"))
+        .where(ReferralHistory.to_state == "decided")
+        .group_by(ReferralHistory.referral_id)
+        .subquery()
+    )
+    days = _days_between(decided_at.c.at, Referral.submitted_at)
+    median = None
+    if db.session.get_bind().dialect.name == "postgresql":
+        median = db.session.scalar(
+            select(func.percentile_cont(0.5).within_group(days))
+            .select_from(Referral)
+            .join(decided_at, decided_at.c.referral_id == Referral.id)
+            .where(*conditions)
+        )
+    note = _("Mottagna: remisser som skickats in någon gång. Procent av mottagna remisser.")
+    return Report(
+        "referral_funnel",
+        _("Remissflödet"),
+        "referrals",
+        filters,
+        rows,
+        rows[0].counts,
+        note=note,
+        summary={"median_days_to_decision": None if median is None else round(float(median), 1)},
+    )
+
+
+def joint_recommendation(filters: Filters, population: str | None) -> Report:
+    """Share of decided referrals with a written joint recommendation (target 100 %)."""
+    title = _("Beslutade remisser med gemensam rekommendation")
+    text = func.coalesce(func.trim(Decision.recommendation), "")
+    has_text = case((text != "", "with_recommendation"), else_="without_recommendation").label(
+        "kind"
+    )
+    grouped = db.session.execute(
+        select(has_text, *gender_counts(Referral.gender))
+        .select_from(Referral)
+        .join(Decision, Referral.decision_id == Decision.id)
+        .where(Referral.state == "decided", *_referral_conditions(filters))
+        .group_by(has_text)
+    ).all()
+    found = {r.kind: counts_of(r) for r in grouped}
+    rows = [
+        Row(kind, label("funnel", kind), found.get(kind, zero_counts()))
+        for kind in ("with_recommendation", "without_recommendation")
+    ]
+    return simple_report(
+        "joint_recommendation",
+        title,
+        filters,
+        rows,
+        unit="referrals",
+        note=_(
+            "Målet är 100 %: varje beslutad remiss ska ha en skriftlig gemensam rekommendation."
+        ),
+    )
+
+
+# --- the conference overview: the funnel of a period -------------------------------------
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    low = datetime.combine(start, time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+    high = datetime.combine(end + timedelta(days=1), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+    return low, high
+
+
+def period_funnel(
+    start: date,
+    end: date,
+    *,
+    programme_id: int | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> Funnel:
+    """Return the referral funnel of a period (local dates, both ends included).
+
+    The conference overview's figures: what was received, decided and withdrawn in the period,
+    and the median working days from referral to decision.
+    """
+    calendar = calendar or working_calendar()
+    low, high = _utc_bounds(start, end)
+
+    def in_programme(query):
+        return query.where(Referral.programme_id == programme_id) if programme_id else query
+
+    received = db.session.scalar(
+        in_programme(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.referral_date >= start, Referral.referral_date <= end)
+        )
+    )
+    decided_rows = db.session.execute(
+        in_programme(
+            select(Decision.outcome, Decision.recommendation, Decision.decided_at, Referral)
+            .join(Referral, Referral.decision_id == Decision.id)
+            .where(Decision.decided_at >= low, Decision.decided_at < high)
+        )
+    ).all()
+    withdrawn = db.session.scalar(
+        in_programme(
+            select(func.count(func.distinct(ReferralHistory.referral_id)))
+            .select_from(ReferralHistory)
+            .join(Referral, Referral.id == ReferralHistory.referral_id)
+            .where(
+                ReferralHistory.action == ReferralAction.WITHDRAW.value,
+                ReferralHistory.from_state != ReferralState.DRAFT.value,
+                ReferralHistory.at >= low,
+                ReferralHistory.at < high,
+            )
+        )
+    )
+    pairs = [
+        (referral.referral_date or local_today(referral.submitted_at), local_today(decided_at))
+        for _o, _r, decided_at, referral in decided_rows
+    ]
+    return Funnel(
+        received=received,
+        decided=len(decided_rows),
+        admitted=sum(1 for row in decided_rows if row[0] == Outcome.ADMIT.value),
+        recommended=sum(1 for row in decided_rows if row[0] == Outcome.RECOMMEND.value),
+        withdrawn=withdrawn,
+        median_working_days=median_working_days(pairs, calendar),
+        with_recommendation=sum(1 for row in decided_rows if (row[1] or "").strip()),
+    )
