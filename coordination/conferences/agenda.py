@@ -23,7 +23,8 @@ from coordination.conferences.models import (
 )
 from coordination.conferences.queries import pending_item, working_calendar
 from coordination.core import events
-from coordination.core.db import utcnow
+from coordination.core.actor import Actor
+from coordination.core.db import DbSession, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.events import DomainEvent
 from coordination.extensions import db
@@ -41,7 +42,9 @@ from workflows.referral import ReferralAction, ReferralState
 from workflows.referral import next_state as referral_next_state
 
 
-def move_referral(referral: Referral, action: ReferralAction, by, note: str | None = None):
+def move_referral(
+    referral: Referral, action: ReferralAction, by: Actor | None, note: str | None = None
+) -> None:
     target = referral_next_state(referral.state, action)
     previous = referral.state
     referral.state = target.value
@@ -58,7 +61,7 @@ def move_referral(referral: Referral, action: ReferralAction, by, note: str | No
     )
 
 
-def release_pending(conference: Conference, by, note: str) -> None:
+def release_pending(conference: Conference, by: Actor | None, note: str) -> None:
     for item in conference.agenda:
         if item.status != AgendaStatus.PENDING.value:
             continue
@@ -71,7 +74,7 @@ def add_to_agenda(
     conference: Conference,
     referral: Referral,
     *,
-    by,
+    by: Actor | None,
     origin: str = "manual",
     now: datetime | None = None,
 ) -> AgendaItem:
@@ -166,7 +169,7 @@ def run_cutoffs(now: datetime, calendar: WorkingCalendar | None = None) -> list[
     return added
 
 
-def publish(conference: Conference, *, by, now: datetime | None = None) -> Conference:
+def publish(conference: Conference, *, by: Actor, now: datetime | None = None) -> Conference:
     """Publish the agenda: the members may read its referrals and are reminded to prepare."""
     now = now or utcnow()
     target = next_state(conference.state, ConferenceAction.PUBLISH)
@@ -204,7 +207,7 @@ def send_back(
     conference: Conference,
     referral: Referral,
     *,
-    by,
+    by: Actor,
     note: str,
     due_on: date | None = None,
     now: datetime | None = None,
@@ -219,7 +222,7 @@ def send_back(
     return referral
 
 
-def close_pending_items(session: Session, referral_id: int, status: AgendaStatus) -> None:
+def close_pending_items(session: DbSession, referral_id: int, status: AgendaStatus) -> None:
     """Mark the referral's waiting agenda item with what became of it."""
     session.execute(
         update(AgendaItem)

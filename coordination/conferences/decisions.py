@@ -18,11 +18,13 @@ from coordination.conferences.events import (
 )
 from coordination.conferences.models import (
     AgencyPosition,
+    AgendaItem,
     Conference,
     Decision,
 )
 from coordination.conferences.queries import pending_item
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
@@ -110,7 +112,11 @@ def decision_errors(
             add("coordinator_id", _("Välj koordinator för deltagandet."))
         if data.complexity_weight not in (1, 2, 3):
             add("complexity_weight", _("Välj komplexitet 1, 2 eller 3."))
-        elif case_ops.is_coordinator(coordinator) and not data.over_capacity_reason.strip():
+        elif (
+            coordinator is not None
+            and case_ops.is_coordinator(coordinator)
+            and not data.over_capacity_reason.strip()
+        ):
             # Checked again under the lock when the case opens; here so all errors come at once.
             problem = case_ops.capacity_problem(
                 coordinator, data.complexity_weight, referral.programme_id
@@ -129,7 +135,7 @@ def decide(
     referral_id: int,
     *,
     conference: Conference,
-    by,
+    by: Actor,
     data: DecisionInput,
     now: datetime | None = None,
 ) -> Decision:
@@ -137,24 +143,7 @@ def decide(
     now = now or utcnow()
     # The row lock makes a second, simultaneous decision wait here and then see the first one.
     referral = referral_ops.get_referral(referral_id, lock=True)
-    if referral.state == ReferralState.DECIDED.value:
-        earlier = db.session.get(Decision, referral.decision_id)
-        raise Conflict(
-            _(
-                "Remissen är redan beslutad (%(when)s). Ditt beslut sparades inte. "
-                "Ladda om sidan för att se beslutet.",
-                when=earlier.decided_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
-            ),
-            payload={"decision_id": earlier.id, "referral_id": referral.id},
-        )
-    next_state(conference.state, ConferenceAction.DECIDE)
-    item = pending_item(conference, referral.id)
-    if item is None:
-        raise Conflict(
-            _("Remissen väntar inte på beslut på det här mötet."),
-            payload={"referral_id": referral.id, "state": referral.state},
-        )
-    referral_next_state(referral.state, ReferralAction.DECIDE)
+    item = _item_to_decide(conference, referral)
     errors = decision_errors(conference, referral, data)
     if errors:
         raise ValidationFailed(
@@ -162,37 +151,15 @@ def decide(
             errors=errors,
             payload={"referral_id": referral.id},
         )
-    admit = data.outcome == Outcome.ADMIT.value
-    decision = Decision(
-        conference_id=conference.id,
-        outcome=data.outcome,
-        recommendation=data.recommendation.strip(),
-        agencies=sorted(conference.present_agencies),
-        coordinator_id=data.coordinator_id if admit else None,
-        complexity_weight=data.complexity_weight if admit else None,
-        decided_by_id=by.id,
-        decided_at=now,
-    )
-    for agency in sorted(conference.present_agencies):
-        decision.positions.append(
-            AgencyPosition(agency=agency, stance=data.positions[agency].strip())
-        )
-    db.session.add(decision)
-    db.session.flush()
-    referral.decision_id = decision.id
-    move_referral(
-        referral,
-        ReferralAction.DECIDE,
-        by,
-        label("outcome", data.outcome),
-    )
-    item.status = AgendaStatus.DECIDED.value
-    db.session.flush()
+    decision = _record_decision(conference, referral, item, data, by, now)
     case = None
-    if admit:
+    if data.outcome == Outcome.ADMIT.value:
+        coordinator = db.session.get(User, data.coordinator_id)
+        # decision_errors refused an admission without a coordinator or a complexity weight.
+        assert coordinator is not None and data.complexity_weight is not None
         case = case_ops.admit(
             referral,
-            coordinator=db.session.get(User, data.coordinator_id),
+            coordinator=coordinator,
             complexity_weight=data.complexity_weight,
             over_capacity_reason=data.over_capacity_reason.strip(),
             by=by,
@@ -212,4 +179,61 @@ def decide(
             occurred_at=now,
         ),
     )
+    return decision
+
+
+def _item_to_decide(conference: Conference, referral: Referral) -> AgendaItem:
+    """Return the referral's waiting agenda item; refuse a decided referral or one not waiting."""
+    if referral.state == ReferralState.DECIDED.value:
+        earlier = db.session.get(Decision, referral.decision_id)
+        assert earlier is not None  # a decided referral has its decision (CHECK constraint)
+        raise Conflict(
+            _(
+                "Remissen är redan beslutad (%(when)s). Ditt beslut sparades inte. "
+                "Ladda om sidan för att se beslutet.",
+                when=earlier.decided_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
+            ),
+            payload={"decision_id": earlier.id, "referral_id": referral.id},
+        )
+    next_state(conference.state, ConferenceAction.DECIDE)
+    item = pending_item(conference, referral.id)
+    if item is None:
+        raise Conflict(
+            _("Remissen väntar inte på beslut på det här mötet."),
+            payload={"referral_id": referral.id, "state": referral.state},
+        )
+    referral_next_state(referral.state, ReferralAction.DECIDE)
+    return item
+
+
+def _record_decision(
+    conference: Conference,
+    referral: Referral,
+    item: AgendaItem,
+    data: DecisionInput,
+    by: Actor,
+    now: datetime,
+) -> Decision:
+    """Write the decision with each present agency's position; the referral moves to decided."""
+    admit = data.outcome == Outcome.ADMIT.value
+    decision = Decision(
+        conference_id=conference.id,
+        outcome=data.outcome,
+        recommendation=data.recommendation.strip(),
+        agencies=sorted(conference.present_agencies),
+        coordinator_id=data.coordinator_id if admit else None,
+        complexity_weight=data.complexity_weight if admit else None,
+        decided_by_id=by.id,
+        decided_at=now,
+    )
+    for agency in sorted(conference.present_agencies):
+        decision.positions.append(
+            AgencyPosition(agency=agency, stance=data.positions[agency].strip())
+        )
+    db.session.add(decision)
+    db.session.flush()
+    referral.decision_id = decision.id
+    move_referral(referral, ReferralAction.DECIDE, by, label("outcome", data.outcome))
+    item.status = AgendaStatus.DECIDED.value
+    db.session.flush()
     return decision

@@ -7,6 +7,7 @@ DECIDE (with their history rows).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ from coordination.conferences.queries import (
     working_calendar,
 )
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import get_row, utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label, local_today
@@ -53,7 +55,7 @@ from workflows.organisation import AgencyKind, Role
 DEFAULT_START = time(9, 0)
 
 
-def _member_errors(members: dict[str, User | None], chair: User | None) -> dict[str, list[str]]:
+def _member_errors(members: Mapping[str, User | None], chair: User | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for agency, user in members.items():
         if user is None:
@@ -73,7 +75,9 @@ def _member_errors(members: dict[str, User | None], chair: User | None) -> dict[
     return errors
 
 
-def _set_members(conference: Conference, members: dict[str, User | None], chair) -> None:
+def _set_members(
+    conference: Conference, members: Mapping[str, User | None], chair: User | None
+) -> None:
     present = {m.user_id: m.present for m in conference.members}
     conference.members.clear()
     db.session.flush()
@@ -115,9 +119,9 @@ def create_conference(
     at: time | None = DEFAULT_START,
     place: str | None = None,
     video_link: str | None = None,
-    members: dict[str, User | None] | None = None,
+    members: Mapping[str, User | None] | None = None,
     chair: User | None = None,
-    by,
+    by: Actor | None,
     origin: str = "manual",
     now: datetime | None = None,
     calendar: WorkingCalendar | None = None,
@@ -144,6 +148,7 @@ def create_conference(
     errors.update(_member_errors(members or {}, chair))
     if errors:
         raise ValidationFailed(_("Mötet kunde inte sparas. Rätta felen nedan."), errors=errors)
+    assert programme is not None and held_on is not None and at is not None  # refused above
     conference = Conference(
         programme_id=programme.id,
         state=ConferenceState.PLANNED.value,
@@ -176,9 +181,9 @@ def update_conference(
     *,
     place: str | None,
     video_link: str | None,
-    members: dict[str, User | None],
+    members: Mapping[str, User | None],
     chair: User | None,
-    by,
+    by: Actor,
 ) -> Conference:
     """Change the place, video link and members of a conference that has not been held."""
     next_state(conference.state, ConferenceAction.EDIT)
@@ -262,7 +267,7 @@ def schedule_ahead(
     return created
 
 
-def cancel(conference: Conference, *, by, now: datetime | None = None) -> Conference:
+def cancel(conference: Conference, *, by: Actor, now: datetime | None = None) -> Conference:
     """Cancel a conference; referrals waiting on its agenda go back to wait for the next one."""
     conference.state = next_state(conference.state, ConferenceAction.CANCEL).value
     release_pending(conference, by, _("Mötet ställdes in."))
@@ -274,7 +279,7 @@ def cancel(conference: Conference, *, by, now: datetime | None = None) -> Confer
     return conference
 
 
-def close(conference: Conference, *, by, now: datetime | None = None) -> Conference:
+def close(conference: Conference, *, by: Actor, now: datetime | None = None) -> Conference:
     """Close a held conference; undecided referrals go back to wait for the next one."""
     now = now or utcnow()
     conference.state = next_state(conference.state, ConferenceAction.CLOSE).value
@@ -286,7 +291,9 @@ def close(conference: Conference, *, by, now: datetime | None = None) -> Confere
     return conference
 
 
-def record_attendance(conference: Conference, *, present_user_ids, by) -> Conference:
+def record_attendance(
+    conference: Conference, *, present_user_ids: Iterable[int | str], by: Actor
+) -> Conference:
     """Record which members are present."""
     next_state(conference.state, ConferenceAction.RECORD_ATTENDANCE)
     present = {int(i) for i in present_user_ids}

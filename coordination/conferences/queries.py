@@ -97,6 +97,6 @@ def pending_item(conference: Conference, referral_id: int) -> AgendaItem | None:
     )
 
 
-def case_for(referral_id: int):
+def case_for(referral_id: int) -> Case | None:
     """Return the case opened for a referral, if any."""
     return db.session.scalar(select(Case).where(Case.referral_id == referral_id))

@@ -6,6 +6,7 @@ draft of the written sections is made from them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -21,6 +22,7 @@ from coordination.exits.queries import exit_registration_of
 from coordination.extensions import db
 from coordination.meetings.models import Attendance, Meeting
 from coordination.referrals.models import Referral
+from coordination.statistics.models import SusRegistration
 from coordination.statistics.queries import participant_for_case
 
 
@@ -47,7 +49,7 @@ def referral_section(referral: Referral) -> dict:
     }
 
 
-def _registration_facts(registration) -> dict | None:
+def _registration_facts(registration: SusRegistration | None) -> dict | None:
     if registration is None:
         return None
     return {
@@ -169,7 +171,7 @@ def compile_facts(case: Case) -> dict:
     }
 
 
-def _codes(list_name: str, codes) -> str:
+def _codes(list_name: str, codes: Iterable[str] | None) -> str:
     return ", ".join(code_label(list_name, c) for c in codes or []) or _("uppgift saknas")
 
 

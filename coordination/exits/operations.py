@@ -17,6 +17,7 @@ from coordination.cases.models import Case
 from coordination.cases.operations import change_state, get_case
 from coordination.codes.operations import code_label, valid_codes
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
@@ -34,6 +35,7 @@ from coordination.exits.queries import AGENCY_CODES, exit_registration_of, retur
 from coordination.exits.return_referrals import new_draft, refresh_facts
 from coordination.extensions import db
 from coordination.statistics import operations as stats
+from coordination.statistics.models import SusParticipant
 from coordination.statistics.queries import participant_for_case
 from workflows.case import CaseAction, CaseState
 from workflows.case import next_state as case_next_state
@@ -79,7 +81,9 @@ def exit_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
     return errors
 
 
-def register_exit(case: Case, *, data: dict, by, now: datetime | None = None) -> ExitRegistration:
+def register_exit(
+    case: Case, *, data: dict, by: Actor, now: datetime | None = None
+) -> ExitRegistration:
     """Record the exit: the case moves to exiting, SUS gets the exit, the return referral a draft.
 
     A case that is already exiting (discharged after missed meetings) only gets its registration;
@@ -164,7 +168,7 @@ def _record_sus_exit(case: Case, registration: ExitRegistration) -> None:
     )
 
 
-def ensure_sus_participant(case: Case):
+def ensure_sus_participant(case: Case) -> SusParticipant:
     """Return the case's SUS record, made with its intake registration from the referral if new."""
     participant = participant_for_case(case.id)
     referral = case.referral
@@ -227,7 +231,7 @@ def _active_coordinator_id(case: Case) -> int | None:
 
 
 def register_follow_up(
-    follow_up: FollowUp, *, data: dict, by, now: datetime | None = None
+    follow_up: FollowUp, *, data: dict, by: Actor, now: datetime | None = None
 ) -> FollowUp:
     """Register means of support, occupation and work at a follow-up (from its due day on)."""
     now = now or utcnow()

@@ -10,11 +10,11 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from coordination.conferences.models import Decision
 from coordination.core import events
-from coordination.core.db import utcnow
+from coordination.core.actor import Actor
+from coordination.core.db import DbSession, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.exits.events import (
     PacketAcknowledged,
@@ -64,7 +64,7 @@ def deliver_return_referral(return_referral: ReturnReferral, *, now: datetime) -
     return packet
 
 
-def _record_delivery(session: Session, packet: Packet) -> None:
+def _record_delivery(session: DbSession, packet: Packet) -> None:
     events.record(
         session,
         PacketDelivered(
@@ -80,7 +80,7 @@ def _record_delivery(session: Session, packet: Packet) -> None:
     )
 
 
-def joint_recommendation_content(decision, referral: Referral) -> dict:
+def joint_recommendation_content(decision: Decision, referral: Referral) -> dict:
     """Return the document of a joint recommendation: the decision as the referrer reads it."""
     return {
         "kind": PacketKind.JOINT_RECOMMENDATION.value,
@@ -99,7 +99,7 @@ def joint_recommendation_content(decision, referral: Referral) -> dict:
     }
 
 
-def deliver_joint_recommendation(session: Session, decision_id: int) -> Packet | None:
+def deliver_joint_recommendation(session: DbSession, decision_id: int) -> Packet | None:
     """Deliver a conference's joint recommendation (outcome recommend) as a packet, once."""
     existing = packet_for_decision(decision_id, session)
     if existing is not None:
@@ -129,7 +129,7 @@ def deliver_joint_recommendation(session: Session, decision_id: int) -> Packet |
 # --- acknowledgement and outcomes -------------------------------------------------------------
 
 
-def acknowledge(packet: Packet, *, by, now: datetime | None = None) -> Packet:
+def acknowledge(packet: Packet, *, by: Actor, now: datetime | None = None) -> Packet:
     """Record the referrer's acknowledgement of receipt; the reminders stop.
 
     The caller passes the packet locked (get_packet(..., lock=True)).
@@ -159,7 +159,7 @@ def acknowledge(packet: Packet, *, by, now: datetime | None = None) -> Packet:
 
 
 def record_outcomes(
-    packet: Packet, *, outcomes: list[dict], by, now: datetime | None = None
+    packet: Packet, *, outcomes: list[dict], by: Actor, now: datetime | None = None
 ) -> list[RecommendationOutcome]:
     """Record what became of recommendations: a status and a note each (all errors at once)."""
     now = now or utcnow()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from coordination.auth.models import User
 from coordination.auth.queries import team_leads
@@ -16,6 +15,7 @@ from coordination.exits.models import (
     ReturnReferral,
 )
 from coordination.extensions import db
+from coordination.statistics.models import SusRegistration
 from coordination.statistics.queries import participant_for_case
 from workflows.organisation import MEMBER_AGENCIES, AgencyKind
 from workflows.return_referral import (
@@ -47,7 +47,7 @@ def get_packet(packet_id: int, *, lock: bool = False) -> Packet:
     return get_row(Packet, packet_id, lock=lock, missing=_("Paketet finns inte."))
 
 
-def packet_for_decision(decision_id: int, session: Session | None = None) -> Packet | None:
+def packet_for_decision(decision_id: int, session: DbSession | None = None) -> Packet | None:
     """Return the joint-recommendation packet of a conference decision, if delivered."""
     session = session or db.session
     return session.scalar(select(Packet).where(Packet.decision_id == decision_id))
@@ -60,7 +60,7 @@ def escalation_recipients(unit_id: int, session: DbSession | None = None) -> lis
     return leads or team_leads(session, agency_kind=AgencyKind.FORBUND.value)
 
 
-def forbund_team_leads(session: Session | None = None) -> list[User]:
+def forbund_team_leads(session: DbSession | None = None) -> list[User]:
     """Return the förbund's active team leads."""
     return team_leads(session, agency_kind=AgencyKind.FORBUND.value)
 
@@ -74,7 +74,7 @@ def follow_up_recipients(follow_up: FollowUp, session: DbSession | None = None) 
     return forbund_team_leads(session) or team_leads(session)
 
 
-def follow_up_registration(follow_up: FollowUp):
+def follow_up_registration(follow_up: FollowUp) -> SusRegistration | None:
     """Return the SUS registration made at a follow-up, if any."""
     participant = participant_for_case(follow_up.case_id)
     return participant.registration(follow_up.occasion) if participant else None

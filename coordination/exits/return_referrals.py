@@ -85,7 +85,7 @@ def ensure_not_stale(return_referral: ReturnReferral, version: int | None) -> No
 
 
 def update_draft(
-    return_referral: ReturnReferral, *, data: dict, by, now: datetime | None = None
+    return_referral: ReturnReferral, *, data: dict, by: Actor, now: datetime | None = None
 ) -> ReturnReferral:
     """Save the coordinator's sections and recommendations; a finalised document is refused."""
     now = now or utcnow()
@@ -137,7 +137,9 @@ def finalise_errors(return_referral: ReturnReferral) -> dict[str, list[str]]:
     return errors
 
 
-def finalise(return_referral: ReturnReferral, *, by, now: datetime | None = None) -> ReturnReferral:
+def finalise(
+    return_referral: ReturnReferral, *, by: Actor, now: datetime | None = None
+) -> ReturnReferral:
     """Lock and sign the return referral, close the case and deliver the packet to the referrer.
 
     The caller passes the return referral locked (get_return_referral(..., lock=True)).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,6 +16,7 @@ from sqlalchemy import insert, select
 
 from coordination.codes.operations import known_codes
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
@@ -72,7 +74,7 @@ class RowError:
 class ImportRejected(ValidationFailed):
     """The file has bad rows; nothing was imported."""
 
-    def __init__(self, row_errors: list[RowError]):
+    def __init__(self, row_errors: list[RowError]) -> None:
         message = _("Ingenting importerades: filen har %(count)s fel.", count=len(row_errors))
         super().__init__(
             message,
@@ -170,31 +172,36 @@ def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowErro
     return rows, errors
 
 
-def _check_row(
-    line: int, raw: dict, lists: _Lists, today: date, seen_refs: dict[str, int]
-) -> tuple[ParsedRow | None, list[RowError]]:
-    problems: list[RowError] = []
+class _RowCheck:
+    """The problems found in one import row, in the order they are found."""
 
-    def bad(column: str, reason: str) -> None:
-        problems.append(RowError(line, column, reason))
+    def __init__(self, line: int, raw: dict, lists: _Lists) -> None:
+        self.line, self.raw, self.lists = line, raw, lists
+        self.problems: list[RowError] = []
 
-    def code(column: str, list_name: str, *, required: bool = False) -> str | None:
-        value = raw[column] or None
+    def bad(self, column: str, reason: str) -> None:
+        """Note a problem in a column."""
+        self.problems.append(RowError(self.line, column, reason))
+
+    def code(self, column: str, list_name: str, *, required: bool = False) -> str | None:
+        """Return a column's code, noting it when missing (if required) or not in the list."""
+        value = self.raw[column] or None
         if value is None:
             if required:
-                bad(column, _("Värdet saknas."))
-        elif value not in lists.codes[list_name]:
-            bad(
+                self.bad(column, _("Värdet saknas."))
+        elif value not in self.lists.codes[list_name]:
+            self.bad(
                 column,
                 _("Koden %(code)s finns inte i kodlistan %(list)s.", code=value, list=list_name),
             )
         return value
 
-    def codes(column: str) -> list[str]:
-        values = [v.strip() for v in raw[column].split(";") if v.strip()]
+    def codes(self, column: str) -> list[str]:
+        """Return a column's support codes (separated by ;), noting unknown and repeated ones."""
+        values = [v.strip() for v in self.raw[column].split(";") if v.strip()]
         for value in values:
-            if value not in lists.codes["support"]:
-                bad(
+            if value not in self.lists.codes["support"]:
+                self.bad(
                     column,
                     _(
                         "Koden %(code)s finns inte i kodlistan %(list)s.",
@@ -203,75 +210,100 @@ def _check_row(
                     ),
                 )
         if len(set(values)) != len(values):
-            bad(column, _("Samma kod står två gånger."))
+            self.bad(column, _("Samma kod står två gånger."))
         return values
 
-    ref = raw["participant_ref"]
+
+def _check_ref(check: _RowCheck, seen_refs: dict[str, int]) -> str:
+    ref = check.raw["participant_ref"]
     if not ref:
-        bad("participant_ref", _("Värdet saknas."))
+        check.bad("participant_ref", _("Värdet saknas."))
     elif len(ref) > 80:
-        bad("participant_ref", _("Högst 80 tecken."))
+        check.bad("participant_ref", _("Högst 80 tecken."))
     elif ref in seen_refs:
-        bad(
+        check.bad(
             "participant_ref", _("Samma referens finns redan på rad %(line)s.", line=seen_refs[ref])
         )
     else:
-        seen_refs[ref] = line
-    gender = code("gender", "gender", required=True)
-    birth_year = None
-    if not raw["birth_year"]:
-        bad("birth_year", _("Värdet saknas."))
-    elif not is_digits(raw["birth_year"]) or len(raw["birth_year"]) != 4:
-        bad("birth_year", _("Ange födelseåret med fyra siffror."))
+        seen_refs[ref] = check.line
+    return ref
+
+
+def _check_birth_year(check: _RowCheck) -> int | None:
+    raw = check.raw["birth_year"]
+    if not raw:
+        check.bad("birth_year", _("Värdet saknas."))
+    elif not is_digits(raw) or len(raw) != 4:
+        check.bad("birth_year", _("Ange födelseåret med fyra siffror."))
     else:
-        birth_year = int(raw["birth_year"])
-    if len(raw["home_municipality"]) > 100:
-        bad("home_municipality", _("Högst 100 tecken."))
-    agency = raw["referring_agency"] or None
-    if agency and agency not in REFERRING_AGENCIES:
-        bad(
-            "referring_agency",
-            _("Ange en av %(agencies)s.", agencies=", ".join(REFERRING_AGENCIES)),
-        )
+        return int(raw)
+    return None
+
+
+def _check_dates(check: _RowCheck, today: date) -> tuple[date | None, date | None]:
+    raw = check.raw
     enrolled_on = exited_on = None
     if not raw["enrolled_on"]:
-        bad("enrolled_on", _("Värdet saknas."))
+        check.bad("enrolled_on", _("Värdet saknas."))
     elif (enrolled_on := _parse_date(raw["enrolled_on"])) is None:
-        bad("enrolled_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
+        check.bad("enrolled_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
     elif enrolled_on > today:
-        bad("enrolled_on", _("Datumet ligger i framtiden."))
+        check.bad("enrolled_on", _("Datumet ligger i framtiden."))
     if raw["exited_on"]:
         exited_on = _parse_date(raw["exited_on"])
         if exited_on is None:
-            bad("exited_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
+            check.bad("exited_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
         elif exited_on > today:
-            bad("exited_on", _("Datumet ligger i framtiden."))
+            check.bad("exited_on", _("Datumet ligger i framtiden."))
         elif enrolled_on and exited_on < enrolled_on:
-            bad("exited_on", _("Utskrivningen är före inskrivningen."))
+            check.bad("exited_on", _("Utskrivningen är före inskrivningen."))
+    return enrolled_on, exited_on
+
+
+def _check_exit_columns(check: _RowCheck, exit_reason: str | None) -> None:
+    exited = bool(check.raw["exited_on"])
+    if exited and not exit_reason:
+        check.bad("exit_reason", _("Ange avslutsanledning när utskrivningsdatum finns."))
+    if not exited:
+        for column in ("exit_reason", "support_after", "work_after", "occupation_after"):
+            if check.raw[column]:
+                check.bad(column, _("Uppgifter vid utskrivning kräver ett utskrivningsdatum."))
+
+
+def _check_row(
+    line: int, raw: dict, lists: _Lists, today: date, seen_refs: dict[str, int]
+) -> tuple[ParsedRow | None, list[RowError]]:
+    check = _RowCheck(line, raw, lists)
+    ref = _check_ref(check, seen_refs)
+    gender = check.code("gender", "gender", required=True)
+    birth_year = _check_birth_year(check)
+    if len(raw["home_municipality"]) > 100:
+        check.bad("home_municipality", _("Högst 100 tecken."))
+    agency = raw["referring_agency"] or None
+    if agency and agency not in REFERRING_AGENCIES:
+        check.bad(
+            "referring_agency",
+            _("Ange en av %(agencies)s.", agencies=", ".join(REFERRING_AGENCIES)),
+        )
+    enrolled_on, exited_on = _check_dates(check, today)
     if birth_year and enrolled_on:
         age = age_at_enrolment(birth_year, enrolled_on)
         if not 0 <= age <= 120:
-            bad("birth_year", _("Åldern vid inskrivning blir %(age)s år.", age=age))
-    exit_reason = code("exit_reason", "exit_reason")
+            check.bad("birth_year", _("Åldern vid inskrivning blir %(age)s år.", age=age))
+    exit_reason = check.code("exit_reason", "exit_reason")
     values = {
-        "work_before": code("work_before", "work"),
-        "work_after": code("work_after", "work"),
-        "occupation_before": code("occupation_before", "occupation"),
-        "occupation_after": code("occupation_after", "occupation"),
-        "education": code("education", "education"),
-        "time_on_support": code("time_on_support", "time_on_support"),
+        "work_before": check.code("work_before", "work"),
+        "work_after": check.code("work_after", "work"),
+        "occupation_before": check.code("occupation_before", "occupation"),
+        "occupation_after": check.code("occupation_after", "occupation"),
+        "education": check.code("education", "education"),
+        "time_on_support": check.code("time_on_support", "time_on_support"),
     }
-    support_before = codes("support_before")
-    support_after = codes("support_after")
-    exited = bool(raw["exited_on"])
-    if exited and not exit_reason:
-        bad("exit_reason", _("Ange avslutsanledning när utskrivningsdatum finns."))
-    if not exited:
-        for column in ("exit_reason", "support_after", "work_after", "occupation_after"):
-            if raw[column]:
-                bad(column, _("Uppgifter vid utskrivning kräver ett utskrivningsdatum."))
-    if problems:
-        return None, problems
+    support_before = check.codes("support_before")
+    support_after = check.codes("support_after")
+    _check_exit_columns(check, exit_reason)
+    if check.problems:
+        return None, check.problems
     parsed = {
         "participant_ref": ref,
         "gender": gender,
@@ -287,7 +319,7 @@ def _check_row(
 
 
 def import_participants(
-    filename: str, content: bytes, *, by, programme_id: int | None = None
+    filename: str, content: bytes, *, by: Actor | None, programme_id: int | None = None
 ) -> ImportBatch:
     """Import historical participant records, all or nothing; raise ImportRejected on bad rows."""
     rows, errors = parse_participant_csv(content)
@@ -344,59 +376,9 @@ def _write_rows(batch: ImportBatch, rows: list[ParsedRow], programme_id: int | N
             insert(SusParticipant.__table__).returning(
                 SusParticipant.__table__.c.id, sort_by_parameter_order=True
             ),
-            [
-                {
-                    "programme_id": programme_id,
-                    "participant_ref": r.values["participant_ref"],
-                    "source": "import",
-                    "import_batch_id": batch.id,
-                    "gender": r.values["gender"],
-                    "birth_year": r.values["birth_year"],
-                    "home_municipality": r.values["home_municipality"],
-                    "referring_agency": r.values["referring_agency"],
-                    "enrolled_on": r.values["enrolled_on"],
-                    "exited_on": r.values["exited_on"],
-                    "exit_reason": r.values["exit_reason"],
-                    "age_at_enrolment": age_at_enrolment(
-                        r.values["birth_year"], r.values["enrolled_on"]
-                    ),
-                    "months_in_programme": months_in_programme(
-                        r.values["enrolled_on"], r.values["exited_on"]
-                    )
-                    if r.values["exited_on"]
-                    else None,
-                    "created_at": utcnow(),
-                }
-                for r in part
-            ],
+            [_participant_values(batch, r, programme_id) for r in part],
         ).all()
-        registrations, supports_for = [], []
-        for participant_id, r in zip(participant_ids, part, strict=True):
-            registrations.append(
-                {
-                    "participant_id": participant_id,
-                    "occasion": Occasion.INTAKE.value,
-                    "registered_on": r.values["enrolled_on"],
-                    "work": r.values["work_before"],
-                    "occupation": r.values["occupation_before"],
-                    "education": r.values["education"],
-                    "time_on_support": r.values["time_on_support"],
-                }
-            )
-            supports_for.append(r.support_before)
-            if r.values["exited_on"]:
-                registrations.append(
-                    {
-                        "participant_id": participant_id,
-                        "occasion": Occasion.EXIT.value,
-                        "registered_on": r.values["exited_on"],
-                        "work": r.values["work_after"],
-                        "occupation": r.values["occupation_after"],
-                        "education": None,
-                        "time_on_support": None,
-                    }
-                )
-                supports_for.append(r.support_after)
+        registrations, supports_for = _registration_values(participant_ids, part)
         registration_ids = db.session.scalars(
             insert(SusRegistration.__table__).returning(
                 SusRegistration.__table__.c.id, sort_by_parameter_order=True
@@ -418,3 +400,59 @@ def _write_rows(batch: ImportBatch, rows: list[ParsedRow], programme_id: int | N
         if supports:
             db.session.execute(insert(SusSupport.__table__), supports)
     db.session.flush()
+
+
+def _participant_values(batch: ImportBatch, r: ParsedRow, programme_id: int | None) -> dict:
+    """The participant's row as inserted."""
+    return {
+        "programme_id": programme_id,
+        "participant_ref": r.values["participant_ref"],
+        "source": "import",
+        "import_batch_id": batch.id,
+        "gender": r.values["gender"],
+        "birth_year": r.values["birth_year"],
+        "home_municipality": r.values["home_municipality"],
+        "referring_agency": r.values["referring_agency"],
+        "enrolled_on": r.values["enrolled_on"],
+        "exited_on": r.values["exited_on"],
+        "exit_reason": r.values["exit_reason"],
+        "age_at_enrolment": age_at_enrolment(r.values["birth_year"], r.values["enrolled_on"]),
+        "months_in_programme": months_in_programme(r.values["enrolled_on"], r.values["exited_on"])
+        if r.values["exited_on"]
+        else None,
+        "created_at": utcnow(),
+    }
+
+
+def _registration_values(
+    participant_ids: Sequence[int], part: list[ParsedRow]
+) -> tuple[list[dict], list[list[str]]]:
+    """The intake (and exit) registrations as inserted, and the support codes of each."""
+    registrations, supports_for = [], []
+    for participant_id, r in zip(participant_ids, part, strict=True):
+        registrations.append(
+            {
+                "participant_id": participant_id,
+                "occasion": Occasion.INTAKE.value,
+                "registered_on": r.values["enrolled_on"],
+                "work": r.values["work_before"],
+                "occupation": r.values["occupation_before"],
+                "education": r.values["education"],
+                "time_on_support": r.values["time_on_support"],
+            }
+        )
+        supports_for.append(r.support_before)
+        if r.values["exited_on"]:
+            registrations.append(
+                {
+                    "participant_id": participant_id,
+                    "occasion": Occasion.EXIT.value,
+                    "registered_on": r.values["exited_on"],
+                    "work": r.values["work_after"],
+                    "occupation": r.values["occupation_after"],
+                    "education": None,
+                    "time_on_support": None,
+                }
+            )
+            supports_for.append(r.support_after)
+    return registrations, supports_for

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from coordination.codes.operations import valid_codes
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
@@ -171,7 +172,7 @@ def record_registration(
 
 
 def record_rating(
-    participant: SusParticipant, *, rated_on: date, scores: dict[str, int], by
+    participant: SusParticipant, *, rated_on: date, scores: dict[str, int], by: Actor
 ) -> ProgressionRating:
     """Record a self-rating: ten questions, each scored 1-10, at most one per day."""
     errors: dict[str, list[str]] = {}

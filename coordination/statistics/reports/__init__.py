@@ -46,9 +46,6 @@ G_REFERRAL = _l("Remisser")
 G_PROGRESSION = _l("Stegförflyttning")
 G_CONTINUITY = _l("Kontinuitet")
 
-_EXITED = {"population": Population.EXITED.value, "fixed_population": True}
-_ACTIVE = {"population": Population.ACTIVE.value}
-
 REPORTS: dict[str, Definition] = {
     d.name: d
     for d in (
@@ -83,17 +80,24 @@ REPORTS: dict[str, Definition] = {
             _l("Försörjning vid inskrivning och utskrivning (övergångsmatris)"),
             G_OUTCOME,
             outcomes.support_transition,
-            **_EXITED,
+            population=Population.EXITED.value,
+            fixed_population=True,
         ),
         Definition(
             "time_in_programme",
             _l("Tid i insatsen (månader)"),
             G_OUTCOME,
             outcomes.time_in_programme,
-            **_EXITED,
+            population=Population.EXITED.value,
+            fixed_population=True,
         ),
         Definition(
-            "exit_reason", _l("Avslutsanledning"), G_OUTCOME, outcomes.exit_reason, **_EXITED
+            "exit_reason",
+            _l("Avslutsanledning"),
+            G_OUTCOME,
+            outcomes.exit_reason,
+            population=Population.EXITED.value,
+            fixed_population=True,
         ),
         Definition(
             "referral_funnel",
@@ -122,14 +126,14 @@ REPORTS: dict[str, Definition] = {
             _l("Självskattad stegförflyttning"),
             G_PROGRESSION,
             progression.progression,
-            **_ACTIVE,
+            population=Population.ACTIVE.value,
         ),
         Definition(
             "progression_age",
             _l("Självskattad stegförflyttning per åldersband"),
             G_PROGRESSION,
             progression.progression_age,
-            **_ACTIVE,
+            population=Population.ACTIVE.value,
             uses_bands=True,
         ),
         Definition(

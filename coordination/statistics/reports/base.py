@@ -6,13 +6,14 @@ code list, labels them and computes percentages of the stated denominator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_
 
 from coordination.codes.operations import all_codes, label_of
 from coordination.core.errors import ValidationFailed
@@ -192,7 +193,7 @@ class Report:
         """Return the report in the shape of API.md."""
         rows = []
         for row in self.rows:
-            item = {"code": row.code, "label": row.label}
+            item: dict[str, Any] = {"code": row.code, "label": row.label}
             item.update({c: self.cell(row.counts[c]) for c in COLUMNS})
             item["percent"] = {c: as_float(self.percent(row, c)) for c in COLUMNS}
             if row.denominator:
@@ -223,7 +224,7 @@ def as_float(value: Decimal | None) -> float | None:
 # SQL building blocks
 
 
-def gender_counts(gender_column) -> list:
+def gender_counts(gender_column: SQLColumnExpression[Any]) -> list[ColumnElement[int]]:
     """Return count columns for kvinna, man, annat (any other or none) and the total."""
     other = or_(gender_column.is_(None), gender_column.not_in(("kvinna", "man")))
     return [
@@ -261,7 +262,7 @@ def population_conditions(filters: Filters, population: str) -> list:
     return conditions
 
 
-def counts_of(record) -> dict[str, int]:
+def counts_of(record: Any) -> dict[str, int]:
     """Return a grouped record's count per gender and in total."""
     return {c: int(getattr(record, c)) for c in COLUMNS}
 
@@ -281,7 +282,7 @@ def not_given() -> str:
     return _("Ej angivet")
 
 
-def code_rows(list_name: str, grouped: list) -> list[Row]:
+def code_rows(list_name: str, grouped: Sequence[Any]) -> list[Row]:
     """Order grouped (code, counts) records by the code list and label them as the list does."""
     found = {record[0]: counts_of(record) for record in grouped}
     rows = []
@@ -295,7 +296,9 @@ def code_rows(list_name: str, grouped: list) -> list[Row]:
     return rows
 
 
-def simple_report(name: str, title: str, filters: Filters, rows: list[Row], **kwargs) -> Report:
+def simple_report(
+    name: str, title: str, filters: Filters, rows: list[Row], **kwargs: Any
+) -> Report:
     """Return a report whose denominator is the sum of its rows."""
     return Report(
         name, title, kwargs.pop("unit", "participants"), filters, rows, sum_counts(rows), **kwargs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.extensions import db
@@ -34,7 +34,7 @@ def coordinator_changes(filters: Filters, population: str | None) -> Report:
     bucket = case(
         (per_case.c.changes >= CHANGE_BUCKETS, CHANGE_BUCKETS), else_=per_case.c.changes
     ).label("bucket")
-    conditions = [Case.enrolled_on.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [Case.enrolled_on.is_not(None)]
     if filters.programme_id:
         conditions.append(Case.programme_id == filters.programme_id)
     if filters.municipality:

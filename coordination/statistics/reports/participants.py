@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, literal, or_, select
 
 from coordination.core.i18n import label
 from coordination.extensions import db
@@ -107,7 +109,7 @@ def referring_agency(filters: Filters, population: str) -> Report:
     return simple_report("referring_agency", _("Remitterande myndighet"), filters, rows)
 
 
-def _month(column):
+def _month(column: SQLColumnExpression[Any]) -> ColumnElement[str]:
     if db.session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.strftime("%Y-%m", column)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from flask_babel import gettext as _
+from sqlalchemy import Row as SqlRow
 from sqlalchemy import case, func, literal, or_, select
 
 from coordination.core.i18n import label
@@ -28,7 +32,9 @@ from workflows.statistics import (
 )
 
 
-def _progression_query(filters: Filters, population: str, *, by_band: bool):
+def _progression_query(
+    filters: Filters, population: str, *, by_band: bool
+) -> Sequence[SqlRow[Any]]:
     T = ProgressionRating
     score = sum(
         (getattr(T, q) for q in PROGRESSION_QUESTIONS[1:]), getattr(T, PROGRESSION_QUESTIONS[0])
@@ -102,6 +108,7 @@ def progression_age(filters: Filters, population: str) -> Report:
     for record in grouped:
         by_band.setdefault(int(record.band), {})[record.change] = counts_of(record)
     rows = []
+    code: str | None
     for index in sorted(by_band, key=lambda i: (i < 0, i)):
         if index >= 0:
             code, name = bands[index].code, bands[index].label

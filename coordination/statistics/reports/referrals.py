@@ -6,9 +6,20 @@ Also the funnel of a period that the conference overview shows (period_funnel).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from coordination.conferences.models import Decision
 from coordination.conferences.queries import working_calendar
@@ -31,7 +42,7 @@ from workflows.referral import ReferralAction, ReferralState
 
 
 def _referral_conditions(filters: Filters) -> list:
-    conditions = [Referral.referral_date.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [Referral.referral_date.is_not(None)]
     if filters.programme_id:
         conditions.append(Referral.programme_id == filters.programme_id)
     if filters.municipality:
@@ -43,7 +54,9 @@ def _referral_conditions(filters: Filters) -> list:
     return conditions
 
 
-def _days_between(later, earlier):
+def _days_between(
+    later: SQLColumnExpression[Any], earlier: SQLColumnExpression[Any]
+) -> ColumnElement[Any]:
     if db.session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier) / 86400.0
     return func.julianday(later) - func.julianday(earlier)
@@ -141,6 +154,9 @@ def joint_recommendation(filters: Filters, population: str | None) -> Report:
 # --- the conference overview: the funnel of a period -------------------------------------
 
 
+_Query = TypeVar("_Query", bound=Select)
+
+
 def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     low = datetime.combine(start, time(0), tzinfo=STOCKHOLM).astimezone(UTC)
     high = datetime.combine(end + timedelta(days=1), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
@@ -162,7 +178,7 @@ def period_funnel(
     calendar = calendar or working_calendar()
     low, high = _utc_bounds(start, end)
 
-    def in_programme(query):
+    def in_programme(query: _Query) -> _Query:
         return query.where(Referral.programme_id == programme_id) if programme_id else query
 
     received = db.session.scalar(
@@ -197,11 +213,11 @@ def period_funnel(
         for _o, _r, decided_at, referral in decided_rows
     ]
     return Funnel(
-        received=received,
+        received=received or 0,
         decided=len(decided_rows),
         admitted=sum(1 for row in decided_rows if row[0] == Outcome.ADMIT.value),
         recommended=sum(1 for row in decided_rows if row[0] == Outcome.RECOMMEND.value),
-        withdrawn=withdrawn,
+        withdrawn=withdrawn or 0,
         median_working_days=median_working_days(pairs, calendar),
         with_recommendation=sum(1 for row in decided_rows if (row[1] or "").strip()),
     )
