@@ -40,7 +40,8 @@ from coordination.exits.views import bp as exits_bp
 from coordination.extensions import babel, csrf, db, login_manager, migrate
 from coordination.health import bp as health_bp
 from coordination.home import bp as home_bp
-from coordination.meetings.summary import case_meeting_summary
+from coordination.meetings import group_views, ladder_views  # noqa: F401  (pages on meetings_bp)
+from coordination.meetings.queries import case_meeting_summary
 from coordination.meetings.views import bp as meetings_bp
 from coordination.observability.views import bp as observability_bp
 from coordination.organisations.views import bp as organisations_bp

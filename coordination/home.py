@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from coordination.cases import caseload
-from coordination.cases import operations as case_ops
+from coordination.cases import queries as case_queries
 from coordination.cases.models import CoordinatorAssignment
 from coordination.conferences import permissions as conference_perms
 from coordination.conferences.models import Conference, ConferenceMember
@@ -155,8 +155,8 @@ def _team_lead(start: Start, user, now: datetime) -> None:
         start.queue.append(
             {
                 "programme": programme,
-                "waiting": len(case_ops.queue(programme.id)),
-                "occupied": case_ops.occupied_places(programme.id),
+                "waiting": len(case_queries.queue(programme.id)),
+                "occupied": case_queries.occupied_places(programme.id),
             }
         )
     overdue = {

@@ -16,7 +16,8 @@ from coordination.cases.models import Case
 from coordination.core.errors import ValidationFailed
 from coordination.core.permissions import get_visible, require, require_visible
 from coordination.extensions import db
-from coordination.meetings import ical
+from coordination.meetings import groups as group_ops
+from coordination.meetings import ical, ladder, queries
 from coordination.meetings import operations as ops
 from coordination.meetings import permissions as perms
 from coordination.meetings.models import GroupEnrolment, Meeting, Task
@@ -224,10 +225,10 @@ def record_meeting_attendance(meeting_id: int):
                 errors={"attendance": ["Use status for a case's meeting."]},
             )
         statuses = {e["case_id"]: e["status"] for e in data["attendance"]}
-        results = ops.record_bulk_attendance(meeting, statuses, by=current_user)
+        results = ladder.record_bulk_attendance(meeting, statuses, by=current_user)
     else:
         results = [
-            ops.record_attendance(
+            ladder.record_attendance(
                 meeting,
                 case_id=data.get("case_id"),
                 status=data["status"],
@@ -251,8 +252,8 @@ def record_meeting_attendance(meeting_id: int):
 
 
 def _ladder(case: Case) -> dict:
-    summary_count = ops.missed_count(case)
-    escalations = ops.escalations_of(case.id)
+    summary_count = queries.missed_count(case)
+    escalations = queries.escalations_of(case.id)
     return CaseLadderDumpSchema().dump(
         {
             "case_id": case.id,
@@ -262,8 +263,8 @@ def _ladder(case: Case) -> dict:
             "counting_mode": case.programme.counting_mode,
             "escalated": any(e.status == "open" for e in escalations),
             "escalations": escalations,
-            "history": ops.ladder_history(case.id),
-            "open_tasks": ops.open_tasks(case_id=case.id),
+            "history": queries.ladder_history(case.id),
+            "open_tasks": queries.open_tasks(case_id=case.id),
         }
     )
 
@@ -298,7 +299,7 @@ def decide_case_escalation(case_id: int):
     case = perms.load_case(case_id)
     require(perms.can_decide(current_user, case))
     data = EscalationDecisionSchema().load(json_body())
-    escalation = ops.decide_escalation(
+    escalation = ladder.decide_escalation(
         case, decision=data["decision"], comment=data.get("comment") or "", by=current_user
     )
     log_access("case", case.id, action="update", person_id=case.person_id)
@@ -335,7 +336,7 @@ def complete_my_task(task_id: int):
     """Mark a task done."""
     task = db.session.get(Task, task_id)
     require_visible(task is not None and task.assignee_id == current_user.id)
-    ops.complete_task(task, by=current_user)
+    ladder.complete_task(task, by=current_user)
     log_access("case", task.case_id, action="update", person_id=task.case.person_id)
     db.session.commit()
     return jsonify(TaskDumpSchema().dump(task))
@@ -355,7 +356,7 @@ def complete_my_task(task_id: int):
 def create_group():
     """Create a group activity."""
     data = GroupCreateSchema().load(json_body())
-    group = ops.create_group(ops.GroupInput(**data), by=current_user)
+    group = group_ops.create_group(group_ops.GroupInput(**data), by=current_user)
     log_access("group", group.id, action="create")
     db.session.commit()
     return jsonify(GroupDumpSchema().dump(group)), 201
@@ -392,7 +393,7 @@ def enrol_in_group(group_id: int):
     data = EnrolSchema().load(json_body())
     case = perms.load_case(data["case_id"])
     require(perms.can_enrol(current_user, group, case))
-    ops.enrol(group, case, by=current_user)
+    group_ops.enrol(group, case, by=current_user)
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     db.session.refresh(group)

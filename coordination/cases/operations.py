@@ -1,11 +1,15 @@
-"""The only place that changes cases: admission, enrolment, coordinators, pause and resume."""
+"""The only place that changes cases: admission, enrolment, coordinators, pause and resume.
+
+Reads (places, the queue, loads, the suggestion of a coordinator) are in `queries`.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coordination.auth.models import User
@@ -18,68 +22,36 @@ from coordination.cases.events import (
     CoordinatorAssigned,
 )
 from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment, CoordinatorProfile
+from coordination.cases.queries import (
+    default_team,
+    find_open_case,
+    is_coordinator,
+    load_of,
+    occupied_places,
+    queue,
+)
 from coordination.core import events
+from coordination.core.actor import Actor
 from coordination.core.db import get_row, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.extensions import db
-from coordination.organisations.models import Membership, OrganisationUnit
-from coordination.people.models import Person
+from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
 from coordination.referrals.models import Referral
-from workflows.case import (
-    OCCUPYING_STATES,
-    OPEN_STATES,
-    CaseAction,
-    CaseState,
-    PauseReason,
-    QueueEntry,
-    next_state,
-    order_queue,
-    state_on_admission,
-)
-from workflows.caseload import DEFAULT_CAPACITY, LOADED_STATES, CoordinatorLoad, suggest
-from workflows.organisation import Role
+from workflows.case import CaseAction, CaseState, PauseReason, next_state, state_on_admission
+from workflows.caseload import DEFAULT_CAPACITY
 
 
-def is_coordinator(user: User | None) -> bool:
-    """Tell whether a user is an active coordinator."""
-    return bool(user is not None and user.active and user.has_any_role([Role.COORDINATOR]))
-
-
-def coordinators() -> list[User]:
-    """Return the active coordinators, by name."""
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    return [u for u in users if u.has_any_role([Role.COORDINATOR])]
-
-
-def occupied_places(programme_id: int) -> int:
-    """Return how many of the programme's places are taken."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.programme_id == programme_id,
-            Case.state.in_([s.value for s in OCCUPYING_STATES]),
-        )
-    )
+def get_case(case_id: int, *, lock: bool = False) -> Case:
+    """Load a case, locking its row when it is about to change."""
+    return get_row(Case, case_id, lock=lock, missing=_("Deltagandet finns inte."))
 
 
 def _lock_programme(programme_id: int) -> Programme:
     # Admissions to one programme queue up here, so two at once cannot both take the last place.
     return get_row(Programme, programme_id, lock=True)
-
-
-def find_open_case(person_id: int, programme_id: int) -> Case | None:
-    """Return the person's open case in the programme, if there is one."""
-    return db.session.scalar(
-        select(Case).where(
-            Case.person_id == person_id,
-            Case.programme_id == programme_id,
-            Case.state.in_([s.value for s in OPEN_STATES]),
-        )
-    )
 
 
 def refuse_open_case(person_id: int, programme_id: int) -> None:
@@ -99,36 +71,18 @@ if refuse_open_case not in referral_ops.OPEN_CASE_CHECKS:
     referral_ops.OPEN_CASE_CHECKS.append(refuse_open_case)
 
 
-def capacity_problem(coordinator: User, weight: int, programme_id: int) -> str | None:
-    """Say why a reason is needed if admitting a case of `weight` now would take the coordinator
-    over capacity (only when the case gets a place at once; a waiting case is assigned later)."""
-    programme = db.session.get(Programme, programme_id)
-    if state_on_admission(occupied_places(programme_id), programme.capacity) is CaseState.WAITING:
-        return None
-    capacity = profile_for(coordinator.id).capacity
-    load = load_of([coordinator.id])[coordinator.id]
-    if load + weight <= capacity:
-        return None
-    return _(
-        "%(name)s har redan %(load)s av %(capacity)s viktade deltaganden. Ange varför "
-        "koordinatorn ska få ett deltagande till, eller välj en annan koordinator.",
-        name=coordinator.name,
-        load=load,
-        capacity=capacity,
-    )
-
-
 def admit(
     referral: Referral,
     *,
     coordinator: User,
     complexity_weight: int,
-    by,
+    by: Actor,
     over_capacity_reason: str = "",
     now: datetime | None = None,
 ) -> Case:
     """Open the case of an admitted referral: enrolled while there is room, else waiting."""
     now = now or utcnow()
+    assert referral.person_id is not None, "a submitted referral names its person"
     programme = _lock_programme(referral.programme_id)
     refuse_open_case(referral.person_id, referral.programme_id)
     state = state_on_admission(occupied_places(programme.id), programme.capacity)
@@ -187,37 +141,14 @@ def admit(
     return case
 
 
-def queue(programme_id: int) -> list[Case]:
-    """Return the programme's waiting cases in the order the priority rule offers them a place."""
-    programme = db.session.get(Programme, programme_id)
-    rows = db.session.execute(
-        select(Case, Person.birth_date, Referral.referral_date, Referral.children_in_household)
-        .join(Person, Person.id == Case.person_id)
-        .join(Referral, Referral.id == Case.referral_id)
-        .where(Case.programme_id == programme_id, Case.state == CaseState.WAITING.value)
-    ).all()
-    cases = {row[0].id: row[0] for row in rows}
-    entries = [
-        QueueEntry(
-            case_id=case.id,
-            birth_date=birth_date,
-            referral_date=referral_date or case.created_at.date(),
-            children_in_household=children,
-            queued_at=case.queued_at or case.created_at,
-        )
-        for case, birth_date, referral_date, children in rows
-    ]
-    return [cases[e.case_id] for e in order_queue(entries, programme.priority_rule)]
-
-
 def enrol_from_queue(
     case: Case,
     *,
     coordinator: User | None,
-    by,
+    by: Actor,
     reason: str = "",
     now: datetime | None = None,
-):
+) -> Case:
     """Give the first waiting case a free place, with its coordinator (above capacity: a reason)."""
     now = now or utcnow()
     next_state(case.state, CaseAction.ENROL)  # refused before anything is locked or checked
@@ -272,7 +203,13 @@ def enrol_from_queue(
 
 
 def change_state(
-    case: Case, action: CaseAction, *, by, reason: str, now: datetime, **columns
+    case: Case,
+    action: CaseAction,
+    *,
+    by: Actor | None,
+    reason: str,
+    now: datetime,
+    **columns: Any,
 ) -> CaseState:
     """Move the case by the action: check the transition, count the version, write the history.
 
@@ -290,7 +227,15 @@ def change_state(
     return target
 
 
-def _history(case: Case, from_state, to_state, action, by, reason, now) -> None:
+def _history(
+    case: Case,
+    from_state: str | None,
+    to_state: str,
+    action: str,
+    by: Actor | None,
+    reason: str,
+    now: datetime,
+) -> None:
     db.session.add(
         CaseHistory(
             case=case,
@@ -304,114 +249,40 @@ def _history(case: Case, from_state, to_state, action, by, reason, now) -> None:
     )
 
 
-# --- coordinators: profiles, load, suggestion and assignment --------------------------------
+# --- coordinators: profiles and assignment ----------------------------------------------------
 
 
-def _default_team(user_id: int) -> int | None:
-    return db.session.scalar(
-        select(Membership.unit_id)
-        .where(Membership.user_id == user_id, Membership.role == Role.COORDINATOR.value)
-        .order_by(Membership.id)
-        .limit(1)
-    )
+def lock_profile(user_id: int) -> CoordinatorProfile:
+    """Lock the coordinator's profile, storing one with the defaults on first use.
 
-
-def profile_for(user_id: int, *, lock: bool = False) -> CoordinatorProfile:
-    """Return the coordinator's profile; locking it stores one with the defaults on first use.
-
-    Without the lock nothing is written: a coordinator without a stored profile gets the
-    defaults (capacity 15, the unit where they hold the coordinator role).
+    Assignments to one coordinator queue up on this row, so their load is counted one at a time.
     """
-    query = select(CoordinatorProfile).where(CoordinatorProfile.user_id == user_id)
-    if not lock:
-        found = db.session.scalar(query)
-        if found is not None:
-            return found
-        return CoordinatorProfile(
-            user_id=user_id, team_unit_id=_default_team(user_id), capacity=DEFAULT_CAPACITY
-        )
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
         insert(CoordinatorProfile)
         .values(
             user_id=user_id,
-            team_unit_id=_default_team(user_id),
+            team_unit_id=default_team(user_id),
             capacity=DEFAULT_CAPACITY,
             updated_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
-    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
-
-
-def load_of(coordinator_ids) -> dict[int, int]:
-    """Return each coordinator's weighted caseload: the weights of their open cases."""
-    ids = list(coordinator_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(CoordinatorAssignment.coordinator_id, func.sum(Case.complexity_weight))
-        .join(Case, Case.id == CoordinatorAssignment.case_id)
-        .where(
-            CoordinatorAssignment.coordinator_id.in_(ids),
-            CoordinatorAssignment.active.is_(True),
-            Case.state.in_([s.value for s in LOADED_STATES]),
-        )
-        .group_by(CoordinatorAssignment.coordinator_id)
+    profile = db.session.scalar(
+        select(CoordinatorProfile)
+        .where(CoordinatorProfile.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    loads = dict.fromkeys(ids, 0)
-    loads.update({coordinator_id: int(total or 0) for coordinator_id, total in rows})
-    return loads
-
-
-def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
-    """Return every active coordinator's load and capacity (only one team's when given)."""
-    people = coordinators()
-    profiles = {p.user_id: p for p in (profile_for(u.id) for u in people)}
-    if team_unit_id is not None:
-        people = [u for u in people if profiles[u.id].team_unit_id == team_unit_id]
-    loads = load_of(u.id for u in people)
-    return [
-        CoordinatorLoad(
-            coordinator_id=u.id,
-            load=loads[u.id],
-            capacity=profiles[u.id].capacity,
-            team_id=profiles[u.id].team_unit_id,
-        )
-        for u in people
-    ]
-
-
-def team_of_case(case: Case) -> int | None:
-    """Return the team a case belongs to: its coordinator's team, if it has a coordinator."""
-    if case.coordinator_id is None:
-        return None
-    return profile_for(case.coordinator_id).team_unit_id
-
-
-def suggest_coordinator(case: Case, team_unit_id: int | None = None) -> CoordinatorLoad | None:
-    """Suggest the coordinator with the lowest load ratio in the case's team (or the one given).
-
-    A team with nobody else to suggest falls back to every coordinator.
-    """
-    team = team_unit_id if team_unit_id is not None else team_of_case(case)
-    exclude = [case.coordinator_id] if case.coordinator_id else []
-    found = suggest(coordinator_loads(team), case.complexity_weight, exclude=exclude)
-    if found is None and team is not None and team_unit_id is None:
-        found = suggest(coordinator_loads(None), case.complexity_weight, exclude=exclude)
-    return found
-
-
-def get_case(case_id: int, *, lock: bool = False) -> Case:
-    """Load a case, locking its row when it is about to change."""
-    return get_row(Case, case_id, lock=lock, missing=_("Deltagandet finns inte."))
+    assert profile is not None  # stored just above, or already there
+    return profile
 
 
 def _assign(
     case: Case,
     coordinator: User,
-    by,
+    by: Actor,
     now: datetime,
     *,
     reason: str,
@@ -423,7 +294,7 @@ def _assign(
     Two assignments to one coordinator at once queue up on the profile row, so the second counts
     the first one's case and cannot take the coordinator over capacity without a reason.
     """
-    profile = profile_for(coordinator.id, lock=True)
+    profile = lock_profile(coordinator.id)
     load = load_of([coordinator.id])[coordinator.id]
     over = load + case.complexity_weight > profile.capacity
     if over and not over_capacity_reason:
@@ -478,7 +349,7 @@ def assign_coordinator(
     coordinator: User | None,
     *,
     reason: str,
-    by,
+    by: Actor,
     over_capacity_reason: str = "",
     now: datetime | None = None,
 ) -> CoordinatorAssignment:
@@ -510,6 +381,7 @@ def assign_coordinator(
             errors[name] = [_("Skriv högst 2000 tecken.")]
     if errors:
         raise ValidationFailed(_("Koordinatorn kunde inte utses."), errors=errors)
+    assert coordinator is not None  # is_coordinator, above
     origin = "reassignment" if case.coordinator_id is not None else "assignment"
     assignment = _assign(
         case,
@@ -525,7 +397,9 @@ def assign_coordinator(
     return assignment
 
 
-def set_profile(user: User, *, capacity: int | None, team_unit_id: int | None, by) -> None:
+def set_profile(
+    user: User, *, capacity: int | None, team_unit_id: int | None, by: Actor | None
+) -> None:
     """Change a coordinator's capacity and team."""
     errors: dict[str, list[str]] = {}
     if not is_coordinator(user):
@@ -537,7 +411,8 @@ def set_profile(user: User, *, capacity: int | None, team_unit_id: int | None, b
         errors["team_unit_id"] = [_("Välj ett team.")]
     if errors:
         raise ValidationFailed(_("Koordinatorns kapacitet kunde inte sparas."), errors=errors)
-    profile = profile_for(user.id, lock=True)
+    assert capacity is not None  # checked above
+    profile = lock_profile(user.id)
     profile.capacity = capacity
     profile.team_unit_id = team.id if team else None
     db.session.flush()
@@ -546,7 +421,7 @@ def set_profile(user: User, *, capacity: int | None, team_unit_id: int | None, b
 # --- pause and resume -------------------------------------------------------------------------
 
 
-def pause_errors(data: dict, today: date) -> dict[str, list[str]]:
+def pause_errors(data: dict[str, Any], today: date) -> dict[str, list[str]]:
     """Return every problem of a pause: the reason, a note for another reason, a future return."""
     errors: dict[str, list[str]] = {}
     reason = data.get("reason")
@@ -568,7 +443,7 @@ def pause(
     reason: str | None,
     note: str = "",
     expected_return_on: date | None,
-    by,
+    by: Actor | None,
     now: datetime | None = None,
 ) -> Case:
     """Pause an enrolled or active case, with a reason and the expected return."""
@@ -581,6 +456,7 @@ def pause(
     )
     if errors:
         raise ValidationFailed(_("Uppehållet kunde inte registreras."), errors=errors)
+    assert expected_return_on is not None  # pause_errors, above
     why = _(
         "%(reason)s. Väntas tillbaka %(date)s.",
         reason=label("pause_reason", reason),
@@ -602,7 +478,7 @@ def pause(
     return case
 
 
-def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Case:
+def resume(case: Case, *, by: Actor, note: str = "", now: datetime | None = None) -> Case:
     """End a pause: the case returns to where it was (and becomes active if the plan is signed)."""
     now = now or utcnow()
     target = change_state(
@@ -625,7 +501,9 @@ def resume(case: Case, *, by, note: str = "", now: datetime | None = None) -> Ca
     return case
 
 
-def activate(case: Case, *, by, version_number: int, now: datetime | None = None) -> Case:
+def activate(
+    case: Case, *, by: Actor | None, version_number: int, now: datetime | None = None
+) -> Case:
     """Make an enrolled case active: its joint action plan is signed by every party."""
     now = now or utcnow()
     change_state(

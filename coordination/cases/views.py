@@ -10,7 +10,7 @@ from sqlalchemy import select
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
 from coordination.cases import caseload as reads
-from coordination.cases import hooks
+from coordination.cases import hooks, queries
 from coordination.cases import operations as ops
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case
@@ -98,7 +98,7 @@ def index():
         flt=flt,
         is_lead=is_lead,
         states=[s.value for s in CaseState if s is not CaseState.CLOSED],
-        coordinators=ops.coordinators() if is_lead else [],
+        coordinators=queries.coordinators() if is_lead else [],
         programmes=programmes,
         args=request.args,
         loads=_own_load() if not is_lead else None,
@@ -106,10 +106,13 @@ def index():
 
 
 def _own_load():
-    if not ops.is_coordinator(current_user):
+    if not queries.is_coordinator(current_user):
         return None
-    profile = ops.profile_for(current_user.id)
-    return {"load": ops.load_of([current_user.id])[current_user.id], "capacity": profile.capacity}
+    profile = queries.profile_for(current_user.id)
+    return {
+        "load": queries.load_of([current_user.id])[current_user.id],
+        "capacity": profile.capacity,
+    }
 
 
 # --- one case -----------------------------------------------------------------------------------
@@ -125,9 +128,9 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
     loads = []
     suggestion = None
     if can_assign:
-        users = {u.id: u for u in ops.coordinators()}
-        loads = [(users[c.coordinator_id], c) for c in ops.coordinator_loads()]
-        suggestion = ops.suggest_coordinator(case)
+        users = {u.id: u for u in queries.coordinators()}
+        loads = [(users[c.coordinator_id], c) for c in queries.coordinator_loads()]
+        suggestion = queries.suggest_coordinator(case)
     return dict(
         case=case,
         row=row,
@@ -307,8 +310,8 @@ def coordinators():
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.errors
-    users = {u.id: u for u in ops.coordinators()}
-    loads = ops.coordinator_loads()
+    users = {u.id: u for u in queries.coordinators()}
+    loads = queries.coordinator_loads()
     units = db.session.scalars(
         select(OrganisationUnit)
         .where(OrganisationUnit.active.is_(True))
@@ -334,7 +337,7 @@ def _queues() -> list[dict]:
     )
     queues = []
     for programme in programmes:
-        waiting = ops.queue(programme.id)
+        waiting = queries.queue(programme.id)
         rows = []
         for place, case in enumerate(waiting, start=1):
             referral = case.referral
@@ -352,8 +355,8 @@ def _queues() -> list[dict]:
                     "show_identity": referral_perms.can_see_identity(current_user, referral),
                 }
             )
-        occupied = ops.occupied_places(programme.id)
-        suggested = ops.suggest_coordinator(waiting[0]) if waiting else None
+        occupied = queries.occupied_places(programme.id)
+        suggested = queries.suggest_coordinator(waiting[0]) if waiting else None
         queues.append(
             {
                 "programme": programme,
@@ -391,12 +394,12 @@ def _render_queue(
     for entry in queues:
         for row in entry["rows"]:
             log_access("case", row["case"].id, action="list", person_id=row["case"].person_id)
-    loads = {c.coordinator_id: c for c in ops.coordinator_loads()}
+    loads = {c.coordinator_id: c for c in queries.coordinator_loads()}
     db.session.commit()
     return render_template(
         "cases/queue.html",
         queues=queues,
-        coordinators=ops.coordinators(),
+        coordinators=queries.coordinators(),
         loads=loads,
         errors=errors or {},
         form=request.form if errors else {},

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from coordination.audit.operations import log_access
-from coordination.cases import operations as case_ops
+from coordination.cases import queries as case_queries
 from coordination.conferences import agenda, decisions, queries
 from coordination.conferences import permissions as perms
 from coordination.conferences.models import Conference, Decision
@@ -122,7 +122,7 @@ def decide(conference_id: int, referral_id: int):
             conference = db.session.get(Conference, conference_id)
             referral = db.session.get(Referral, referral_id)
             errors, message = exc.errors, exc.message
-    loads = case_ops.coordinator_loads()
+    loads = case_queries.coordinator_loads()
     if request.method != "POST":
         # The suggestion: the lowest load ratio among the coordinators the case fits.
         weight = conference.programme.complexity_default
@@ -142,9 +142,9 @@ def decide(conference_id: int, referral_id: int):
         form=form,
         errors=errors,
         message=message,
-        coordinators=case_ops.coordinators(),
+        coordinators=case_queries.coordinators(),
         loads={c.coordinator_id: c for c in loads},
-        occupied=case_ops.occupied_places(programme.id),
+        occupied=case_queries.occupied_places(programme.id),
         show_identity=referral_perms.can_see_identity(current_user, referral),
         quorum_missing=quorum_missing(
             referral.agencies_needed or [],

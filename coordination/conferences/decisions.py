@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from coordination.auth.models import User
 from coordination.cases import operations as case_ops
+from coordination.cases import queries as case_queries
 from coordination.conferences.agenda import move_referral
 from coordination.conferences.events import (
     ReferralDecided,
@@ -108,17 +109,17 @@ def decision_errors(
         )
     if data.outcome == Outcome.ADMIT.value:
         coordinator = db.session.get(User, data.coordinator_id) if data.coordinator_id else None
-        if not case_ops.is_coordinator(coordinator):
+        if not case_queries.is_coordinator(coordinator):
             add("coordinator_id", _("Välj koordinator för deltagandet."))
         if data.complexity_weight not in (1, 2, 3):
             add("complexity_weight", _("Välj komplexitet 1, 2 eller 3."))
         elif (
             coordinator is not None
-            and case_ops.is_coordinator(coordinator)
+            and case_queries.is_coordinator(coordinator)
             and not data.over_capacity_reason.strip()
         ):
             # Checked again under the lock when the case opens; here so all errors come at once.
-            problem = case_ops.capacity_problem(
+            problem = case_queries.capacity_problem(
                 coordinator, data.complexity_weight, referral.programme_id
             )
             if problem:

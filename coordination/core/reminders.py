@@ -16,9 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from coordination.core.db import UTCDateTime, check_in, utcnow
+from coordination.core.db import DbSession, UTCDateTime, check_in, utcnow
 from coordination.extensions import db
 
 REMINDER_STATUSES = ("pending", "fired", "sent", "handed_over", "failed", "cancelled")
@@ -72,7 +72,13 @@ def participant_reminder_key(meeting_id: int, case_id: int, sequence: int) -> st
 
 
 def owe_participant_reminder(
-    session: Session, *, meeting_id: int, case_id: int, sequence: int, due_at: datetime, now
+    session: DbSession,
+    *,
+    meeting_id: int,
+    case_id: int,
+    sequence: int,
+    due_at: datetime,
+    now: datetime,
 ) -> int | None:
     """Owe a case's participant the reminder of a meeting at due_at; return the new id or None."""
     dialect = session.get_bind().dialect.name
@@ -102,7 +108,7 @@ def owe_participant_reminder(
 
 
 def cancel_participant_reminders(
-    session: Session, meeting_id: int, case_id: int | None = None
+    session: DbSession, meeting_id: int, case_id: int | None = None
 ) -> None:
     """Cancel the pending participant reminders of a meeting (of one case, if given)."""
     query = update(Reminder).where(

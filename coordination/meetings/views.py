@@ -1,5 +1,7 @@
-"""Meeting pages: a case's meetings and ladder, booking, one meeting with its attendance, tasks,
-escalations and group activities. Each view: load, authorize, operate, commit, respond.
+"""Meeting pages: the overview, a case's meetings and ladder, booking, one meeting with its
+invitation and attendance, and the meeting section of the case page. The same blueprint carries
+the pages of tasks and escalations (ladder_views) and of group activities (group_views).
+Each view: load, authorize, operate, commit, respond.
 """
 
 from __future__ import annotations
@@ -9,60 +11,45 @@ from datetime import UTC, date, datetime, time
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from coordination.audit.operations import log_access
-from coordination.auth.models import User
-from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.cases.models import Case
 from coordination.core.db import utcnow
-from coordination.core.errors import DomainError, ValidationFailed
+from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
 from coordination.core.parsing import is_digits, load_form
-from coordination.core.permissions import access, get_visible, require, require_visible
-from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
+from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
-from coordination.meetings import ical
+from coordination.meetings import ical, ladder, queries
 from coordination.meetings import operations as ops
 from coordination.meetings import permissions as perms
-from coordination.meetings.models import (
-    Escalation,
-    GroupActivity,
-    Meeting,
-    MeetingAttendee,
-    Task,
-)
-from coordination.meetings.schemas import CancelSchema, EscalationDecisionSchema
-from coordination.meetings.summary import case_meeting_summary
-from coordination.programmes.models import Programme
-from coordination.referrals.models import Referral
-from workflows.meeting import CASE_KINDS, GROUP_PRESETS, AttendanceStatus, MeetingKind
+from coordination.meetings.models import Meeting
+from coordination.meetings.schemas import CancelSchema
+from workflows.meeting import CASE_KINDS, AttendanceStatus, MeetingKind
 from workflows.organisation import Role
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 STAFF = (Role.REFERRER, Role.TEAM_LEAD, Role.CONFERENCE_MEMBER, Role.COORDINATOR)
-GROUP_ROLES = (Role.TEAM_LEAD, Role.COORDINATOR)
 
 
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return utcnow()
+# --- helpers (group_views and ladder_views use them too) -------------------------------------
 
 
 def _local(value: datetime | None) -> datetime | None:
     return value.astimezone(STOCKHOLM) if value else None
 
 
-def _parse_date(value: str | None) -> date | None:
+def parse_date(value: str | None) -> date | None:
+    """Return a form's ÅÅÅÅ-MM-DD as a date, or None."""
     try:
         return date.fromisoformat((value or "").strip()) if value else None
     except ValueError:
         return None
 
 
-def _parse_time(value: str | None) -> time | None:
+def parse_time(value: str | None) -> time | None:
+    """Return a form's TT:MM as a time, or None."""
     try:
         return datetime.strptime((value or "").strip(), "%H:%M").time() if value else None
     except ValueError:
@@ -77,8 +64,8 @@ def _combine(day: date | None, at: time | None) -> datetime | None:
 
 
 def _form_times(form, errors: dict) -> tuple[datetime | None, datetime | None]:
-    day = _parse_date(form.get("day"))
-    start, end = _parse_time(form.get("start")), _parse_time(form.get("end"))
+    day = parse_date(form.get("day"))
+    start, end = parse_time(form.get("start")), parse_time(form.get("end"))
     if day is None:
         errors["day"] = [_("Ange datum som ÅÅÅÅ-MM-DD.")]
     if start is None:
@@ -88,28 +75,26 @@ def _form_times(form, errors: dict) -> tuple[datetime | None, datetime | None]:
     return _combine(day, start), _combine(day, end)
 
 
-def _int_list(values) -> list[int]:
+def int_list(values) -> list[int]:
+    """Return the form values that are whole numbers, as ints."""
     return [int(v) for v in values if is_digits(v)]
 
 
-def _case_glass(row) -> tuple[str, int] | None:
+def case_glass(row) -> tuple[str, int] | None:
+    """Return the case a row belongs to, for break-the-glass access."""
     return ("case", row.case_id) if row.case_id else None
 
 
 def load_meeting(meeting_id: int) -> Meeting:
     """Load a meeting the current user may see, or answer 404."""
-    return get_visible(Meeting, meeting_id, perms.can_view, glass=_case_glass)
+    return get_visible(Meeting, meeting_id, perms.can_view, glass=case_glass)
 
 
 def _staff_choices() -> list[tuple[str, str]]:
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    choices = []
-    for user in users:
-        if not user.has_any_role(ops.STAFF_ROLES):
-            continue
-        agency = ops.agency_of(user)
-        choices.append((str(user.id), f"{user.name} ({label('agency', agency)})"))
-    return choices
+    return [
+        (str(user.id), f"{user.name} ({label('agency', queries.agency_of(user))})")
+        for user in queries.active_staff()
+    ]
 
 
 def _person_id(meeting: Meeting) -> int | None:
@@ -133,7 +118,7 @@ def _meeting_form_data(form, kind: str | None) -> tuple[ops.MeetingInput, dict]:
         starts_at=starts_at,
         ends_at=ends_at,
         location=form.get("location"),
-        attendee_ids=_int_list(form.getlist("attendee_ids")),
+        attendee_ids=int_list(form.getlist("attendee_ids")),
     )
     return data, errors
 
@@ -158,22 +143,7 @@ def _form_errors(parsed: dict, found: dict) -> dict:
 @access(*STAFF)
 def index():
     """The user's coming meetings, open tasks, invitations to confirm and open escalations."""
-    now = _now()
-    mine = (
-        select(Meeting)
-        .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
-        .where(
-            or_(
-                MeetingAttendee.user_id == current_user.id, Meeting.organiser_id == current_user.id
-            ),
-            Meeting.ends_at > now,
-            Meeting.status == "booked",
-        )
-        .distinct()
-        .order_by(Meeting.starts_at)
-        .limit(100)
-    )
-    meetings = list(db.session.scalars(mine))
+    meetings = queries.upcoming_meetings_of(current_user.id, utcnow())
     to_confirm = [
         m
         for m in meetings
@@ -181,8 +151,10 @@ def index():
         and (a := perms.attendee_row(current_user, m)) is not None
         and a.confirmed_at is None
     ]
-    tasks = ops.open_tasks(assignee_id=current_user.id)
-    escalations = _visible_open_escalations()
+    tasks = queries.open_tasks(assignee_id=current_user.id)
+    escalations = queries.open_escalations_for(
+        current_user.id, every_case=perms.is_team_lead(current_user)
+    )
     for meeting in meetings:
         _log_meeting(meeting, "list")
     db.session.commit()
@@ -196,19 +168,6 @@ def index():
     )
 
 
-def _visible_open_escalations() -> list[Escalation]:
-    query = select(Escalation).where(Escalation.status == "open")
-    if not perms.is_team_lead(current_user):
-        coordinated = select(CoordinatorAssignment.case_id).where(
-            CoordinatorAssignment.coordinator_id == current_user.id,
-            CoordinatorAssignment.active.is_(True),
-        )
-        query = query.where(
-            or_(Escalation.referrer_id == current_user.id, Escalation.case_id.in_(coordinated))
-        )
-    return list(db.session.scalars(query.order_by(Escalation.decision_due_at)))
-
-
 # --- a case's meetings -----------------------------------------------------------------------
 
 
@@ -217,9 +176,9 @@ def _visible_open_escalations() -> list[Escalation]:
 def case_meetings(case_id: int):
     """A case's meetings and attendance, the missed count, escalations, tasks and history."""
     case = perms.load_case(case_id, read=True)
-    now = _now()
-    meetings = ops.meetings_of(case.id)
-    summary = case_meeting_summary([case.id], now).get(case.id, {})
+    now = utcnow()
+    meetings = queries.meetings_of(case.id)
+    summary = queries.case_meeting_summary([case.id], now).get(case.id, {})
     db.session.commit()
     return render_template(
         "meetings/case.html",
@@ -228,9 +187,9 @@ def case_meetings(case_id: int):
         upcoming=[m for m in meetings if m.ends_at > now],
         earlier=[m for m in meetings if m.ends_at <= now][::-1],
         summary=summary,
-        escalations=ops.escalations_of(case.id),
-        history=ops.ladder_history(case.id),
-        tasks=ops.open_tasks(case_id=case.id),
+        escalations=queries.escalations_of(case.id),
+        history=queries.ladder_history(case.id),
+        tasks=queries.open_tasks(case_id=case.id),
         can_book=perms.can_book(current_user, case),
         can_call_samsip=perms.can_book(current_user, case, MeetingKind.SAMSIP.value),
         can_decide=perms.can_decide(current_user, case),
@@ -279,7 +238,6 @@ def book(case_id: int):
 
 
 def _detail_context(meeting: Meeting, errors: dict | None = None, form=None) -> dict:
-    now = _now()
     case = meeting.case
     participants = []
     if case is not None:
@@ -287,17 +245,6 @@ def _detail_context(meeting: Meeting, errors: dict | None = None, form=None) -> 
     elif meeting.group is not None:
         participants = [e.case for e in meeting.group.current_enrolments]
     attendee = perms.attendee_row(current_user, meeting)
-    reminders = list(
-        db.session.scalars(
-            select(Reminder)
-            .where(
-                Reminder.kind == PARTICIPANT_REMINDER,
-                Reminder.subject_type == "meeting",
-                Reminder.subject_id == meeting.id,
-            )
-            .order_by(Reminder.id)
-        )
-    )
     return {
         "meeting": meeting,
         "case": case,
@@ -309,7 +256,7 @@ def _detail_context(meeting: Meeting, errors: dict | None = None, form=None) -> 
             }
             for c in participants
         ],
-        "started": now >= meeting.starts_at,
+        "started": utcnow() >= meeting.starts_at,
         "can_change": perms.can_change(current_user, meeting)
         and not meeting.cancelled
         and not any(a.status in ("attended", "missed") for a in meeting.attendance),
@@ -318,7 +265,7 @@ def _detail_context(meeting: Meeting, errors: dict | None = None, form=None) -> 
         and attendee.confirmed_at is None
         and not meeting.cancelled,
         "attendee": attendee,
-        "reminders": reminders,
+        "reminders": queries.participant_reminders(meeting.id),
         "statuses": [s.value for s in AttendanceStatus],
         "errors": errors or {},
         "form": form or {},
@@ -433,7 +380,7 @@ def attendance(meeting_id: int):
     form = request.form
     try:
         if meeting.case_id is not None:
-            result = ops.record_attendance(
+            result = ladder.record_attendance(
                 meeting,
                 status=form.get("status") or "",
                 reason=form.get("reason"),
@@ -446,7 +393,7 @@ def attendance(meeting_id: int):
                 for key, value in form.items()
                 if key.startswith("status_") and is_digits(key[7:]) and value
             }
-            results = ops.record_bulk_attendance(meeting, statuses, by=current_user)
+            results = ladder.record_bulk_attendance(meeting, statuses, by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         meeting = db.session.get(Meeting, meeting_id)
@@ -487,258 +434,6 @@ def _ladder_message(action: str) -> str:
     }[action]
 
 
-# --- tasks -----------------------------------------------------------------------------------
-
-
-def _load_task(task_id: int) -> Task:
-    return get_visible(
-        Task,
-        task_id,
-        lambda user, task: task.assignee_id == user.id or perms.connected(user, task.case),
-        glass=_case_glass,
-    )
-
-
-@bp.get("/tasks/<int:task_id>")
-@access(*STAFF)
-def task(task_id: int):
-    """One task: what to do, by when, and marking it done."""
-    item = _load_task(task_id)
-    log_access("case", item.case_id, action="read", person_id=item.case.person_id)
-    db.session.commit()
-    return render_template(
-        "meetings/task.html",
-        task=item,
-        participant=perms.participant_label(current_user, item.case),
-        can_complete=item.is_open and item.assignee_id == current_user.id,
-    )
-
-
-@bp.post("/tasks/<int:task_id>/done")
-@access(*STAFF)
-def task_done(task_id: int):
-    """Mark a task done."""
-    item = _load_task(task_id)
-    require(item.assignee_id == current_user.id)
-    ops.complete_task(item, by=current_user)
-    log_access("case", item.case_id, action="update", person_id=item.case.person_id)
-    db.session.commit()
-    flash(_("Uppgiften är klar."), "success")
-    return redirect(url_for(".case_meetings", case_id=item.case_id))
-
-
-# --- escalations -----------------------------------------------------------------------------
-
-
-def _load_escalation(escalation_id: int) -> Escalation:
-    return get_visible(
-        Escalation,
-        escalation_id,
-        lambda user, escalation: perms.can_decide(user, escalation.case),
-        glass=_case_glass,
-    )
-
-
-def _escalation_page(escalation: Escalation, errors: dict, form) -> str:
-    case = escalation.case
-    missed = [
-        m
-        for m in ops.meetings_of(case.id)
-        if (a := m.attendance_of(case.id)) is not None and a.status == "missed" and not m.cancelled
-    ]
-    return render_template(
-        "meetings/escalation.html",
-        escalation=escalation,
-        case=case,
-        participant=perms.participant_label(current_user, case),
-        missed=missed,
-        referral=db.session.get(Referral, case.referral_id),
-        can_decide=escalation.status == "open" and perms.can_decide(current_user, case),
-        errors=errors,
-        form=form,
-    )
-
-
-@bp.get("/escalations/<int:escalation_id>")
-@access(*STAFF)
-def escalation(escalation_id: int):
-    """The escalation: why, by when, and the decision (continue or discharge)."""
-    item = _load_escalation(escalation_id)
-    log_access("case", item.case_id, action="read", person_id=item.case.person_id)
-    db.session.commit()
-    return _escalation_page(item, {}, {})
-
-
-@bp.post("/escalations/<int:escalation_id>/decision")
-@access(*STAFF)
-def decide(escalation_id: int):
-    """Record the decision on the escalation."""
-    item = _load_escalation(escalation_id)
-    require(perms.can_decide(current_user, item.case))
-    form = request.form
-    try:
-        data = load_form(EscalationDecisionSchema(), form)
-        ops.decide_escalation(item.case, by=current_user, **data)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        item = db.session.get(Escalation, escalation_id)
-        return _escalation_page(item, exc.errors, form), 422
-    log_access("case", item.case_id, action="update", person_id=item.case.person_id)
-    db.session.commit()
-    flash(_("Beslutet är registrerat."), "success")
-    return redirect(url_for(".case_meetings", case_id=item.case_id))
-
-
-# --- groups ----------------------------------------------------------------------------------
-
-
-@bp.get("/groups/")
-@access(*GROUP_ROLES)
-def groups():
-    """The group activities, newest first."""
-    items = list(
-        db.session.scalars(select(GroupActivity).order_by(GroupActivity.first_date.desc()))
-    )
-    visible = [g for g in items if perms.can_view_group(current_user, g)]
-    return render_template(
-        "meetings/groups.html",
-        groups=visible,
-        can_manage=perms.can_manage_groups(current_user),
-        now=_now(),
-    )
-
-
-def _programmes() -> list[Programme]:
-    return list(
-        db.session.scalars(
-            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
-        )
-    )
-
-
-def _leaders() -> list[User]:
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    return [u for u in users if u.has_any_role([Role.COORDINATOR, Role.TEAM_LEAD])]
-
-
-@bp.route("/groups/new", methods=["GET", "POST"])
-@access(*GROUP_ROLES)
-def new_group():
-    """Set up a group activity; its sessions are generated from the schedule."""
-    errors: dict = {}
-    form = request.form
-    if request.method == "POST":
-        try:
-            data = ops.GroupInput(
-                programme_id=form.get("programme_id", type=int),
-                name=form.get("name", ""),
-                preset=form.get("preset") or "other",
-                capacity=form.get("capacity", type=int),
-                weekdays=_int_list(form.getlist("weekdays")),
-                start_time=_parse_time(form.get("start_time")),
-                minutes=form.get("minutes", type=int),
-                first_date=_parse_date(form.get("first_date")),
-                weeks=form.get("weeks", type=int),
-                location=form.get("location"),
-                leader_id=form.get("leader_id", type=int),
-            )
-            group = ops.create_group(data, by=current_user)
-            log_access("group", group.id, action="create")
-            db.session.commit()
-            flash(_("Gruppen är skapad med %(n)s tillfällen.", n=len(group.sessions)), "success")
-            return redirect(url_for(".group", group_id=group.id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors = exc.errors
-    else:
-        preset = GROUP_PRESETS["halsogrupp"]
-        form = {
-            "preset": "halsogrupp",
-            "leader_id": str(current_user.id),
-            "capacity": str(preset.capacity),
-            "weeks": str(preset.weeks),
-            "weekdays": [str(d) for d in preset.weekdays],
-            "start_time": preset.start.strftime("%H:%M"),
-            "minutes": str(preset.minutes),
-        }
-    return render_template(
-        "meetings/group_form.html",
-        form=form,
-        errors=errors,
-        programmes=_programmes(),
-        leaders=_leaders(),
-        presets=GROUP_PRESETS,
-    ), (422 if errors else 200)
-
-
-def _enrollable(group: GroupActivity) -> list[Case]:
-    current = {e.case_id for e in group.current_enrolments}
-    cases = db.session.scalars(
-        select(Case)
-        .where(
-            Case.programme_id == group.programme_id,
-            Case.state.in_(sorted(ops.MEETING_STATES)),
-        )
-        .order_by(Case.id)
-    )
-    return [c for c in cases if c.id not in current and perms.can_enrol(current_user, group, c)]
-
-
-@bp.get("/groups/<int:group_id>")
-@access(*GROUP_ROLES)
-def group(group_id: int):
-    """A group activity: its sessions, its participants and room left, enrolment."""
-    item = perms.load_group(group_id, read=True)
-    for enrolment in item.current_enrolments:
-        log_access("case", enrolment.case_id, action="list", person_id=enrolment.case.person_id)
-    db.session.commit()
-    return render_template(
-        "meetings/group.html",
-        group=item,
-        participants=[
-            (e, perms.participant_label(current_user, e.case)) for e in item.current_enrolments
-        ],
-        enrollable=[(c, perms.participant_label(current_user, c)) for c in _enrollable(item)],
-        now=_now(),
-        errors={},
-    )
-
-
-@bp.post("/groups/<int:group_id>/enrol")
-@access(*GROUP_ROLES)
-def enrol(group_id: int):
-    """Enrol a case in the group while it has room."""
-    item = perms.load_group(group_id)
-    case = db.session.get(Case, request.form.get("case_id", type=int) or 0)
-    require_visible(case is not None and perms.can_view_case(current_user, case))
-    require(perms.can_enrol(current_user, item, case))
-    try:
-        ops.enrol(item, case, by=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".group", group_id=group_id))
-    log_access("case", case.id, action="update", person_id=case.person_id)
-    db.session.commit()
-    flash(_("Deltagandet är inskrivet i gruppen."), "success")
-    return redirect(url_for(".group", group_id=group_id))
-
-
-@bp.get("/groups/<int:group_id>/sessions.ics")
-@access(*GROUP_ROLES)
-def group_calendar(group_id: int):
-    """Download every session of the group as one calendar file."""
-    item = perms.load_group(group_id)
-    data = ical.calendar_of([m for m in item.sessions if not m.cancelled])
-    log_access("group", item.id, action="export")
-    db.session.commit()
-    return Response(
-        data,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="grupp-{item.id}.ics"'},
-    )
-
-
 # --- the section on the case page ------------------------------------------------------------
 
 
@@ -748,8 +443,8 @@ def case_section(case: Case) -> dict:
         return {"visible": False}
     if not perms.can_view_case(current_user, case):
         return {"visible": False}
-    summary = case_meeting_summary([case.id]).get(case.id, {})
-    escalation = ops.open_escalation(case.id)
+    summary = queries.case_meeting_summary([case.id]).get(case.id, {})
+    escalation = queries.open_escalation(case.id)
     return {
         "visible": True,
         "summary": summary,

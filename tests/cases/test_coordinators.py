@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from coordination.auth.models import User
 from coordination.cases import operations as ops
+from coordination.cases import queries
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
@@ -39,10 +40,12 @@ def test_the_suggestion_is_the_lowest_load_ratio_in_the_cases_team():
     _set(busy, 10, team)
     _set(calm, 10, team)
     _set(outsider, 10, other_team)  # emptier, but another team
-    suggestion = ops.suggest_coordinator(case)
+    suggestion = queries.suggest_coordinator(case)
     assert suggestion.coordinator_id == calm.id
     assert (suggestion.load, suggestion.capacity) == (1, 10)
-    assert ops.suggest_coordinator(case, team_unit_id=other_team.id).coordinator_id == outsider.id
+    assert (
+        queries.suggest_coordinator(case, team_unit_id=other_team.id).coordinator_id == outsider.id
+    )
 
 
 def test_assigning_above_capacity_needs_a_reason_and_is_marked(api):
@@ -221,7 +224,7 @@ def test_parallel_assignments_never_exceed_the_coordinators_capacity(app):
             thread.join(timeout=60)
 
         assert sorted(outcomes.values()) == ["assigned"] * 3 + ["refused"] * 5
-        assert ops.load_of([coordinator_id])[coordinator_id] == 6
+        assert queries.load_of([coordinator_id])[coordinator_id] == 6
         over = db.session.scalar(
             select(func.count())
             .select_from(CoordinatorAssignment)

@@ -4,7 +4,7 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-from coordination.cases import operations as ops
+from coordination.cases import queries
 from coordination.extensions import db
 from tests.factories import (
     PASSWORD,
@@ -101,7 +101,7 @@ def test_the_coordinators_page_sets_capacity_and_shows_the_load(client):
         "/cases/coordinators", {"coordinator_id": coordinator.id, "capacity": 4}
     )
     assert response.status_code == 302
-    assert ops.profile_for(coordinator.id).capacity == 4
+    assert queries.profile_for(coordinator.id).capacity == 4
     page = client.get("/cases/coordinators").get_data(as_text=True)
     assert "75 %" in page
     bad = client.post_form(

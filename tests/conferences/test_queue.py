@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from coordination.cases import operations as case_ops
+from coordination.cases import queries as case_queries
 from coordination.cases.models import Case
 from coordination.extensions import db
 from tests.factories import (
@@ -43,7 +43,7 @@ def test_the_queue_page_lists_waiting_people_by_the_priority_rule(client):
     _admit(conference, age=33, children=True, referral_date=date(2026, 1, 9), name="Förälder")
     _admit(conference, age=26, children=True, referral_date=date(2026, 1, 5), name="Ungersson")
 
-    waiting = [c.referral.first_name for c in case_ops.queue(programme.id)]
+    waiting = [c.referral.first_name for c in case_queries.queue(programme.id)]
     assert waiting == ["Ungersson", "Förälder", "Äldre", "Utanbarn"]
 
     lead = make_user("team_lead")

@@ -4,7 +4,7 @@ and the OpenAPI description."""
 from datetime import UTC, datetime, timedelta
 
 from coordination.extensions import db
-from coordination.meetings import operations as ops
+from coordination.meetings import ladder
 from coordination.meetings.models import Meeting
 from tests.factories import make_case, make_meeting, make_unit, make_user, token_headers
 
@@ -152,7 +152,7 @@ def test_a_discharge_through_the_api_starts_the_exit(api, enqueued):
     for day in range(3):
         start = PAST + timedelta(days=day)
         meeting = make_meeting(case, starts_at=start, now=start - timedelta(days=1))
-        ops.record_attendance(meeting, status="missed", by=coordinator)
+        ladder.record_attendance(meeting, status="missed", by=coordinator)
     db.session.commit()
     lead = make_user("team_lead")
     response = api.post(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from coordination.extensions import db
-from coordination.meetings import operations as ops
+from coordination.meetings import ladder
 from coordination.meetings.models import Escalation, LadderStep, Meeting
 from tests.committed import purge, snapshot
 from tests.factories import make_case, make_meeting
@@ -26,7 +26,7 @@ def _two_misses_and_two_open_meetings():
         meeting = make_meeting(case, starts_at=start, now=start - timedelta(days=1))
         ids.append(meeting.id)
         if day < 2:
-            ops.record_attendance(meeting, status="missed", by=coordinator)
+            ladder.record_attendance(meeting, status="missed", by=coordinator)
     db.session.commit()
     return case.id, coordinator.id, ids[2], ids[3]
 
@@ -50,7 +50,7 @@ def test_two_simultaneous_third_misses_open_one_escalation(app, enqueued, same_m
                     from coordination.auth.models import User
 
                     by = db.session.get(User, coordinator_id)
-                    result = ops.record_attendance(
+                    result = ladder.record_attendance(
                         db.session.get(Meeting, meeting_id), status="missed", by=by
                     )
                     if hold:

@@ -7,14 +7,15 @@ import pytest
 
 from coordination.core.errors import Conflict
 from coordination.extensions import db
-from coordination.meetings import operations as ops
+from coordination.meetings import groups as group_ops
+from coordination.meetings import queries
 from tests.factories import make_case, make_programme, make_user, token_headers
 from workflows.calendar import STOCKHOLM
 
 
 def _group(programme, leader, **fields):
-    group = ops.create_group(
-        ops.GroupInput(
+    group = group_ops.create_group(
+        group_ops.GroupInput(
             programme_id=programme.id,
             name=fields.pop("name", "Hälsogrupp våren"),
             preset=fields.pop("preset", "halsogrupp"),
@@ -58,13 +59,13 @@ def test_enrolment_stops_at_capacity(enqueued):
     group = _group(programme, leader, capacity=2)
     cases = [make_case(programme=programme) for _ in range(3)]
     for case in cases[:2]:
-        ops.enrol(group, case, by=leader)
+        group_ops.enrol(group, case, by=leader)
     db.session.commit()
     with pytest.raises(Conflict, match="full"):
-        ops.enrol(group, cases[2], by=leader)
+        group_ops.enrol(group, cases[2], by=leader)
     db.session.rollback()
     with pytest.raises(Conflict):
-        ops.enrol(group, cases[0], by=leader)
+        group_ops.enrol(group, cases[0], by=leader)
 
 
 @pytest.mark.parametrize(("counts", "expected"), [(False, 0), (True, 1)])
@@ -76,7 +77,7 @@ def test_bulk_attendance_and_whether_group_sessions_count(api, enqueued, counts,
     group = _group(programme, leader, first_date=start, weeks=1, weekdays=[0, 1, 2, 3, 4])
     cases = [make_case(programme=programme) for _ in range(2)]
     for case in cases:
-        ops.enrol(group, case, by=leader)
+        group_ops.enrol(group, case, by=leader)
     db.session.commit()
     session = group.sessions[0]
     response = api.post(
@@ -92,8 +93,8 @@ def test_bulk_attendance_and_whether_group_sessions_count(api, enqueued, counts,
     assert response.status_code == 200, response.get_json()
     items = {i["case_id"]: i for i in response.get_json()["items"]}
     assert items[cases[1].id]["missed_count"] == expected
-    assert ops.missed_count(cases[1]).current == expected
-    assert bool(ops.open_tasks(case_id=cases[1].id)) is counts
+    assert queries.missed_count(cases[1]).current == expected
+    assert bool(queries.open_tasks(case_id=cases[1].id)) is counts
     outsider = make_case(programme=programme)
     refused = api.post(
         f"/api/v1/meetings/{session.id}/attendance",

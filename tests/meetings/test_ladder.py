@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coordination.extensions import db
+from coordination.meetings import ladder, queries
 from coordination.meetings import operations as ops
 from coordination.meetings.models import Escalation, LadderStep, Task
 from notifications.models import Notification
@@ -106,19 +107,19 @@ def test_attendance_sequence(mode, enqueued, settings):
         clock += timedelta(days=1)
         task_mark, inbox_mark = _max_id(Task), _max_id(Notification)
         if action in ("continue", "discharge"):
-            ops.decide_escalation(
+            ladder.decide_escalation(
                 case, decision=action, comment="Beslut i samråd.", by=referrer, now=clock
             )
         elif "=" in action:
             index, code = action.split("=")
             meeting = ops.get_meeting(meetings[int(index) - 1])
-            ops.record_attendance(
+            ladder.record_attendance(
                 meeting, status=CODES[code], by=coordinator, reason="Rättelse.", now=clock
             )
         else:
             meeting = make_meeting(case, starts_at=clock, now=clock - timedelta(days=1))
             meetings.append(meeting.id)
-            ops.record_attendance(
+            ladder.record_attendance(
                 meeting, status=CODES[action], by=coordinator, now=clock + timedelta(hours=2)
             )
             inbox = inbox | BOOKED
@@ -150,14 +151,16 @@ def test_a_corrected_miss_strikes_its_task_and_the_inbox_item_leaves_the_to_do_l
     case = make_case()
     coordinator = case.active_assignment.coordinator
     meeting = make_meeting(case, starts_at=EPOCH, now=EPOCH - timedelta(days=1))
-    ops.record_attendance(meeting, status="missed", by=coordinator, now=EPOCH + timedelta(hours=2))
+    ladder.record_attendance(
+        meeting, status="missed", by=coordinator, now=EPOCH + timedelta(hours=2)
+    )
     db.session.commit()
-    (task,) = ops.open_tasks(case_id=case.id)
+    (task,) = queries.open_tasks(case_id=case.id)
     assert task.kind == "contact_after_miss"
-    ops.record_attendance(meeting, status="attended", by=coordinator, reason="Fel registrerat.")
+    ladder.record_attendance(meeting, status="attended", by=coordinator, reason="Fel registrerat.")
     db.session.commit()
     db.session.refresh(task)
-    assert task.cancelled_at is not None and ops.open_tasks(case_id=case.id) == []
+    assert task.cancelled_at is not None and queries.open_tasks(case_id=case.id) == []
     item = db.session.scalar(
         select(Notification).where(
             Notification.subject_type == "task",
@@ -166,7 +169,7 @@ def test_a_corrected_miss_strikes_its_task_and_the_inbox_item_leaves_the_to_do_l
         )
     )
     assert item.done_at is not None
-    summary = ops.missed_count(case)
+    summary = queries.missed_count(case)
     assert summary.current == 0
 
 
@@ -179,9 +182,9 @@ def test_the_first_miss_task_is_due_the_same_working_day(enqueued, settings):
         starts_at=thursday_morning - timedelta(hours=1),
         now=thursday_morning - timedelta(days=2),
     )
-    ops.record_attendance(meeting, status="missed", by=coordinator, now=thursday_morning)
+    ladder.record_attendance(meeting, status="missed", by=coordinator, now=thursday_morning)
     db.session.commit()
-    (task,) = ops.open_tasks(case_id=case.id)
+    (task,) = queries.open_tasks(case_id=case.id)
     assert task.due_at == datetime(2026, 10, 15, 15, 0, tzinfo=UTC)  # 17:00 the same day
     assert task.assignee_id == coordinator.id
 
@@ -192,12 +195,12 @@ def test_the_discharge_starts_the_exit_with_the_exit_reason_and_records_it(enque
     for day in range(3):
         start = EPOCH + timedelta(days=day)
         meeting = make_meeting(case, starts_at=start, now=start - timedelta(days=1))
-        ops.record_attendance(meeting, status="missed", by=coordinator, now=start)
+        ladder.record_attendance(meeting, status="missed", by=coordinator, now=start)
     db.session.commit()
-    escalation = ops.decide_escalation(case, decision="discharge", comment="", by=coordinator)
+    escalation = ladder.decide_escalation(case, decision="discharge", comment="", by=coordinator)
     db.session.commit()
     db.session.refresh(case)
     assert case.state == "exiting"
     assert case.history[-1].action == "start_exit"
     assert (escalation.decision, escalation.exit_reason) == ("discharge", "avbrutit_uteblivit")
-    assert ops.escalations_of(case.id)[0].status == "decided"
+    assert queries.escalations_of(case.id)[0].status == "decided"

@@ -7,7 +7,7 @@ from flask import render_template_string
 from flask_login import login_user
 
 from coordination.extensions import db
-from coordination.meetings import operations as ops
+from coordination.meetings import ladder, queries
 from coordination.meetings.models import Meeting
 from tests.factories import PASSWORD, make_case, make_meeting, make_programme, make_unit, make_user
 from workflows.calendar import STOCKHOLM
@@ -89,7 +89,7 @@ def test_registering_misses_on_the_page_shows_the_ladder_acting(client, enqueued
     page = _page(client, f"/meetings/cases/{case.id}")
     assert "3 av 3" in page and "Ärendet är eskalerat" in page
     assert "Eskalering till remitterande myndighet" in page  # the history
-    (task,) = [t for t in ops.open_tasks(case_id=case.id) if t.kind == "contact_after_miss"]
+    (task,) = [t for t in queries.open_tasks(case_id=case.id) if t.kind == "contact_after_miss"]
     assert "Markera som klar" in _page(client, f"/meetings/tasks/{task.id}")
     assert client.post_form(f"/meetings/tasks/{task.id}/done").status_code == 302
     db.session.refresh(task)
@@ -97,7 +97,7 @@ def test_registering_misses_on_the_page_shows_the_ladder_acting(client, enqueued
 
     client.post_form("/logout")
     client.login(referrer.email, PASSWORD)
-    escalation = ops.open_escalation(case.id)
+    escalation = queries.open_escalation(case.id)
     page = _page(client, f"/meetings/escalations/{escalation.id}")
     assert "Registrera beslutet" in page
     missing = client.post_form(f"/meetings/escalations/{escalation.id}/decision", {})
@@ -194,17 +194,15 @@ def test_the_case_page_section_shows_the_next_meeting_missed_count_and_escalatio
 
 
 def test_the_summary_for_the_caseload(enqueued):
-    from coordination.meetings.summary import case_meeting_summary
-
     quiet, busy = make_case(), make_case()
     coordinator = busy.active_assignment.coordinator
     upcoming = make_meeting(busy)
     for day in range(3):
         start = PAST + timedelta(days=day)
         meeting = make_meeting(busy, starts_at=start, now=start - timedelta(days=1))
-        ops.record_attendance(meeting, status="missed", by=coordinator)
+        ladder.record_attendance(meeting, status="missed", by=coordinator)
     db.session.commit()
-    summary = case_meeting_summary([quiet.id, busy.id])
+    summary = queries.case_meeting_summary([quiet.id, busy.id])
     assert summary[quiet.id]["next_meeting_at"] is None
     assert (summary[quiet.id]["missed_count"], summary[quiet.id]["escalated"]) == (0, False)
     assert summary[busy.id]["next_meeting_at"] == upcoming.starts_at

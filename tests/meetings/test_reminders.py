@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import or_, select
 
 from coordination.extensions import db
+from coordination.meetings import ladder, queries
 from coordination.meetings import operations as ops
 from notifications.delivery import sweep
 from notifications.models import Notification, Reminder
@@ -145,7 +146,7 @@ def test_a_registered_attendance_needs_no_reminder():
     case = make_case()
     coordinator = case.active_assignment.coordinator
     meeting = make_meeting(case, starts_at=in_days(2), minutes=60)
-    ops.record_attendance(
+    ladder.record_attendance(
         meeting, status="attended", by=coordinator, now=meeting.starts_at + timedelta(hours=1)
     )
     db.session.commit()
@@ -191,9 +192,9 @@ def _escalated_case():
     for day in (10, 9, 8):
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=day)
         meeting = make_meeting(case, starts_at=start, now=start - timedelta(days=1))
-        ops.record_attendance(meeting, status="missed", by=coordinator)
+        ladder.record_attendance(meeting, status="missed", by=coordinator)
     db.session.commit()
-    return lead, case, ops.open_escalation(case.id)
+    return lead, case, queries.open_escalation(case.id)
 
 
 def test_an_overdue_decision_reminds_the_team_lead_then_each_working_day():
@@ -212,7 +213,7 @@ def test_an_overdue_decision_reminds_the_team_lead_then_each_working_day():
     saturday = morning + timedelta(days=(5 - morning.weekday()) % 7 or 7)
     sweep(now=saturday)
     assert len(inbox(lead, "escalation_overdue")) == 2  # no reminder on a day off
-    ops.decide_escalation(case, decision="continue", by=lead)
+    ladder.decide_escalation(case, decision="continue", by=lead)
     db.session.commit()
     sweep(now=datetime.combine(CAL.next_working_day(saturday.date()), time(9), tzinfo=STOCKHOLM))
     assert len(inbox(lead, "escalation_overdue")) == 2

@@ -1,0 +1,196 @@
+"""Reading cases: coordinators and their loads, a programme's places and queue, a person's open
+case, and the suggestion of a coordinator. Nothing here changes or locks a row; the loaders that
+lock for a change (`get_case`, a profile under lock) live with the writes in `operations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeGuard
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from coordination.auth.models import User
+from coordination.cases.models import Case, CoordinatorAssignment, CoordinatorProfile
+from coordination.extensions import db
+from coordination.organisations.models import Membership
+from coordination.people.models import Person
+from coordination.programmes.models import Programme
+from coordination.referrals.models import Referral
+from workflows.case import (
+    OCCUPYING_STATES,
+    OPEN_STATES,
+    CaseState,
+    QueueEntry,
+    order_queue,
+    state_on_admission,
+)
+from workflows.caseload import DEFAULT_CAPACITY, LOADED_STATES, CoordinatorLoad, suggest
+from workflows.organisation import Role
+
+
+def is_coordinator(user: User | None) -> TypeGuard[User]:
+    """Tell whether a user is an active coordinator."""
+    return bool(user is not None and user.active and user.has_any_role([Role.COORDINATOR]))
+
+
+def coordinators() -> list[User]:
+    """Return the active coordinators, by name."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [u for u in users if u.has_any_role([Role.COORDINATOR])]
+
+
+def occupied_places(programme_id: int) -> int:
+    """Return how many of the programme's places are taken."""
+    taken = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.programme_id == programme_id,
+            Case.state.in_([s.value for s in OCCUPYING_STATES]),
+        )
+    )
+    return taken or 0
+
+
+def find_open_case(person_id: int, programme_id: int) -> Case | None:
+    """Return the person's open case in the programme, if there is one."""
+    return db.session.scalar(
+        select(Case).where(
+            Case.person_id == person_id,
+            Case.programme_id == programme_id,
+            Case.state.in_([s.value for s in OPEN_STATES]),
+        )
+    )
+
+
+def capacity_problem(coordinator: User, weight: int, programme_id: int) -> str | None:
+    """Say why a reason is needed if admitting a case of `weight` now would take the coordinator
+    over capacity (only when the case gets a place at once; a waiting case is assigned later)."""
+    programme = db.session.get(Programme, programme_id)
+    assert programme is not None, "a case's programme exists"
+    if state_on_admission(occupied_places(programme_id), programme.capacity) is CaseState.WAITING:
+        return None
+    capacity = profile_for(coordinator.id).capacity
+    load = load_of([coordinator.id])[coordinator.id]
+    if load + weight <= capacity:
+        return None
+    return _(
+        "%(name)s har redan %(load)s av %(capacity)s viktade deltaganden. Ange varför "
+        "koordinatorn ska få ett deltagande till, eller välj en annan koordinator.",
+        name=coordinator.name,
+        load=load,
+        capacity=capacity,
+    )
+
+
+def queue(programme_id: int) -> list[Case]:
+    """Return the programme's waiting cases in the order the priority rule offers them a place."""
+    programme = db.session.get(Programme, programme_id)
+    assert programme is not None, "a case's programme exists"
+    rows = db.session.execute(
+        select(Case, Person.birth_date, Referral.referral_date, Referral.children_in_household)
+        .join(Person, Person.id == Case.person_id)
+        .join(Referral, Referral.id == Case.referral_id)
+        .where(Case.programme_id == programme_id, Case.state == CaseState.WAITING.value)
+    ).all()
+    cases = {row[0].id: row[0] for row in rows}
+    entries = [
+        QueueEntry(
+            case_id=case.id,
+            birth_date=birth_date,
+            referral_date=referral_date or case.created_at.date(),
+            children_in_household=children,
+            queued_at=case.queued_at or case.created_at,
+        )
+        for case, birth_date, referral_date, children in rows
+    ]
+    return [cases[e.case_id] for e in order_queue(entries, programme.priority_rule)]
+
+
+# --- coordinators: profiles, load and suggestion ---------------------------------------------
+
+
+def default_team(user_id: int) -> int | None:
+    """Return the unit where the user holds the coordinator role (the first one)."""
+    return db.session.scalar(
+        select(Membership.unit_id)
+        .where(Membership.user_id == user_id, Membership.role == Role.COORDINATOR.value)
+        .order_by(Membership.id)
+        .limit(1)
+    )
+
+
+def profile_for(user_id: int) -> CoordinatorProfile:
+    """Return the coordinator's profile, or (nothing stored yet) one with the defaults.
+
+    Nothing is written: a coordinator without a stored profile gets capacity 15 and the unit where
+    they hold the coordinator role. `operations.lock_profile` stores and locks one.
+    """
+    found = db.session.scalar(
+        select(CoordinatorProfile).where(CoordinatorProfile.user_id == user_id)
+    )
+    if found is not None:
+        return found
+    return CoordinatorProfile(
+        user_id=user_id, team_unit_id=default_team(user_id), capacity=DEFAULT_CAPACITY
+    )
+
+
+def load_of(coordinator_ids: Iterable[int]) -> dict[int, int]:
+    """Return each coordinator's weighted caseload: the weights of their open cases."""
+    ids = list(coordinator_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(CoordinatorAssignment.coordinator_id, func.sum(Case.complexity_weight))
+        .join(Case, Case.id == CoordinatorAssignment.case_id)
+        .where(
+            CoordinatorAssignment.coordinator_id.in_(ids),
+            CoordinatorAssignment.active.is_(True),
+            Case.state.in_([s.value for s in LOADED_STATES]),
+        )
+        .group_by(CoordinatorAssignment.coordinator_id)
+    )
+    loads = dict.fromkeys(ids, 0)
+    loads.update({coordinator_id: int(total or 0) for coordinator_id, total in rows})
+    return loads
+
+
+def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
+    """Return every active coordinator's load and capacity (only one team's when given)."""
+    people = coordinators()
+    profiles = {p.user_id: p for p in (profile_for(u.id) for u in people)}
+    if team_unit_id is not None:
+        people = [u for u in people if profiles[u.id].team_unit_id == team_unit_id]
+    loads = load_of(u.id for u in people)
+    return [
+        CoordinatorLoad(
+            coordinator_id=u.id,
+            load=loads[u.id],
+            capacity=profiles[u.id].capacity,
+            team_id=profiles[u.id].team_unit_id,
+        )
+        for u in people
+    ]
+
+
+def team_of_case(case: Case) -> int | None:
+    """Return the team a case belongs to: its coordinator's team, if it has a coordinator."""
+    if case.coordinator_id is None:
+        return None
+    return profile_for(case.coordinator_id).team_unit_id
+
+
+def suggest_coordinator(case: Case, team_unit_id: int | None = None) -> CoordinatorLoad | None:
+    """Suggest the coordinator with the lowest load ratio in the case's team (or the one given).
+
+    A team with nobody else to suggest falls back to every coordinator.
+    """
+    team = team_unit_id if team_unit_id is not None else team_of_case(case)
+    exclude = [case.coordinator_id] if case.coordinator_id else []
+    found = suggest(coordinator_loads(team), case.complexity_weight, exclude=exclude)
+    if found is None and team is not None and team_unit_id is None:
+        found = suggest(coordinator_loads(None), case.complexity_weight, exclude=exclude)
+    return found

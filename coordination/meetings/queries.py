@@ -1,0 +1,383 @@
+"""Reading meetings: a case's meetings, tasks, escalations and ladder history, the missed count,
+and the summary the case page and the caseload show for many cases in a few queries.
+
+Nothing here changes a row or locks one; the loaders that lock for a change live with the writes
+(`operations.get_meeting`, `groups.get_group`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from coordination.auth.models import User
+from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.core.actor import Actor
+from coordination.core.db import utcnow
+from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
+from coordination.extensions import db
+from coordination.meetings.models import (
+    Attendance,
+    Escalation,
+    GroupActivity,
+    GroupEnrolment,
+    LadderStep,
+    Meeting,
+    MeetingAttendee,
+    Task,
+)
+from coordination.programmes.models import Programme
+from workflows.case import CaseState
+from workflows.ladder import Count, LadderSettings, Mark, count
+from workflows.meeting import AttendanceStatus, MeetingStatus
+from workflows.organisation import MEMBER_AGENCIES, Role
+from workflows.programme import CountingMode
+
+# Cases whose meetings are booked and whose misses climb the ladder.
+MEETING_STATES = frozenset(
+    {CaseState.ENROLLED.value, CaseState.ACTIVE.value, CaseState.PAUSED.value}
+)
+STAFF_ROLES = (Role.REFERRER, Role.CONFERENCE_MEMBER, Role.COORDINATOR, Role.TEAM_LEAD)
+GROUP_LEADER_ROLES = (Role.COORDINATOR, Role.TEAM_LEAD)
+MEMBER_AGENCY_CODES = {a.value for a in MEMBER_AGENCIES}
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def agency_of(user: Actor) -> str | None:
+    """Return the agency kind a user represents (a member agency before the förbund)."""
+    kinds = sorted(user.agency_kinds)
+    members = [k for k in kinds if k in MEMBER_AGENCY_CODES]
+    chosen = members or kinds
+    return chosen[0] if chosen else None
+
+
+def coordinator_of(case: Case) -> User | None:
+    """Return the case's active coordinator."""
+    assignment = case.active_assignment
+    return assignment.coordinator if assignment is not None else None
+
+
+def active_staff() -> list[User]:
+    """Return the active users who may be invited to a meeting, by name."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [u for u in users if u.has_any_role(STAFF_ROLES)]
+
+
+def group_leaders() -> list[User]:
+    """Return the active users who may lead a group activity, by name."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [u for u in users if u.has_any_role(GROUP_LEADER_ROLES)]
+
+
+# --- meetings and their participants ---------------------------------------------------------
+
+
+def meetings_of(case_id: int) -> list[Meeting]:
+    """Return the case's own meetings and the sessions of its groups, by time."""
+    groups = select(GroupEnrolment.group_id).where(GroupEnrolment.case_id == case_id)
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where((Meeting.case_id == case_id) | Meeting.group_id.in_(groups))
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
+
+
+def upcoming_meetings_of(user_id: int, now: datetime, *, limit: int = 100) -> list[Meeting]:
+    """Return the booked meetings a user organises or is invited to that have not ended."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+            .where(
+                or_(MeetingAttendee.user_id == user_id, Meeting.organiser_id == user_id),
+                Meeting.ends_at > now,
+                Meeting.status == MeetingStatus.BOOKED.value,
+            )
+            .distinct()
+            .order_by(Meeting.starts_at)
+            .limit(limit)
+        )
+    )
+
+
+def participant_case_ids(meeting: Meeting) -> list[int]:
+    """Return the cases taking part: the meeting's case, or a group session's current enrolments."""
+    if meeting.case_id is not None:
+        return [meeting.case_id]
+    return [e.case_id for e in meeting.group.current_enrolments] if meeting.group else []
+
+
+def is_participant(meeting: Meeting, case_id: int) -> bool:
+    """Tell whether the case takes part in the meeting."""
+    if meeting.case_id is not None:
+        return meeting.case_id == case_id
+    group = meeting.group  # a meeting belongs to a case or to a group (a CHECK constraint)
+    return group is not None and any(e.case_id == case_id for e in group.current_enrolments)
+
+
+def all_registered(meeting: Meeting) -> bool:
+    """Tell whether every participant of the meeting has an attendance."""
+    registered = set(
+        db.session.scalars(select(Attendance.case_id).where(Attendance.meeting_id == meeting.id))
+    )
+    return set(participant_case_ids(meeting)) <= registered
+
+
+def participant_reminders(meeting_id: int) -> list[Reminder]:
+    """Return the reminders owed to the participants of a meeting."""
+    return list(
+        db.session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.kind == PARTICIPANT_REMINDER,
+                Reminder.subject_type == "meeting",
+                Reminder.subject_id == meeting_id,
+            )
+            .order_by(Reminder.id)
+        )
+    )
+
+
+# --- tasks, escalations and the ladder's history ---------------------------------------------
+
+
+def open_tasks(*, case_id: int | None = None, assignee_id: int | None = None) -> list[Task]:
+    """Return open tasks of a case or of an assignee, by due time."""
+    query = select(Task).where(Task.done_at.is_(None), Task.cancelled_at.is_(None))
+    if case_id is not None:
+        query = query.where(Task.case_id == case_id)
+    if assignee_id is not None:
+        query = query.where(Task.assignee_id == assignee_id)
+    return list(db.session.scalars(query.order_by(Task.due_at, Task.id)))
+
+
+def open_escalation(case_id: int) -> Escalation | None:
+    """Return the case's open escalation, if any."""
+    return db.session.scalar(
+        select(Escalation).where(Escalation.case_id == case_id, Escalation.status == "open")
+    )
+
+
+def escalations_of(case_id: int) -> list[Escalation]:
+    """Return every escalation of a case, newest first."""
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.case_id == case_id)
+            .order_by(Escalation.opened_at.desc(), Escalation.id.desc())
+        )
+    )
+
+
+def open_escalations_for(user_id: int, *, every_case: bool) -> list[Escalation]:
+    """Return the open escalations a user follows, by decision deadline.
+
+    `every_case` (a team lead): all of them; otherwise those the user referred or coordinates.
+    """
+    query = select(Escalation).where(Escalation.status == "open")
+    if not every_case:
+        coordinated = select(CoordinatorAssignment.case_id).where(
+            CoordinatorAssignment.coordinator_id == user_id,
+            CoordinatorAssignment.active.is_(True),
+        )
+        query = query.where(
+            or_(Escalation.referrer_id == user_id, Escalation.case_id.in_(coordinated))
+        )
+    return list(db.session.scalars(query.order_by(Escalation.decision_due_at)))
+
+
+def ladder_history(case_id: int) -> list[LadderStep]:
+    """Return the case's missed-meeting history, oldest first."""
+    return list(
+        db.session.scalars(
+            select(LadderStep)
+            .where(LadderStep.case_id == case_id)
+            .order_by(LadderStep.at, LadderStep.id)
+        )
+    )
+
+
+# --- the ladder's count -----------------------------------------------------------------------
+
+
+def settings_of(programme: Programme) -> LadderSettings:
+    """Return the programme's ladder settings."""
+    return LadderSettings(
+        threshold=programme.missed_threshold,
+        counting_mode=CountingMode(programme.counting_mode),
+        group_sessions_count=programme.group_sessions_count,
+    )
+
+
+def reset_at(case_id: int) -> datetime | None:
+    """Return when the count last started again (the latest `continue` decision)."""
+    return db.session.scalar(
+        select(func.max(Escalation.decided_at)).where(
+            Escalation.case_id == case_id, Escalation.decision == "continue"
+        )
+    )
+
+
+def marks_of(case_ids: list[int]) -> dict[int, list[Mark]]:
+    """Return each case's registered attendance at meetings that were not cancelled."""
+    rows = db.session.execute(
+        select(
+            Attendance.case_id,
+            Attendance.meeting_id,
+            Meeting.starts_at,
+            Attendance.status,
+            Meeting.group_id,
+        )
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(
+            Attendance.case_id.in_(case_ids),
+            Meeting.status == MeetingStatus.BOOKED.value,
+        )
+    )
+    marks: dict[int, list[Mark]] = {case_id: [] for case_id in case_ids}
+    for case_id, meeting_id, starts_at, status, group_id in rows:
+        marks[case_id].append(
+            Mark(meeting_id, starts_at, AttendanceStatus(status), group_id is not None)
+        )
+    return marks
+
+
+def missed_count(case: Case) -> Count:
+    """Return the case's missed-meeting count now."""
+    return count(marks_of([case.id])[case.id], settings_of(case.programme), reset_at(case.id))
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+def groups_for(programme_id: int) -> list[GroupActivity]:
+    """Return the programme's group activities, newest first."""
+    return list(
+        db.session.scalars(
+            select(GroupActivity)
+            .where(GroupActivity.programme_id == programme_id)
+            .order_by(GroupActivity.first_date.desc())
+        )
+    )
+
+
+def all_groups() -> list[GroupActivity]:
+    """Return every group activity, newest first."""
+    return list(db.session.scalars(select(GroupActivity).order_by(GroupActivity.first_date.desc())))
+
+
+def active_programmes() -> list[Programme]:
+    """Return the active programmes a group can belong to, by name."""
+    return list(
+        db.session.scalars(
+            select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
+        )
+    )
+
+
+def enrollable_cases(group: GroupActivity) -> list[Case]:
+    """Return the cases of the group's programme that could join it (not already in), by id."""
+    current = {e.case_id for e in group.current_enrolments}
+    cases = db.session.scalars(
+        select(Case)
+        .where(
+            Case.programme_id == group.programme_id,
+            Case.state.in_(sorted(MEETING_STATES)),
+        )
+        .order_by(Case.id)
+    )
+    return [c for c in cases if c.id not in current]
+
+
+# --- the summary for the case page and the caseload ------------------------------------------
+
+
+def _next_meeting_at(ids: list[int], now: datetime) -> dict[int, datetime]:
+    """Return each case's next booked meeting, its own or a session of its groups."""
+    own = (
+        select(Meeting.case_id.label("case_id"), func.min(Meeting.starts_at).label("next_at"))
+        .where(
+            Meeting.case_id.in_(ids),
+            Meeting.status == MeetingStatus.BOOKED.value,
+            Meeting.starts_at > now,
+        )
+        .group_by(Meeting.case_id)
+    )
+    in_groups = (
+        select(GroupEnrolment.case_id, func.min(Meeting.starts_at))
+        .join(Meeting, Meeting.group_id == GroupEnrolment.group_id)
+        .where(
+            GroupEnrolment.case_id.in_(ids),
+            GroupEnrolment.left_at.is_(None),
+            Meeting.status == MeetingStatus.BOOKED.value,
+            Meeting.starts_at > now,
+        )
+        .group_by(GroupEnrolment.case_id)
+    )
+    next_at: dict[int, datetime] = {}
+    for case_id, at in [*db.session.execute(own), *db.session.execute(in_groups)]:
+        if case_id not in next_at or at < next_at[case_id]:
+            next_at[case_id] = at
+    return next_at
+
+
+def _by_case(query: Any) -> dict[int, Any]:
+    return dict(db.session.execute(query).all())
+
+
+def case_meeting_summary(
+    case_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Return {case_id: {"next_meeting_at", "missed_count", "escalated", ...}} for the cases.
+
+    Also "missed_threshold", "escalation_due_at" (the open escalation's decision deadline) and
+    "open_tasks" (the ladder's open tasks).
+    """
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    now = now or utcnow()
+    programmes: dict[int, Programme] = _by_case(
+        select(Case.id, Programme)
+        .join(Programme, Programme.id == Case.programme_id)
+        .where(Case.id.in_(ids))
+    )
+    next_at = _next_meeting_at(ids, now)
+    resets = _by_case(
+        select(Escalation.case_id, func.max(Escalation.decided_at))
+        .where(Escalation.case_id.in_(ids), Escalation.decision == "continue")
+        .group_by(Escalation.case_id)
+    )
+    open_escalations = _by_case(
+        select(Escalation.case_id, Escalation.decision_due_at).where(
+            Escalation.case_id.in_(ids), Escalation.status == "open"
+        )
+    )
+    tasks = _by_case(
+        select(Task.case_id, func.count())
+        .where(Task.case_id.in_(ids), Task.done_at.is_(None), Task.cancelled_at.is_(None))
+        .group_by(Task.case_id)
+    )
+    marks = marks_of(ids)
+    result: dict[int, dict[str, Any]] = {}
+    for case_id in ids:
+        programme = programmes.get(case_id)
+        if programme is None:
+            continue
+        counted = count(marks[case_id], settings_of(programme), resets.get(case_id))
+        result[case_id] = {
+            "next_meeting_at": next_at.get(case_id),
+            "missed_count": counted.current,
+            "missed_threshold": programme.missed_threshold,
+            "escalated": case_id in open_escalations,
+            "escalation_due_at": open_escalations.get(case_id),
+            "open_tasks": tasks.get(case_id, 0),
+        }
+    return result
