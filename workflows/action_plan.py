@@ -7,7 +7,7 @@ in force when the participant and every responsible agency have signed it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -331,49 +331,7 @@ def case_reminders(
                 coordinator,
             )
     else:
-        for action in facts.actions:
-            if action.due_on is None or ActionStatus(action.status) not in OPEN_ACTION_STATUSES:
-                continue
-            tag = f"action:{action.action_id}.{action.revision}"
-            due_on = action.due_on.isoformat()
-            soon = calendar.add_working_days(action.due_on, -ACTION_DUE_SOON_WORKING_DAYS)
-            late = calendar.next_working_day(action.due_on)
-            for level, template, day in (
-                (1, "plan_action_due_soon", soon),
-                (2, "plan_action_overdue", late),
-            ):
-                add(
-                    "plan_action_due",
-                    template,
-                    tag,
-                    day,
-                    Audience.CONTACT,
-                    action.contact_id,
-                    level,
-                    action_id=action.action_id,
-                    due_on=due_on,
-                )
-        if facts.review_on is not None:
-            add(
-                "plan_review_due",
-                "plan_review_due",
-                "review",
-                _on_or_before(facts.review_on, calendar),
-                Audience.COORDINATOR,
-                coordinator,
-                review_on=facts.review_on.isoformat(),
-            )
-        if facts.planned_exit_on is not None:
-            notice = facts.planned_exit_on - timedelta(days=EXIT_NOTICE_DAYS)
-            add(
-                "planned_exit_ahead",
-                "planned_exit_ahead",
-                "exit",
-                _on_or_before(notice, calendar),
-                Audience.COORDINATOR,
-                coordinator,
-                exit_on=facts.planned_exit_on.isoformat(),
-            )
+        _plan_in_force_reminders(facts, calendar, add)
     warn_on = duration_warning_on(
         facts.enrolled_on, facts.max_duration_days, facts.duration_warning_percent
     )
@@ -388,3 +346,53 @@ def case_reminders(
             percent=facts.duration_warning_percent,
         )
     return owed
+
+
+def _plan_in_force_reminders(
+    facts: ReminderFacts, calendar: WorkingCalendar, add: Callable[..., None]
+) -> None:
+    """Add the signed plan's reminders: its actions' due dates, the review and the exit notice."""
+    coordinator = facts.coordinator_id
+    for action in facts.actions:
+        if action.due_on is None or ActionStatus(action.status) not in OPEN_ACTION_STATUSES:
+            continue
+        tag = f"action:{action.action_id}.{action.revision}"
+        due_on = action.due_on.isoformat()
+        soon = calendar.add_working_days(action.due_on, -ACTION_DUE_SOON_WORKING_DAYS)
+        late = calendar.next_working_day(action.due_on)
+        for level, template, day in (
+            (1, "plan_action_due_soon", soon),
+            (2, "plan_action_overdue", late),
+        ):
+            add(
+                "plan_action_due",
+                template,
+                tag,
+                day,
+                Audience.CONTACT,
+                action.contact_id,
+                level,
+                action_id=action.action_id,
+                due_on=due_on,
+            )
+    if facts.review_on is not None:
+        add(
+            "plan_review_due",
+            "plan_review_due",
+            "review",
+            _on_or_before(facts.review_on, calendar),
+            Audience.COORDINATOR,
+            coordinator,
+            review_on=facts.review_on.isoformat(),
+        )
+    if facts.planned_exit_on is not None:
+        notice = facts.planned_exit_on - timedelta(days=EXIT_NOTICE_DAYS)
+        add(
+            "planned_exit_ahead",
+            "planned_exit_ahead",
+            "exit",
+            _on_or_before(notice, calendar),
+            Audience.COORDINATOR,
+            coordinator,
+            exit_on=facts.planned_exit_on.isoformat(),
+        )

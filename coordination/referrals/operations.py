@@ -79,6 +79,9 @@ def _apply(referral: Referral, data: dict) -> None:
             setattr(referral, name, value)
 
 
+Add = Callable[[str, str], None]  # records one error message for one field
+
+
 def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
     """Return every rule the referral violates, by field; empty when it may be submitted."""
     errors: dict[str, list[str]] = {}
@@ -86,6 +89,15 @@ def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    _identity_errors(referral, today, add)
+    _person_errors(referral, add)
+    agencies = _situation_errors(referral, add)
+    _consent_errors(referral, today, agencies, add)
+    return errors
+
+
+def _identity_errors(referral: Referral, today: date, add: Add) -> None:
+    """The programme, the identity number and the person's age for the programme."""
     programme = referral.programme
     if programme is None or not programme.active:
         add("programme_id", _("Välj en insats som tar emot remisser."))
@@ -127,6 +139,9 @@ def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
                 ),
             )
 
+
+def _person_errors(referral: Referral, add: Add) -> None:
+    """The name, gender and how the person wants to be contacted."""
     if not referral.first_name:
         add("first_name", _("Ange förnamn."))
     if not referral.last_name:
@@ -148,6 +163,10 @@ def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
     if not referral.home_municipality:
         add("home_municipality", _("Ange hemkommun."))
 
+
+def _situation_errors(referral: Referral, add: Add) -> set[str]:
+    """The reason, the agencies needed, the person's situation and the texts; the agencies."""
+    programme = referral.programme
     if referral.reason not in valid_codes("referral_reason"):
         add("reason", _("Välj orsak till remissen."))
     agencies = set(referral.agencies_needed or [])
@@ -182,9 +201,7 @@ def submission_errors(referral: Referral, today: date) -> dict[str, list[str]]:
             "question_to_conference",
             _("Skriv vad du vill att remissgruppen ska ta ställning till."),
         )
-
-    _consent_errors(referral, today, agencies, add)
-    return errors
+    return agencies
 
 
 def _consent_errors(
