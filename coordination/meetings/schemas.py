@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from coordination.meetings.models import DECISIONS, GROUP_PRESETS
 from workflows.meeting import CASE_KINDS, AttendanceStatus
@@ -23,6 +31,32 @@ class MeetingCreateSchema(Schema):
     ends_at = fields.AwareDateTime(required=True)
     location = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=300))
     attendee_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class MeetingFormSchema(Schema):
+    """The booking page's form: a local day and wall-clock times where the API takes UTC instants
+    (`starts_at`, `ends_at`); kind, place and invitees as in MeetingCreateSchema (the operation
+    checks the kind and the place for both)."""
+
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(allow_none=True, load_default=None)
+    day = fields.Date(required=True, metadata={"form_error": _l("Ange datum som ÅÅÅÅ-MM-DD.")})
+    start = fields.Time(
+        format="%H:%M", required=True, metadata={"form_error": _l("Ange tid som TT:MM.")}
+    )
+    end = fields.Time(
+        format="%H:%M", required=True, metadata={"form_error": _l("Ange tid som TT:MM.")}
+    )
+    location = fields.String(allow_none=True, load_default=None)
+    attendee_ids = fields.List(fields.Integer(), load_default=list)
+
+    @pre_load
+    def _trim_day_and_times(self, data: dict, **_kwargs) -> dict:
+        """A space typed around a date or time is no error."""
+        trimmed = ("day", "start", "end")
+        return {k: v.strip() if k in trimmed and isinstance(v, str) else v for k, v in data.items()}
 
 
 class MeetingChangeSchema(Schema):

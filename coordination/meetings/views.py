@@ -17,14 +17,14 @@ from coordination.cases.models import Case
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
-from coordination.core.parsing import is_digits, load_form
+from coordination.core.parsing import is_digits, load_form, read_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
 from coordination.meetings import ical, ladder, queries
 from coordination.meetings import operations as ops
 from coordination.meetings import permissions as perms
 from coordination.meetings.models import Meeting
-from coordination.meetings.schemas import CancelSchema
+from coordination.meetings.schemas import CancelSchema, MeetingFormSchema
 from workflows.meeting import CASE_KINDS, AttendanceStatus, MeetingKind
 from workflows.organisation import Role
 
@@ -63,18 +63,6 @@ def _combine(day: date | None, at: time | None) -> datetime | None:
     return datetime.combine(day, at, tzinfo=STOCKHOLM).astimezone(UTC)
 
 
-def _form_times(form, errors: dict) -> tuple[datetime | None, datetime | None]:
-    day = parse_date(form.get("day"))
-    start, end = parse_time(form.get("start")), parse_time(form.get("end"))
-    if day is None:
-        errors["day"] = [_("Ange datum som ÅÅÅÅ-MM-DD.")]
-    if start is None:
-        errors["start"] = [_("Ange tid som TT:MM.")]
-    if end is None:
-        errors["end"] = [_("Ange tid som TT:MM.")]
-    return _combine(day, start), _combine(day, end)
-
-
 def int_list(values) -> list[int]:
     """Return the form values that are whole numbers, as ints."""
     return [int(v) for v in values if is_digits(v)]
@@ -111,14 +99,14 @@ def _log_meeting(meeting: Meeting, action: str = "read") -> None:
 
 
 def _meeting_form_data(form, kind: str | None) -> tuple[ops.MeetingInput, dict]:
-    errors: dict = {}
-    starts_at, ends_at = _form_times(form, errors)
+    """Read the booking form (MeetingFormSchema) into the operation's input, with its errors."""
+    read, errors = read_form(MeetingFormSchema(), form)
     data = ops.MeetingInput(
         kind=kind,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        location=form.get("location"),
-        attendee_ids=int_list(form.getlist("attendee_ids")),
+        starts_at=_combine(read.get("day"), read.get("start")),
+        ends_at=_combine(read.get("day"), read.get("end")),
+        location=read.get("location"),
+        attendee_ids=read.get("attendee_ids", []),
     )
     return data, errors
 

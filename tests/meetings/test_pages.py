@@ -67,6 +67,19 @@ def test_a_booking_with_errors_keeps_what_was_typed_and_lists_every_error(client
     assert 'value="Rum 7"' in page
 
 
+def test_the_booking_form_reads_a_day_and_times_typed_with_spaces(client, enqueued):
+    case = make_case()
+    client.login(case.active_assignment.coordinator.email, PASSWORD)
+    day = (datetime.now(STOCKHOLM) + timedelta(days=6)).date().isoformat()
+    response = client.post_form(
+        f"/meetings/cases/{case.id}/new",
+        {"kind": "three_party", "day": f" {day} ", "start": " 13:15", "end": "14:00 "},
+    )
+    assert response.status_code == 302
+    meeting = db.session.scalar(db.select(Meeting).where(Meeting.case_id == case.id))
+    assert meeting.starts_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") == f"{day} 13:15"
+
+
 def test_registering_misses_on_the_page_shows_the_ladder_acting(client, enqueued):
     referrer = make_user("referrer")
     case = make_case(referrer=referrer)
