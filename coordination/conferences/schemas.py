@@ -25,6 +25,26 @@ class ConferenceCreateSchema(Schema):
     chair_id = fields.Integer(allow_none=True)
 
 
+class ConferenceFormSchema(Schema):
+    """The scheduling page's form: a local day and time where the API takes `starts_at`, and one
+    member per agency (`member_af`, …) where it takes `member_ids`. What cannot be read is left
+    out, so the operation says what is missing in the form's own words (new and edit)."""
+
+    class Meta:
+        unknown = RAISE
+
+    programme_id = fields.Integer(allow_none=True, load_default=None)
+    held_on = fields.Date(allow_none=True, load_default=None)
+    at = fields.Time(format="%H:%M", allow_none=True, load_default=None)
+    place = fields.String(allow_none=True, load_default=None)
+    video_link = fields.String(allow_none=True, load_default=None)
+    chair_id = fields.Integer(allow_none=True, load_default=None)
+    member_af = fields.Integer(allow_none=True, load_default=None)
+    member_fk = fields.Integer(allow_none=True, load_default=None)
+    member_kommun = fields.Integer(allow_none=True, load_default=None)
+    member_region = fields.Integer(allow_none=True, load_default=None)
+
+
 class AgendaAddSchema(Schema):
     """Put a referral on the agenda."""
 

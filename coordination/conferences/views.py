@@ -6,7 +6,7 @@ referral funnel of a period (/conferences/overview) is a statistics page (statis
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import click
 from flask import (
@@ -27,10 +27,14 @@ from coordination.conferences import agenda, queries
 from coordination.conferences import operations as ops
 from coordination.conferences import permissions as perms
 from coordination.conferences.models import Conference, Decision
-from coordination.conferences.schemas import AgendaAddSchema, AttendanceSchema
+from coordination.conferences.schemas import (
+    AgendaAddSchema,
+    AttendanceSchema,
+    ConferenceFormSchema,
+)
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
-from coordination.core.parsing import load_form
+from coordination.core.parsing import load_form, read_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -114,27 +118,27 @@ def _member_choices() -> dict[str, list[User]]:
     return {agency: queries.member_candidates(agency) for agency in queries.AGENCIES}
 
 
-def _members_from_form(form) -> tuple[dict[str, User | None], User | None]:
+def _read_form(form) -> tuple[dict, dict[str, User | None], User | None, dict]:
+    """Read the scheduling form (ConferenceFormSchema): its values, the members by agency, the
+    chair, and what could not be read (reported where the operation does not say more)."""
+    data, unreadable = read_form(ConferenceFormSchema(), form)
     members = {}
     for agency in queries.AGENCIES:
-        user_id = form.get(f"member_{agency}", type=int)
+        user_id = data.get(f"member_{agency}")
         members[agency] = db.session.get(User, user_id) if user_id else None
-    chair_id = form.get("chair_id", type=int)
-    return members, db.session.get(User, chair_id) if chair_id else None
+    chair_id = data.get("chair_id")
+    return data, members, db.session.get(User, chair_id) if chair_id else None, unreadable
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def _refuse_unreadable(unreadable: dict) -> None:
+    """Refuse a form with a value that could not be read, even if the operation took the rest."""
+    if unreadable:
+        raise ValidationFailed(_("Uppgifterna innehåller fel. Rätta dem och försök igen."))
 
 
-def _parse_time(value: str | None):
-    try:
-        return datetime.strptime(value, "%H:%M").time() if value else None
-    except ValueError:
-        return None
+def _with_unreadable(errors: dict, unreadable: dict) -> dict:
+    """The operation's errors, and those of the fields it had nothing to say about."""
+    return {**unreadable, **errors}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -144,25 +148,26 @@ def new():
     errors: dict = {}
     form = request.form
     if request.method == "POST":
-        members, chair = _members_from_form(form)
+        data, members, chair, unreadable = _read_form(form)
         try:
             conference = ops.create_conference(
-                programme=db.session.get(Programme, form.get("programme_id", type=int) or 0),
-                held_on=_parse_date(form.get("held_on")),
-                at=_parse_time(form.get("at")),
-                place=form.get("place"),
-                video_link=form.get("video_link"),
+                programme=db.session.get(Programme, data.get("programme_id") or 0),
+                held_on=data.get("held_on"),
+                at=data.get("at"),
+                place=data.get("place"),
+                video_link=data.get("video_link"),
                 members=members,
                 chair=chair,
                 by=current_user,
             )
+            _refuse_unreadable(unreadable)
             log_access("conference", conference.id, action="create")
             db.session.commit()
             flash(_("Mötet är planerat."), "success")
             return redirect(url_for(".detail", conference_id=conference.id))
         except ValidationFailed as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors = _with_unreadable(exc.errors, unreadable)
     else:
         form = {"at": "09:00", "chair_id": str(current_user.id)}
     return render_template(
@@ -185,16 +190,17 @@ def edit(conference_id: int):
     errors: dict = {}
     form = request.form
     if request.method == "POST":
-        members, chair = _members_from_form(form)
+        data, members, chair, unreadable = _read_form(form)
         try:
             ops.update_conference(
                 conference,
-                place=form.get("place"),
-                video_link=form.get("video_link"),
+                place=data.get("place"),
+                video_link=data.get("video_link"),
                 members=members,
                 chair=chair,
                 by=current_user,
             )
+            _refuse_unreadable(unreadable)
             log_access("conference", conference.id, action="update")
             db.session.commit()
             flash(_("Mötet är ändrat."), "success")
@@ -202,7 +208,7 @@ def edit(conference_id: int):
         except ValidationFailed as exc:
             db.session.rollback()
             conference = db.session.get(Conference, conference_id)
-            errors = exc.errors
+            errors = _with_unreadable(exc.errors, unreadable)
     else:
         form = {"place": conference.place or "", "video_link": conference.video_link or ""}
         for member in conference.agency_members:

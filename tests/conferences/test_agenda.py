@@ -125,6 +125,29 @@ def test_the_page_refuses_a_conference_without_place_or_on_a_holiday(client):
     assert "Ange plats eller länk till videomötet" in page
 
 
+def test_a_value_the_form_cannot_read_is_refused_with_every_other_error(client):
+    programme = make_programme()
+    lead = make_user("team_lead")
+    client.login(lead.email, PASSWORD)
+    response = client.post_form(
+        "/conferences/new",
+        {
+            "programme_id": programme.id,
+            "held_on": "i morgon",
+            "at": "09:00",
+            "place": "Kansliet",
+            "chair_id": "ordföranden",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Ange datum som ÅÅÅÅ-MM-DD." in page and "#field-chair_id" in page
+    assert 'value="Kansliet"' in page
+    assert (
+        db.session.scalar(select(Conference).where(Conference.programme_id == programme.id)) is None
+    )
+
+
 def test_the_api_schedules_a_conference(api):
     programme = make_programme()
     lead = make_user("team_lead")
@@ -415,3 +438,10 @@ def test_the_openapi_document_describes_the_conference_endpoints(api):
         assert path in spec["paths"]
     decision = spec["components"]["schemas"]["DecisionLoadSchema"]
     assert set(decision["required"]) == {"conference_id", "outcome", "recommendation"}
+
+
+def test_the_scheduling_form_has_a_member_field_for_every_agency():
+    from coordination.conferences.queries import AGENCIES
+    from coordination.conferences.schemas import ConferenceFormSchema
+
+    assert {f"member_{a}" for a in AGENCIES} <= set(ConferenceFormSchema().load_fields)
