@@ -1,4 +1,5 @@
-"""Rules for cases and the joint action plan (DOMAIN.md §7, §9), used by notifications/rules.py.
+"""Rules for cases and the joint action plan (../shared/DOMAIN.md §7, §9), used by
+notifications/rules.py.
 
 The plan's reminders are recomputed from the case as it is after each case or plan event
 (`workflows.action_plan.case_reminders`, the clock passed in) and reconciled with the pending

@@ -1,4 +1,4 @@
-"""The handlers of the exit rules (DOMAIN.md §9, §12); the table is rules.RULES.
+"""The handlers of the exit rules (../shared/DOMAIN.md §9, §12); the table is rules.RULES.
 
 A delivered packet (a return referral or a joint recommendation) owes the referrer an inbox item
 at once, reminders after 3 and 7 working days and the referrer's team lead an escalation after 10,

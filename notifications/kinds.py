@@ -29,12 +29,12 @@ KINDS: dict[str, Kind] = {
     "agenda_published": Kind(_l("Dagordningen till remissgruppen är klar")),
     "prepare_reminder": Kind(_l("Påminnelse om att förbereda remissgruppen")),
     "case_queued": Kind(_l("En deltagare väntar på plats i kön")),
-    # Exit, packets and follow-ups (DOMAIN.md §9, §12).
+    # Exit, packets and follow-ups (../shared/DOMAIN.md §9, §12).
     "packet_delivered": Kind(_l("En återremiss eller gemensam rekommendation att kvittera")),
     "packet_reminder": Kind(_l("Påminnelse om att kvittera ett paket")),
     "packet_escalation": Kind(_l("Ett paket till din enhet är inte kvitterat")),
     "follow_up_task": Kind(_l("Uppföljning 6 och 12 månader efter avslut")),
-    # Meetings and the missed-meeting ladder (DOMAIN.md §8).
+    # Meetings and the missed-meeting ladder (../shared/DOMAIN.md §8).
     "meeting_invitation": Kind(_l("Kallelse till möte, ändring eller inställt möte")),
     "meeting_confirmation_reminder": Kind(_l("Påminnelse om att bekräfta ett SamSIP-möte")),
     "attendance_reminder": Kind(_l("Påminnelse om att registrera närvaro")),
@@ -45,7 +45,7 @@ KINDS: dict[str, Kind] = {
     "escalation_overdue": Kind(_l("Ett beslut om eskalering är försenat")),
     "case_task": Kind(_l("Uppgift om ett deltagande")),
     "group_scheduled": Kind(_l("En gruppverksamhet du leder är schemalagd")),
-    # Cases and the joint action plan (DOMAIN.md §7, §9).
+    # Cases and the joint action plan (../shared/DOMAIN.md §7, §9).
     "plan_sign_off_requested": Kind(_l("En handlingsplan väntar på godkännande")),
     "plan_action_due": Kind(_l("Påminnelse om en insats i en handlingsplan")),
     "plan_review_due": Kind(_l("Dags att följa upp en handlingsplan")),
@@ -104,7 +104,7 @@ TITLES: dict[str, object] = {
     ),
     "revise_plan_task": _l("Revidera planen för deltagande %(case_id)s senast %(due_on)s"),
     "group_scheduled": _l("Du leder en ny gruppverksamhet med %(sessions)s tillfällen"),
-    # Cases and the joint action plan (DOMAIN.md §7, §9).
+    # Cases and the joint action plan (../shared/DOMAIN.md §7, §9).
     "coordinator_assigned": _l("Du är koordinator för deltagande %(case_id)s"),
     "plan_sign_off_requested": _l(
         "Deltagande %(case_id)s: godkänn handlingsplanen, version %(version)s"

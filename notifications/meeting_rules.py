@@ -1,4 +1,4 @@
-"""The handlers of the meeting and ladder rules (DOMAIN.md §8); the table is rules.RULES.
+"""The handlers of the meeting and ladder rules (../shared/DOMAIN.md §8); the table is rules.RULES.
 
 Invitations (with the .ics attached at sending, see notifications.meetings), the reminder to
 register attendance one working day after a meeting, SamSIP confirmation reminders, the ladder's

@@ -1,4 +1,5 @@
-"""The joint action plan (SamSIP, DOMAIN.md §9): versions, sign-off, comparison and reminders.
+"""The joint action plan (SamSIP, ../shared/DOMAIN.md §9): versions, sign-off, comparison and
+reminders.
 
 A plan is a series of versions. The newest version is edited in place while nobody has signed
 it; once someone has, a change makes a new version that needs every sign-off again. A version is

@@ -1,4 +1,5 @@
-"""Cases (deltagande, DOMAIN.md §7): states, transitions, places and the waiting queue's order."""
+"""Cases (deltagande, ../shared/DOMAIN.md §7): states, transitions, places and the waiting queue's
+order."""
 
 from __future__ import annotations
 

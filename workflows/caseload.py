@@ -1,4 +1,5 @@
-"""Caseload (DOMAIN.md §7): load ratios, the coordinator suggestion and the caseload warnings."""
+"""Caseload (../shared/DOMAIN.md §7): load ratios, the coordinator suggestion and the caseload
+warnings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The default code lists of DOMAIN.md §12, with Swedish and English labels."""
+"""The default code lists of ../shared/DOMAIN.md §12, with Swedish and English labels."""
 
 from __future__ import annotations
 

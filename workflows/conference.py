@@ -1,4 +1,5 @@
-"""Referral conferences (DOMAIN.md §6): states, cadence, cut-off and reminder days, quorum."""
+"""Referral conferences (../shared/DOMAIN.md §6): states, cadence, cut-off and reminder days,
+quorum."""
 
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def quorum_missing(
 
 @dataclass(frozen=True)
 class Funnel:
-    """The referral funnel of a period (DOMAIN.md §6, §12)."""
+    """The referral funnel of a period (../shared/DOMAIN.md §6, §12)."""
 
     received: int
     decided: int

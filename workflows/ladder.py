@@ -1,4 +1,5 @@
-"""The missed-meeting ladder (DOMAIN.md §8): act at the first miss, escalate at the threshold.
+"""The missed-meeting ladder (../shared/DOMAIN.md §8): act at the first miss, escalate at the
+threshold.
 
 The count is a function of the participant's attendance at their agreed meetings since the last
 reset (a `continue` decision), under the programme's settings:

@@ -1,4 +1,5 @@
-"""Meetings (DOMAIN.md §8): kinds, attendance, group activities and the times derived from them."""
+"""Meetings (../shared/DOMAIN.md §8): kinds, attendance, group activities and the times derived
+from them."""
 
 from __future__ import annotations
 

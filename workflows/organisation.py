@@ -1,4 +1,4 @@
-"""Agency kinds and roles (DOMAIN.md §1 and §3)."""
+"""Agency kinds and roles (../shared/DOMAIN.md §1 and §3)."""
 
 from __future__ import annotations
 

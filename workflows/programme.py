@@ -1,4 +1,4 @@
-"""Programme settings and eligibility rules (DOMAIN.md §4)."""
+"""Programme settings and eligibility rules (../shared/DOMAIN.md §4)."""
 
 from __future__ import annotations
 

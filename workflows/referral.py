@@ -1,4 +1,4 @@
-"""Referral states and transitions (DOMAIN.md §5)."""
+"""Referral states and transitions (../shared/DOMAIN.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exit, the return referral (återremiss) and its packet (DOMAIN.md §9, §12): pure rules.
+"""Exit, the return referral (återremiss) and its packet (../shared/DOMAIN.md §9, §12): pure rules.
 
 A return referral is drafted at exit, completed by the coordinator, finalised (locked and signed),
 delivered to the referrer as a packet and acknowledged by them. The joint recommendation of a

@@ -1,4 +1,5 @@
-"""Pure rules of the follow-up statistics (DOMAIN.md §12): bands, bins, shares, suppression.
+"""Pure rules of the follow-up statistics (../shared/DOMAIN.md §12): bands, bins, shares,
+suppression.
 
 The SQL reports group by the same rules; these functions are the reference they are tested against.
 """

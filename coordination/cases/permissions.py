@@ -1,4 +1,4 @@
-"""Who may see and change a case (DOMAIN.md §7, §10).
+"""Who may see and change a case (../shared/DOMAIN.md §7, §10).
 
 A case is seen by its assigned coordinator, the team leads, the referrer while a valid consent
 covers the referrer's agency, and the contacts of the plan's actions while a valid consent covers

@@ -74,7 +74,7 @@ CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,79}$")
 
 
 def list_names() -> list[str]:
-    """Return the names of the code lists, in the order of DOMAIN.md §12."""
+    """Return the names of the code lists, in the order of ../shared/DOMAIN.md §12."""
     return list(CODE_LIST_NAMES)
 
 

@@ -1,4 +1,5 @@
-"""Who may see and run a conference, and which referrals its members may read (DOMAIN.md §10)."""
+"""Who may see and run a conference, and which referrals its members may read (../shared/DOMAIN.md
+§10)."""
 
 from __future__ import annotations
 

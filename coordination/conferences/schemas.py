@@ -74,7 +74,7 @@ class PositionSchema(Schema):
 
 
 class DecisionLoadSchema(Schema):
-    """The conference's decision on a referral (API.md)."""
+    """The conference's decision on a referral (../shared/API.md)."""
 
     class Meta:
         unknown = RAISE

@@ -39,7 +39,7 @@ LABELS: dict[str, dict[str, object]] = {
         "paused": _l("Uppehåll"),
         "exiting": _l("Under avslut"),
         "closed": _l("Avslutat"),
-        # Return referrals (återremisser, DOMAIN.md §9).
+        # Return referrals (återremisser, ../shared/DOMAIN.md §9).
         "finalised": _l("Undertecknad"),
         "delivered": _l("Skickad till remittenten"),
         "acknowledged": _l("Kvitterad"),
@@ -63,7 +63,7 @@ LABELS: dict[str, dict[str, object]] = {
         "start_exit": _l("Avslut påbörjat"),
         "close": _l("Avslutat"),
     },
-    # Cases and the joint action plan (DOMAIN.md §7, §9).
+    # Cases and the joint action plan (../shared/DOMAIN.md §7, §9).
     "pause_reason": {
         "illness": _l("Sjukdom"),
         "parental_leave": _l("Föräldraledighet"),
@@ -158,7 +158,7 @@ LABELS: dict[str, dict[str, object]] = {
         "since_reset": _l("Totalt sedan senaste nollställning"),
         "consecutive": _l("I följd"),
     },
-    # Meetings and the missed-meeting ladder (DOMAIN.md §8).
+    # Meetings and the missed-meeting ladder (../shared/DOMAIN.md §8).
     "meeting_kind": {
         "coaching": _l("Coachningssamtal"),
         "three_party": _l("Trepartsmöte"),
@@ -233,7 +233,7 @@ LABELS: dict[str, dict[str, object]] = {
         "follow_up_6": _l("Uppföljning efter 6 månader"),
         "follow_up_12": _l("Uppföljning efter 12 månader"),
     },
-    # Exit, return referrals and packets (DOMAIN.md §9).
+    # Exit, return referrals and packets (../shared/DOMAIN.md §9).
     "packet_kind": {
         "return_referral": _l("Återremiss"),
         "joint_recommendation": _l("Gemensam rekommendation"),

@@ -1,4 +1,4 @@
-"""Meetings, attendance and the missed-meeting ladder (DOMAIN.md §8).
+"""Meetings, attendance and the missed-meeting ladder (../shared/DOMAIN.md §8).
 
 Invariants: times are UTC in the database and Europe/Stockholm in invitations; every change or
 cancellation raises the meeting's iCalendar SEQUENCE under the same UID; every attendance change

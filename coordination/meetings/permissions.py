@@ -1,4 +1,5 @@
-"""Who may see and change meetings, attendance, tasks, groups, escalations (DOMAIN.md §8, §10)."""
+"""Who may see and change meetings, attendance, tasks, groups, escalations (../shared/DOMAIN.md §8,
+§10)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ STATUS_CODES = [s.value for s in AttendanceStatus]
 
 
 class MeetingCreateSchema(Schema):
-    """Book a meeting of a case (API.md)."""
+    """Book a meeting of a case (../shared/API.md)."""
 
     class Meta:
         unknown = RAISE
@@ -110,7 +110,7 @@ class AttendanceLoadSchema(Schema):
 
 
 class EscalationDecisionSchema(Schema):
-    """The decision on an open escalation (API.md)."""
+    """The decision on an open escalation (../shared/API.md)."""
 
     class Meta:
         unknown = RAISE

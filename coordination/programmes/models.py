@@ -13,7 +13,7 @@ from workflows.programme import CountingMode, Eligibility, PriorityRule
 
 
 class Programme(db.Model):
-    """A programme funded by the förbund, with its settings (defaults from DOMAIN.md)."""
+    """A programme funded by the förbund, with its settings (defaults from ../shared/DOMAIN.md)."""
 
     __tablename__ = "programme"
     __table_args__ = (

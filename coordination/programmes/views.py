@@ -68,7 +68,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @access(Role.ADMIN)
 def new():
-    """Create a programme with the default settings of DOMAIN.md."""
+    """Create a programme with the default settings of ../shared/DOMAIN.md."""
     return _form(None)
 
 

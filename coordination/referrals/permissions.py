@@ -1,4 +1,4 @@
-"""Who may see and change a referral (DOMAIN.md §3, §10)."""
+"""Who may see and change a referral (../shared/DOMAIN.md §3, §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The import of historical participant records (DOMAIN.md §12): check every row, then write all.
+"""The import of historical participant records (../shared/DOMAIN.md §12): check every row, then
+write all.
 
 All or nothing: a file with any bad row imports nothing and every problem is reported at once.
 """

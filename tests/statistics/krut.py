@@ -1,5 +1,6 @@
 """The KRUT reference (seed 000_b01e159abb5e4fa4.txt, tables 2-11): the printed tables as
-expected data, the historical codes of DOMAIN.md §12, and a generator of participant records
+expected data, the historical codes of ../shared/DOMAIN.md §12, and a generator of participant
+records
 whose marginals per gender are exactly those tables, written as the import CSV."""
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ TABLES = {
     "age": ("intake", AGE),
 }
 
-# The codes DOMAIN.md §12 tells an admin to add as historical, as a code-list file.
+# The codes ../shared/DOMAIN.md §12 tells an admin to add as historical, as a code-list file.
 HISTORICAL_CODES_YAML = """\
 exit_reason:
   - code: hist_medgivande_atertagit
@@ -255,7 +256,7 @@ def participants(seed: int = 2014) -> list[dict]:
 
 
 def write_csv(rows: list[dict]) -> bytes:
-    """Write participant rows as the import CSV of DOMAIN.md §12."""
+    """Write participant rows as the import CSV of ../shared/DOMAIN.md §12."""
     from coordination.statistics.importing import IMPORT_COLUMNS
 
     buffer = io.StringIO()

@@ -98,7 +98,8 @@ def test_the_overview_refuses_a_reversed_period(client):
 
 
 def test_reference_year_47_decided_36_admitted_11_recommended(client):
-    """DOMAIN.md §6: Samborådet 2011, built through the operations and read from the overview."""
+    """../shared/DOMAIN.md §6: Samborådet 2011, built through the operations and read from the
+    overview."""
     programme = make_programme(capacity=40)
     lead = make_user("team_lead")
     coordinator = make_user("coordinator")

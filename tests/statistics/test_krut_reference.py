@@ -1,4 +1,5 @@
-"""The reference check of DOMAIN.md §12: KRUT's SUS tables come out of our reports exactly.
+"""The reference check of ../shared/DOMAIN.md §12: KRUT's SUS tables come out of our reports
+exactly.
 
 Records are generated to match the printed tables (tests/statistics/krut.py), the historical
 codes are loaded from a code-list file as an admin would, the CSV goes through the import API,

@@ -1,4 +1,5 @@
-"""The reports of DOMAIN.md §12, split by gender with a total: their registry, in one place.
+"""The reports of ../shared/DOMAIN.md §12, split by gender with a total: their registry, in one
+place.
 
 Each report is a builder in the module of its group (participants, sus, outcomes, referrals,
 progression, continuity) over the building blocks of reports.base; this table names, titles and

@@ -190,7 +190,7 @@ class Report:
         )
 
     def as_json(self) -> dict:
-        """Return the report in the shape of API.md."""
+        """Return the report in the shape of ../shared/API.md."""
         rows = []
         for row in self.rows:
             item: dict[str, Any] = {"code": row.code, "label": row.label}
