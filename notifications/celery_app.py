@@ -62,6 +62,12 @@ def configure(app) -> Celery:
                 "schedule": 15 * 60,
                 "options": {"expires": 10 * 60},
             },
+            # The access log's hash chain, continued from the last checkpoint.
+            "access-log-chain": {
+                "task": "notifications.verify_access_log",
+                "schedule": 15 * 60,
+                "options": {"expires": 10 * 60},
+            },
             "daily-duties": {
                 "task": "notifications.daily_duties",
                 "schedule": crontab(hour=2, minute=15),

@@ -1,14 +1,15 @@
 """Celery tasks: they take ids, never objects, and their bodies are idempotent.
 
-Beat runs three: the one sweep (every minute: delivers every due reminder and enqueues undelivered
-notifications), the conferences' cycle and the daily duties (domain jobs, in coordination; these
-are only their wrappers).
+Beat runs four: the one sweep (every minute: delivers every due reminder and enqueues undelivered
+notifications), the conferences' cycle, the daily duties and the access log's chain check (domain
+jobs, in coordination; these are only their wrappers).
 """
 
 from __future__ import annotations
 
 import logging
 
+from coordination.audit.jobs import verify_chain
 from coordination.conferences.jobs import conference_cycle
 from coordination.jobs import daily_duties
 from notifications.celery_app import celery
@@ -50,3 +51,9 @@ def conference_cycle_task() -> dict:
 def daily_duties_task() -> dict:
     """Retention and due self-ratings, once a day at night."""
     return daily_duties()
+
+
+@celery.task(name="notifications.verify_access_log")
+def verify_access_log_task() -> dict:
+    """Verify the access log rows written since the last checkpoint (every 15 min)."""
+    return verify_chain()

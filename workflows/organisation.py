@@ -33,3 +33,20 @@ class Role(StrEnum):
     ADMIN = "admin"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    REGISTRAR = "registrar"
+
+
+# Roles whose permission checks (coordination/*/permissions.py) open other people's case content:
+# a team lead sees every case and referral, a coordinator their caseload and the participants'
+# statistics records, a conference member the referrals on their agenda. (A referrer sees only
+# what they wrote; an analyst only aggregates; an admin no case content.)
+CASE_CONTENT_ROLES: frozenset[Role] = frozenset(
+    {Role.TEAM_LEAD, Role.COORDINATOR, Role.CONFERENCE_MEMBER}
+)
+
+# Roles that read the access log or produce register extracts.
+LOG_REVIEW_ROLES: frozenset[Role] = frozenset({Role.AUDITOR, Role.REGISTRAR})
+
+# A grant of one of these needs a second administrator's approval (separation of duties). The
+# admin role itself is among them, or one admin could make a second account to approve with.
+SECOND_APPROVAL_ROLES: frozenset[Role] = CASE_CONTENT_ROLES | LOG_REVIEW_ROLES | {Role.ADMIN}

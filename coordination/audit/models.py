@@ -43,22 +43,84 @@ class AccessLogEntry(db.Model):
 
     def canonical(self) -> str:
         """Return the fields covered by the hash chain, in a fixed order."""
-        parts = [
-            self.at.astimezone(UTC).isoformat(timespec="microseconds"),
-            self.user_id,
-            self.unit_id,
-            self.role,
-            self.action,
-            self.object_type,
-            self.object_id,
-            self.person_id,
-            self.outcome,
-            self.channel,
-            int(bool(self.break_glass)),
-            self.reason,
-            self.prev_hash,
-        ]
-        return "|".join("" if p is None else str(p) for p in parts)
+        return canonical(self)
+
+
+# The columns a verification reads: enough to recompute a row's hash, nothing more.
+CHAIN_COLUMNS = (
+    "id at user_id unit_id role action object_type object_id person_id outcome channel "
+    "break_glass reason prev_hash hash"
+).split()
+
+
+def canonical(row) -> str:
+    """Return the fields of a log row (an entry, or a row of CHAIN_COLUMNS) the hash covers."""
+    parts = [
+        row.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        row.user_id,
+        row.unit_id,
+        row.role,
+        row.action,
+        row.object_type,
+        row.object_id,
+        row.person_id,
+        row.outcome,
+        row.channel,
+        int(bool(row.break_glass)),
+        row.reason,
+        row.prev_hash,
+    ]
+    return "|".join("" if p is None else str(p) for p in parts)
+
+
+CHECK_TRIGGERS = ("schedule", "auditor", "cli")
+
+
+class ChainCheckpoint(db.Model):
+    """One verification run of the hash chain: where it stopped, with which hash, and the result.
+
+    The next incremental run continues after `last_id` from `last_hash`; a broken run keeps the
+    last good row as its `last_id`, so every later run finds the break again until it is handled.
+    """
+
+    __tablename__ = "access_log_checkpoint"
+    __table_args__ = (check_in("triggered_by", CHECK_TRIGGERS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    triggered_by: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    full: Mapped[bool] = mapped_column(default=False)
+    first_id: Mapped[int | None] = mapped_column()
+    last_id: Mapped[int | None] = mapped_column()
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+    rows_checked: Mapped[int] = mapped_column(default=0)
+    intact: Mapped[bool] = mapped_column(default=True)
+    broken_at_id: Mapped[int | None] = mapped_column()
+
+
+class ExtractRequest(db.Model):
+    """A request for a register extract (GDPR art. 15): who asked, when, whose identity was
+    checked by whom. The extract is produced from the request, by the registrar.
+    """
+
+    __tablename__ = "extract_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the request outlives the person's erasure, like the access log.
+    person_id: Mapped[int] = mapped_column(index=True)
+    requester: Mapped[str] = mapped_column(String(200))
+    received_on: Mapped[date] = mapped_column(Date)
+    identity_check: Mapped[str] = mapped_column(String(200))
+    identity_checked_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    produced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    produced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    identity_checked_by = relationship("User", foreign_keys=[identity_checked_by_id])
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    produced_by = relationship("User", foreign_keys=[produced_by_id])
 
 
 class AuditSample(db.Model):

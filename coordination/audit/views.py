@@ -1,4 +1,5 @@
-"""Access-log review for auditors: by person, by user, random samples with sign-off, extracts."""
+"""Access-log review for auditors (by person, by user, samples with sign-off, the chain's
+checkpoints, role grants) and register extracts for the registrar, from recorded requests."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from coordination.audit import chain, review
-from coordination.audit.extract import build_extract
-from coordination.audit.models import AuditSample
+from coordination.audit import chain, extract, jobs, review
+from coordination.audit.models import AuditSample, ExtractRequest
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
+from coordination.core.db import get_row
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.permissions import access
 from coordination.documents import render_pdf
 from coordination.extensions import db
+from coordination.organisations import grants
 from coordination.people.models import Person
 from workflows.organisation import Role
 from workflows.personnummer import IdentityNumberError, parse_identity_number
@@ -27,7 +29,7 @@ from workflows.personnummer import IdentityNumberError, parse_identity_number
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
-def _date(name: str, default: date) -> date | None:
+def _date(name: str, default: date | None) -> date | None:
     raw = request.form.get(name) or request.args.get(name)
     if not raw:
         return default
@@ -56,18 +58,47 @@ def index():
             errors["identity_number"] = [message]
     users = list(db.session.scalars(select(User).order_by(User.name)))
     samples = list(db.session.scalars(select(AuditSample).order_by(AuditSample.id.desc())))
-    intact, bad_id, checked = chain.verify(db.session)
+    checkpoint = chain.latest_checkpoint(db.session)
     return render_template(
         "audit/index.html",
         errors=errors,
         users=users,
         samples=samples,
-        intact=intact,
-        bad_id=bad_id,
-        checked=checked,
+        checkpoint=checkpoint,
+        unverified=chain.unverified_rows(db.session, checkpoint),
+        grants=grants.recent(),
         form=request.form,
         today=local_today(),
     ), (422 if errors else 200)
+
+
+@bp.post("/chain")
+@access(Role.AUDITOR)
+def verify_chain():
+    """Verify the rows written since the last checkpoint, a bounded step per request."""
+    checkpoint = jobs.verify_step(
+        triggered_by="auditor", limit=jobs.REQUEST_BATCH, user_id=current_user.id
+    )
+    if checkpoint is None:
+        db.session.rollback()
+        flash(_("En kontroll av loggkedjan pågår redan. Försök igen om en stund."), "warning")
+        return redirect(url_for(".index"))
+    log_access("access_log_chain", checkpoint.id, action="verify")
+    db.session.commit()
+    if not checkpoint.intact:
+        flash(_("Loggkedjan är bruten vid rad %(id)s.", id=checkpoint.broken_at_id), "error")
+    elif chain.unverified_rows(db.session, checkpoint):
+        flash(
+            _(
+                "%(n)s rader kontrollerade och hela. Fler rader väntar: kontrollera igen för "
+                "att fortsätta.",
+                n=checkpoint.rows_checked,
+            ),
+            "success",
+        )
+    else:
+        flash(_("%(n)s rader kontrollerade och hela.", n=checkpoint.rows_checked), "success")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/person/<int:person_id>")
@@ -139,17 +170,91 @@ def sample(sample_id: int):
     ), (422 if errors else 200)
 
 
-@bp.get("/person/<int:person_id>/extract.<fmt>")
-@access(Role.AUDITOR)
-def extract(person_id: int, fmt: str):
-    """The register extract for a person, as JSON or PDF (logged as an export)."""
-    subject = db.session.get(Person, person_id) or abort(404)
+@bp.route("/extracts", methods=["GET", "POST"])
+@access(Role.REGISTRAR)
+def extract_requests():
+    """Record a request for a register extract, and list the requests."""
+    errors: dict = {}
+    if request.method == "POST":
+        person_id, problem = _person_for_request()
+        try:
+            item = extract.record_request(
+                person_id=person_id,
+                requester=request.form.get("requester", ""),
+                received_on=_date("received_on", None),
+                identity_check=request.form.get("identity_check", ""),
+                identity_checked_by=_registrar(request.form.get("identity_checked_by", type=int)),
+                by=current_user,
+                today=local_today(),
+            )
+            log_access(
+                "extract_request",
+                item.id,
+                action="create",
+                person_id=item.person_id,
+            )
+            db.session.commit()
+            flash(_("Begäran är registrerad. Nu kan du ta fram utdraget."), "success")
+            return redirect(url_for(".extract_request", request_id=item.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors | ({"identity_number": [problem]} if problem else {})
+    requests = list(
+        db.session.scalars(select(ExtractRequest).order_by(ExtractRequest.id.desc()).limit(200))
+    )
+    return render_template(
+        "audit/extract_requests.html",
+        requests=requests,
+        registrars=_registrars(),
+        errors=errors,
+        form=request.form or {"identity_checked_by": str(current_user.id)},
+        today=local_today(),
+    ), (422 if errors else 200)
+
+
+def _person_for_request() -> tuple[int | None, str | None]:
+    """The person the request is about, found by personnummer (never by a guessable id)."""
+    raw = request.form.get("identity_number", "")
+    try:
+        number = parse_identity_number(raw, local_today()).number
+    except IdentityNumberError:
+        return None, _("Skriv ett giltigt personnummer eller samordningsnummer.")
+    person_id = db.session.scalar(select(Person.id).where(Person.identity_number == number))
+    if person_id is None:
+        return None, _("Det finns inga uppgifter om någon med det numret.")
+    return person_id, None
+
+
+def _registrars() -> list[User]:
+    return [
+        u
+        for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+        if Role.REGISTRAR.value in u.roles
+    ]
+
+
+def _registrar(user_id: int | None) -> User | None:
+    return next((u for u in _registrars() if u.id == user_id), None)
+
+
+@bp.get("/extracts/<int:request_id>")
+@access(Role.REGISTRAR)
+def extract_request(request_id: int):
+    """One recorded request, with the links that produce its extract."""
+    chosen = db.session.get(ExtractRequest, request_id) or abort(404)
+    return render_template("audit/extract_request.html", item=chosen)
+
+
+@bp.get("/extracts/<int:request_id>/extract.<fmt>")
+@access(Role.REGISTRAR)
+def extract_file(request_id: int, fmt: str):
+    """The register extract of a recorded request, as JSON or PDF (logged as an export)."""
+    chosen = get_row(ExtractRequest, request_id, lock=True)
     if fmt not in ("json", "pdf"):
         abort(404)
-    data = build_extract(subject.id)
-    log_access("register_extract", subject.id, action="export", person_id=subject.id)
+    data = extract.produce(chosen, by=current_user)
     db.session.commit()
-    filename = f"registerutdrag-{subject.id}.{fmt}"
+    filename = f"registerutdrag-{chosen.person_id}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "json":
         body = json.dumps(data, ensure_ascii=False, indent=2)

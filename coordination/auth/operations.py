@@ -15,7 +15,8 @@ from coordination.auth.security import end_all_sessions
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
-from coordination.organisations.models import Membership, OrganisationUnit
+from coordination.organisations.grants import apply_roles
+from coordination.organisations.models import OrganisationUnit
 from workflows.organisation import Role
 
 TOKEN_USE_PRECISION = timedelta(minutes=1)  # "last used" is written at most once a minute
@@ -34,8 +35,13 @@ def create_user(
     memberships: list[tuple[OrganisationUnit, str]],
     locale: str = "sv",
     phone: str | None = None,
+    granted_by: User | None = None,
 ) -> User:
-    """Create a user with roles in units; all problems are reported at once."""
+    """Create a user with roles in units; all problems are reported at once.
+
+    `granted_by` is the admin creating the user: roles that need a second administrator wait for
+    one (coordination.organisations.grants). None means the trusted command line.
+    """
     errors: dict[str, list[str]] = {}
     if not email or "@" not in email:
         errors.setdefault("email", []).append(_("Ange en giltig e-postadress."))
@@ -59,25 +65,28 @@ def create_user(
         locale=locale,
         phone=phone,
     )
-    for unit, role in memberships:
-        user.memberships.append(Membership(unit=unit, role=role))
     db.session.add(user)
     db.session.flush()
+    apply_roles(user, memberships, by=granted_by)
     return user
 
 
-def set_roles(user: User, memberships: list[tuple[OrganisationUnit, str]]) -> None:
-    """Replace a user's roles."""
+def set_roles(
+    user: User, memberships: list[tuple[OrganisationUnit, str]], *, by: User | None = None
+) -> None:
+    """Replace a user's roles; a guarded role waits for a second admin unless `by` is None."""
     if not memberships:
         raise ValidationFailed(
             _("Användaren måste ha minst en roll."),
             errors={"roles": [_("Välj minst en roll i en enhet.")]},
         )
-    user.memberships.clear()
-    db.session.flush()
-    for unit, role in memberships:
-        user.memberships.append(Membership(unit=unit, role=role))
-    db.session.flush()
+    for _unit, role in memberships:
+        if role not in {r.value for r in Role}:
+            raise ValidationFailed(
+                _("Okänd roll: %(role)s.", role=role),
+                errors={"roles": [_("Okänd roll: %(role)s.", role=role)]},
+            )
+    apply_roles(user, memberships, by=by)
 
 
 def set_active(user: User, active: bool, *, by: User) -> None:

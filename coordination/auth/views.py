@@ -30,6 +30,7 @@ from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import LANGUAGES
 from coordination.core.permissions import access
 from coordination.extensions import db
+from coordination.organisations import grants
 from coordination.organisations.models import OrganisationUnit
 from workflows.organisation import Role
 
@@ -283,17 +284,19 @@ def new_user():
     errors: dict = {}
     if request.method == "POST":
         try:
-            create_user(
+            created = create_user(
                 email=request.form.get("email", ""),
                 name=request.form.get("name", ""),
                 password=request.form.get("password", ""),
                 memberships=_memberships_from_form(),
                 locale=request.form.get("locale", "sv"),
                 phone=request.form.get("phone") or None,
+                granted_by=current_user,
             )
             log_access("user", None, action="create")
             db.session.commit()
             flash(_("Användaren är skapad."), "success")
+            _flash_waiting(created)
             return redirect(url_for(".users"))
         except ValidationFailed as exc:
             db.session.rollback()
@@ -329,15 +332,17 @@ def edit_user(user_id: int):
                 set_active(user, True, by=current_user)
                 flash(_("Användaren är aktiverad igen."), "success")
             else:
-                set_roles(user, _memberships_from_form(user))
+                set_roles(user, _memberships_from_form(user), by=current_user)
                 flash(_("Rollerna är sparade."), "success")
+                _flash_waiting(user)
             log_access("user", user.id, action="update")
             db.session.commit()
             return redirect(url_for(".users"))
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.errors
-    selected = {(m.unit_id, m.role) for m in user.memberships}
+    waiting = {(g.unit_id, g.role) for g in grants.pending_for(user.id)}
+    selected = {(m.unit_id, m.role) for m in user.memberships} | waiting
     return render_template(
         "auth/user_form.html",
         user=user,
@@ -346,4 +351,17 @@ def edit_user(user_id: int):
         errors=errors,
         form=request.form,
         selected=selected,
+        waiting=waiting,
     ), (422 if errors else 200)
+
+
+def _flash_waiting(user: User) -> None:
+    """Say which roles wait for a second administrator."""
+    if grants.pending_for(user.id):
+        flash(
+            _(
+                "Roller som ger tillgång till ärenden eller loggen gäller först när en annan "
+                "administratör har godkänt dem."
+            ),
+            "info",
+        )

@@ -133,6 +133,14 @@ LABELS: dict[str, dict[str, object]] = {
         "admin": _l("Administratör"),
         "analyst": _l("Analytiker"),
         "auditor": _l("Loggranskare"),
+        "registrar": _l("Dataskyddshandläggare (registerutdrag)"),
+    },
+    "grant_state": {
+        "pending": _l("Väntar på godkännande"),
+        "approved": _l("Godkänd"),
+        "rejected": _l("Avslagen"),
+        "withdrawn": _l("Återtagen"),
+        "ended": _l("Avslutad"),
     },
     "channel": {
         "email": _l("E-post"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.core.db import check_in
+from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
 from workflows.organisation import AgencyKind, Role
 
@@ -43,6 +43,51 @@ class Membership(db.Model):
 
     user = relationship("User", back_populates="memberships")
     unit: Mapped[OrganisationUnit] = relationship(back_populates="memberships")
+
+
+GRANT_STATES = ("pending", "approved", "rejected", "withdrawn", "ended")
+GRANT_VIA = ("web", "cli")
+
+
+class RoleGrant(db.Model):
+    """A grant of a role that needs two administrators: pending until a second admin approves.
+
+    `granted_by` is the admin who asked (none when the trusted command line granted it, `via`
+    "cli"); `decided_by` the second admin who approved or rejected. Approval adds the membership.
+    """
+
+    __tablename__ = "role_grant"
+    __table_args__ = (
+        check_in("role", [r.value for r in Role]),
+        check_in("state", GRANT_STATES),
+        check_in("via", GRANT_VIA),
+        # Never two open requests for the same role in the same unit.
+        Index(
+            "uq_role_grant_pending",
+            "user_id",
+            "unit_id",
+            "role",
+            unique=True,
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("organisation_unit.id"))
+    role: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    via: Mapped[str] = mapped_column(String(10), default="web")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])
+    unit: Mapped[OrganisationUnit] = relationship()
+    granted_by = relationship("User", foreign_keys=[granted_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
 class DayOff(db.Model):

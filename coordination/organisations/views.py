@@ -1,4 +1,4 @@
-"""Admin pages of the organisation: its units and the förbund's own days off."""
+"""Admin pages of the organisation: its units, the förbund's own days off, role grants."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.core.permissions import access
 from coordination.extensions import db
-from coordination.organisations import calendar, units
+from coordination.organisations import calendar, grants, units
 from coordination.organisations.models import OrganisationUnit
 from workflows.organisation import AgencyKind, Role
 
@@ -130,3 +131,35 @@ def edit_unit(unit_id: int):
         errors=errors,
         form=form,
     ), (422 if errors else 200)
+
+
+@bp.get("/grants")
+@access(Role.ADMIN)
+def grants_index():
+    """The role grants waiting for a second administrator."""
+    return render_template(
+        "organisations/grants.html", waiting=grants.pending(), me=current_user.id
+    )
+
+
+@bp.post("/grants/<int:grant_id>")
+@access(Role.ADMIN)
+def decide_grant(grant_id: int):
+    """Approve or reject a waiting grant (never one's own, never one to oneself)."""
+    if request.form.get("decision") == "approve":
+        grant = grants.approve(grant_id, by=current_user)
+        message = _(
+            "%(role)s för %(name)s är godkänd och gäller nu.",
+            role=label("role", grant.role),
+            name=grant.user.name,
+        )
+    else:
+        grant = grants.reject(grant_id, by=current_user)
+        message = _(
+            "%(role)s för %(name)s är avslagen.",
+            role=label("role", grant.role),
+            name=grant.user.name,
+        )
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".grants_index"))

@@ -1,4 +1,7 @@
-"""CSV and XLSX exports of a report: the same table, the filters and the denominator."""
+"""CSV and XLSX exports of a report: the same table, the filters and the denominator.
+
+Every row goes through `safe_row`, so a label from free text or an import never runs as a formula.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from coordination.core.i18n import label
+from coordination.core.spreadsheet import safe_row
 from coordination.statistics.reports.base import COLUMNS, Report
 
 
@@ -56,12 +60,15 @@ def to_csv(report: Report) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for line in _preamble(report):
-        writer.writerow(line)
+        writer.writerow(safe_row(line))
     writer.writerow([])
-    writer.writerow(_header())
+    writer.writerow(safe_row(_header()))
     for cells in table_rows(report):
         writer.writerow(
-            ["" if c is None else (f"{c:.1f}" if isinstance(c, float) else c) for c in cells]
+            [
+                "" if c is None else (f"{c:.1f}" if isinstance(c, float) else c)
+                for c in safe_row(cells)
+            ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -72,14 +79,14 @@ def to_xlsx(report: Report) -> bytes:
     sheet = book.active
     sheet.title = report.name[:31]
     for line in _preamble(report):
-        sheet.append(line)
+        sheet.append(safe_row(line))
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([])
-    sheet.append(_header())
+    sheet.append(safe_row(_header()))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for cells in table_rows(report):
-        sheet.append(cells)
+        sheet.append(safe_row(cells))
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, float):
                 cell.number_format = "0.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coordination.audit.jobs import verify_chain
 from coordination.conferences.jobs import conference_cycle
 from coordination.jobs import daily_duties
 from notifications import tasks
@@ -14,6 +15,9 @@ def test_beat_runs_the_periodic_jobs():
     assert schedule["daily-duties"]["task"] == "notifications.daily_duties"
     assert {"notifications.conference_cycle", "notifications.daily_duties"} <= set(celery.tasks)
     assert tasks.conference_cycle is conference_cycle and tasks.daily_duties is daily_duties
+    assert schedule["access-log-chain"]["task"] == "notifications.verify_access_log"
+    assert "notifications.verify_access_log" in set(celery.tasks)
+    assert tasks.verify_chain is verify_chain
 
 
 def test_one_sweep_delivers_everything_owed():
@@ -21,4 +25,5 @@ def test_one_sweep_delivers_everything_owed():
         "notifications.sweep",
         "notifications.conference_cycle",
         "notifications.daily_duties",
+        "notifications.verify_access_log",
     }
