@@ -140,7 +140,7 @@ LABELS: dict[str, dict[str, object]] = {
         "approved": _l("Godkänd"),
         "rejected": _l("Avslagen"),
         "withdrawn": _l("Återtagen"),
-        "ended": _l("Avslutad"),
+        "ended": _l("Borttagen"),
     },
     "channel": {
         "email": _l("E-post"),
