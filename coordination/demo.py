@@ -56,6 +56,9 @@ def load_demo() -> list[tuple[str, str]]:
         ("koordinator@demo.example", "Kim Koordinator", [("forbund", "coordinator")]),
         ("analytiker@demo.example", "Ana Analytiker", [("forbund", "analyst")]),
         ("granskare@demo.example", "Gun Granskare", [("forbund", "auditor")]),
+        ("dataskydd@demo.example", "Dana Dataskydd", [("forbund", "registrar")]),
+        # A second administrator: roles that open case content need two (the other approves).
+        ("admin2@demo.example", "Bo Biträdande", [("forbund", "admin")]),
         ("remittent.kommun@demo.example", "Rut Remittent", [("kommun", "referrer")]),
         ("remittent.af@demo.example", "Ali Handläggare", [("af", "referrer")]),
         ("ledamot.kommun@demo.example", "Lena Ledamot", [("kommun", "conference_member")]),

@@ -59,6 +59,8 @@ cat <<MSG
     ledamot.kommun@demo.example     ledamot i remissgruppen (also .af .fk .region)
     analytiker@demo.example         analytiker
     granskare@demo.example          loggranskare
+    dataskydd@demo.example          dataskyddshandläggare (registerutdrag)
+    admin2@demo.example             andra administratören (godkänner behörigheter)
 
   Two-factor login is off in this local demo (COORD_REQUIRE_TOTP=false);
   it is on by default everywhere else.

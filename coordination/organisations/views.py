@@ -146,7 +146,10 @@ def grants_index():
 @access(Role.ADMIN)
 def decide_grant(grant_id: int):
     """Approve or reject a waiting grant (never one's own, never one to oneself)."""
-    if request.form.get("decision") == "approve":
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        abort(400)
+    if decision == "approve":
         grant = grants.approve(grant_id, by=current_user)
         message = _(
             "%(role)s för %(name)s är godkänd och gäller nu.",
