@@ -1,7 +1,7 @@
 """audit hardening: the registrar role, extract requests, two-admin role grants, chain checkpoints
 
-Revision ID: 0012_audit_hardening
-Revises: 0011_one_reminder_table
+Revision ID: 0013_audit_hardening
+Revises: 0012_auth_hardening
 Create Date: 2026-12-04 15:36:06.701376
 
 `membership.role` (and `role_grant.role`) may now be `registrar`, who produces register extracts
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_audit_hardening'
-down_revision = '0011_one_reminder_table'
+revision = '0013_audit_hardening'
+down_revision = '0012_auth_hardening'
 branch_labels = None
 depends_on = None
 
