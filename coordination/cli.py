@@ -16,6 +16,7 @@ from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.demo import DEMO_PASSWORD, load_demo
 from coordination.extensions import db
+from coordination.organisations import grants
 from coordination.organisations.models import OrganisationUnit
 from coordination.organisations.units import save_unit
 from coordination.people.retention import erase_expired
@@ -63,6 +64,7 @@ def register_cli(app: Flask) -> None:
             user = create_user(
                 email=email, name=name, password=password, memberships=memberships, locale=locale
             )
+            grants.log_granted(user.id)
         except ValidationFailed as exc:
             db.session.rollback()
             raise _refused(exc) from exc

@@ -81,7 +81,8 @@ def apply_roles(user, wanted: list[Pair], *, by) -> list[RoleGrant]:
         else:
             created.append(grant)
         db.session.flush()
-        _log(grant, "grant" if by is not None else "grant_cli")
+        if by is not None:  # the command line logs its own grants (granted_to)
+            _log(grant, "grant")
     db.session.flush()
     return created
 
@@ -103,7 +104,8 @@ def _end_approved(user_id: int | None, unit_id: int, role: str, *, by) -> None:
     )
     if grant is not None:
         grant.state = "ended"
-        _log(grant, "end")
+        if by is not None:
+            _log(grant, "end")
 
 
 def _decide(grant: RoleGrant, state: str, *, by) -> None:
@@ -148,6 +150,21 @@ def reject(grant_id: int, *, by) -> RoleGrant:
     _decide(grant, "rejected", by=by)
     db.session.flush()
     return grant
+
+
+def granted_to(user_id: int) -> list[RoleGrant]:
+    """Return every grant of a user, oldest first."""
+    return list(
+        db.session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id)
+        )
+    )
+
+
+def log_granted(user_id: int) -> None:
+    """Log a user's grants in the access log (for the command line, which grants at once)."""
+    for grant in granted_to(user_id):
+        _log(grant, "grant")
 
 
 def pending() -> list[RoleGrant]:

@@ -173,6 +173,12 @@ def test_the_command_line_is_trusted_and_records_itself_as_the_granter(app):
     assert _roles_of(user) == {(unit.id, "admin")}
     grant = _grant_row(user, "admin")
     assert (grant.state, grant.via, grant.granted_by_id) == ("approved", "cli", None)
+    logged = db.session.scalars(
+        select(AccessLogEntry).where(
+            AccessLogEntry.object_type == "role_grant", AccessLogEntry.object_id == str(grant.id)
+        )
+    ).all()
+    assert [(e.action, e.user_id) for e in logged] == [("grant", None)]
 
 
 def _roles_in_permission_checks() -> set[str]:
