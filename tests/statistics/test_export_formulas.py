@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from coordination.core.spreadsheet import safe_cell, safe_row
-from coordination.statistics.operations import IMPORT_COLUMNS
+from coordination.statistics.importing import IMPORT_COLUMNS
 from tests.factories import PASSWORD, make_programme, make_user, token_headers
 
 ROOT = Path(__file__).resolve().parents[2]
