@@ -3,8 +3,8 @@
 Each domain adds a section with `section(title, func)` when the app is created; the extract lists
 them in the order they were added. An extract is produced only from a recorded request (who asked,
 when, identity checked by whom), by the registrar, and the production is logged with the person.
-A protected person's address and phone never appear in it (DOMAIN.md §10), whichever section holds
-them: people registers the check (`protected_identity`).
+A protected person's address and phone never appear in it (../shared/DOMAIN.md §10), whichever
+section holds them: people registers the check (`protected_identity`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
 
-# Never exported for a person with protected identity (DOMAIN.md §10).
+# Never exported for a person with protected identity (../shared/DOMAIN.md §10).
 PROTECTED_FIELDS = frozenset({"address", "phone"})
 
 SECTIONS: list[tuple[object, Callable[[int], list[dict]]]] = []
