@@ -32,9 +32,8 @@ from coordination.conferences.views import bp as conferences_bp
 from coordination.config import ROOT, flask_config, load_settings
 from coordination.consent import registrations as consent
 from coordination.consent.views import bp as consent_bp
-from coordination.core import events, i18n, permissions
+from coordination.core import events, i18n, parsing, permissions
 from coordination.core.errors import register_error_handlers
-from coordination.core.parsing import is_digits
 from coordination.exits import registrations as exits
 from coordination.exits.views import bp as exits_bp
 from coordination.extensions import babel, csrf, db, login_manager, migrate
@@ -71,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "coordination" / "static"),
     )
     app.config.update(flask_config(settings))
+    parsing.install(app)  # before the blueprints: their rules bind the `int` converter
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
@@ -216,7 +216,7 @@ def _install_session_rules(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return None  # the API never trusts the session cookie
         user_id, _sep, version = user_key.partition(":")
-        user = db.session.get(User, int(user_id)) if is_digits(user_id) else None
+        user = db.session.get(User, int(user_id)) if parsing.is_digits(user_id) else None
         if user is None or not user.active or str(user.session_version) != version:
             return None
         if session_alive(user.id, session.get("sid")) is None:

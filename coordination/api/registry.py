@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import request
+from werkzeug.exceptions import BadRequest
 
 from coordination.core.errors import ValidationFailed
+from coordination.core.parsing import bounded_int, unstorable_errors, unstorable_message
 from coordination.core.permissions import access
 
 
@@ -67,12 +69,21 @@ def endpoint(
 
 
 def json_body() -> dict:
-    """Return the request's JSON object, or refuse with 400."""
+    """Return the request's JSON object.
+
+    A body that is not JSON (or nests too deeply) is malformed: 400. JSON that is not an object,
+    or holds a text that cannot be stored (NUL, a lone surrogate), is invalid: 422 by field.
+    """
     data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body is not a JSON document.")
     if not isinstance(data, dict):
         raise ValidationFailed(
             "The body must be a JSON object.", errors={"_body": ["Expected a JSON object."]}
         )
+    errors = unstorable_errors(data)
+    if errors:
+        raise ValidationFailed(unstorable_message(), errors=errors)
     return data
 
 
@@ -80,14 +91,14 @@ def page_args() -> tuple[int, int]:
     """Return (page, per_page) from the query string, per_page at most 100."""
     errors = {}
     try:
-        page = int(request.args.get("page", 1))
+        page = bounded_int(request.args.get("page", 1))
         if page < 1:
             raise ValueError
     except ValueError:
         errors["page"] = ["Must be a positive integer."]
         page = 1
     try:
-        per_page = int(request.args.get("per_page", 20))
+        per_page = bounded_int(request.args.get("per_page", 20))
         if not 1 <= per_page <= 100:
             raise ValueError
     except ValueError:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError as SchemaValidationError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from coordination.core.i18n import label, translate_schema_messages
@@ -139,8 +140,33 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
             db.session.rollback()
             persist_refusals()
         if wants_json():
-            return problem(exc.code or 500, exc.name, message)
-        return render_template("errors/error.html", status=exc.code, message=message), exc.code
+            response = problem(exc.code or 500, exc.name, message)
+        else:
+            response = app.make_response(
+                (render_template("errors/error.html", status=exc.code, message=message), exc.code)
+            )
+        # What the exception says about the answer stays with it: Allow on a 405, Retry-After.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def value_out_of_range(exc: Exception):
+        """A value the database or the calendar cannot hold (a number past the column, a date
+        before year 1) came past the checks: the request is at fault, not the server."""
+        db.session.rollback()
+        app.logger.warning(
+            "value out of range on %s %s: %s", request.method, request.url_rule, type(exc).__name__
+        )
+        message = _(
+            "Ett värde i begäran går inte att hantera: ett för stort tal, ett datum utanför "
+            "kalendern eller ett tecken som inte kan sparas."
+        )
+        if wants_json():
+            return problem(400, "Bad Request", message)
+        return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -2,28 +2,206 @@
 
 The API loads a JSON body with a package's load schema; a page loads its form with the same
 schema through `load_form` (or `read_form` where a draft keeps what could be read).
+
+Whatever arrives is bounded here, before it reaches the database: numbers fit the columns
+(PostgreSQL `integer`), text holds no character PostgreSQL cannot store (NUL) or UTF-8 cannot
+encode (a lone surrogate, which only JSON's \\u escapes can carry), JSON nests only so deep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from flask import Flask, request
+from flask import Request as FlaskRequest
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, missing
 from marshmallow import ValidationError as SchemaError
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import translate_schema_messages
 
+INT_MAX = 2**31 - 1  # PostgreSQL's integer: every id column and every count we store
+INT_MIN = -(2**31)
+JSON_MAX_DEPTH = 32  # the deepest schema nests three levels; 32 leaves room and bounds recursion
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
 
 def is_digits(value) -> bool:
-    """Tell whether the value is a non-empty run of ASCII digits, which int() reads.
+    """Tell whether the value is a non-empty run of ASCII digits that int() reads and an
+    `integer` column holds (0 to 2^31 - 1).
 
-    str.isdigit() alone also accepts "²" and other digits int() refuses (a 500 on bad input).
+    str.isdigit() alone also accepts "²" and other digits int() refuses, and a larger number
+    overflows the column: both were a 500 on bad input.
     """
     text = str(value)
-    return text.isascii() and text.isdigit()
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= INT_MAX
+
+
+def bounded_int(value) -> int:
+    """Read an integer that fits an `integer` column; else ValueError (as int() would)."""
+    text = str(value).strip()
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
+        raise ValueError(f"not an integer in range: {text[:20]!r}")
+    number = int(text)
+    if not INT_MIN <= number <= INT_MAX:
+        raise ValueError(f"not an integer in range: {text[:20]!r}")
+    return number
+
+
+# --- text the database cannot store -------------------------------------------------------------
+
+
+def unstorable_message() -> str:
+    """The field error for text holding a character that cannot be saved."""
+    return _("Texten innehåller ett tecken som inte kan sparas.")
+
+
+def is_unstorable(value) -> bool:
+    """Tell whether a value is text with a NUL or a lone surrogate."""
+    return isinstance(value, str) and _UNSTORABLE.search(value) is not None
+
+
+def _readable(text: str) -> str:
+    return _UNSTORABLE.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def unstorable_paths(value, prefix: str = "") -> Iterator[str]:
+    """Yield the dotted path (`note`, `goals.0.text`) of every unstorable text in the value,
+    its keys included."""
+    stack: list[tuple[str, Any]] = [(prefix, value)]
+    while stack:  # no recursion: the depth of what arrives is not ours to choose
+        path, item = stack.pop()
+        if is_unstorable(item):
+            yield path or "_schema"
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                name = _readable(str(key))
+                if is_unstorable(key):
+                    yield f"{path}.{name}" if path else name
+                    continue
+                stack.append((f"{path}.{name}" if path else name, inner))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}.{i}" if path else str(i), inner) for i, inner in enumerate(item))
+
+
+def _without_unstorable(value):
+    """The value without its unstorable texts (dropped from their dict or list)."""
+    if isinstance(value, dict):
+        return {
+            key: _without_unstorable(inner)
+            for key, inner in value.items()
+            if not is_unstorable(key) and not is_unstorable(inner)
+        }
+    if isinstance(value, list):
+        return [_without_unstorable(inner) for inner in value if not is_unstorable(inner)]
+    return value
+
+
+def _field_name(path: str) -> str:
+    """The field an error belongs to: an item of a list of plain values is its list's."""
+    field = path
+    while "." in field and field.rsplit(".", 1)[1].isdigit():
+        field = field.rsplit(".", 1)[0]
+    return field
+
+
+def unstorable_errors(value) -> dict[str, list[str]]:
+    """By field, the error for each unstorable text in the value (empty when there is none)."""
+    return {_field_name(path): [unstorable_message()] for path in unstorable_paths(value)}
+
+
+def json_depth_exceeds(value, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Tell whether JSON nests deeper than `limit` containers."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            inner = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in inner)
+    return False
+
+
+# --- the request: ids in URLs, numbers in query strings and forms, JSON --------------------------
+
+
+class IdConverter(IntegerConverter):
+    """The app's `int` URL converter: a value that no `integer` column holds matches no route
+    (404), instead of reaching PostgreSQL and overflowing (500)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class Parameters(ImmutableMultiDict):
+    """Query-string and form values whose `get(..., type=int)` reads only what a column holds:
+    anything else is the default, as for any value int() cannot read."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002
+        return super().get(key, default, bounded_int if type is int else type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        return super().getlist(key, bounded_int if type is int else type)
+
+
+class Request(FlaskRequest):
+    """The app's request: bounded numbers in args and forms, JSON that parses or is a 400."""
+
+    parameter_storage_class = Parameters
+
+    def get_json(self, force=False, silent=False, cache=True):
+        """Parse JSON; nesting deeper than Python (or our schemas) can follow is malformed."""
+        try:
+            data = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            data, too_deep = None, True
+        else:
+            too_deep = json_depth_exceeds(data)
+        if too_deep:
+            if cache:
+                self._cached_json = (None, None)
+            if silent:
+                return None
+            raise BadRequest("The JSON body nests too deeply.")
+        return data
+
+
+def bad_query_parameters(args: MultiDict) -> dict[str, list[str]]:
+    """By name, the query-string values holding a character that cannot be stored."""
+    errors: dict[str, list[str]] = {}
+    for key, value in args.items(multi=True):
+        if is_unstorable(key) or is_unstorable(value):
+            errors[_readable(key)] = [unstorable_message()]
+    return errors
+
+
+def _refuse_unstorable_query() -> None:
+    """A filter no column can match is refused before any view reads it (422, by field)."""
+    errors = bad_query_parameters(request.args)
+    if errors:
+        raise ValidationFailed(
+            _("Sökningen innehåller ett tecken som inte kan sparas."), errors=errors
+        )
+
+
+def install(app: Flask) -> None:
+    """Bound what the app reads: its request class, its `int` URL converter, its query strings.
+
+    Call before any blueprint is registered: a rule binds its converter when it is added.
+    """
+    app.request_class = Request
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(_refuse_unstorable_query)
 
 
 def flatten_schema_messages(messages) -> dict[str, list[str]]:
@@ -49,12 +227,25 @@ def flatten_schema_messages(messages) -> dict[str, list[str]]:
 
 
 def load_partial(schema: Schema, raw: dict) -> tuple[dict, dict[str, list[str]]]:
-    """Load `raw` with the schema; return what could be read and, by field, what could not."""
+    """Load `raw` with the schema; return what could be read and, by field, what could not.
+
+    A text that cannot be stored is left out of what is read (never saved cut short) and is an
+    error of its field, reported with all the others.
+    """
+    unstorable = unstorable_errors(raw)
+    if unstorable:
+        raw = _without_unstorable(raw)
     try:
-        return schema.load(raw), {}
+        data, errors = schema.load(raw), {}
     except SchemaError as exc:
-        valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
-        return valid, flatten_schema_messages(exc.messages)
+        data = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        errors = flatten_schema_messages(exc.messages)
+    if unstorable:
+        by_key = {field.data_key or name: name for name, field in schema.load_fields.items()}
+        for path in unstorable:
+            data.pop(by_key.get(path.split(".", 1)[0], path), None)
+        errors.update(unstorable)
+    return data, errors
 
 
 def load_checked(
