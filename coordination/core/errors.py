@@ -139,12 +139,12 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
         if exc.code in (401, 403, 404):
             db.session.rollback()
             persist_refusals()
+        status = exc.code or 500
         if wants_json():
-            response = problem(exc.code or 500, exc.name, message)
+            response = problem(status, exc.name, message)
         else:
-            response = app.make_response(
-                (render_template("errors/error.html", status=exc.code, message=message), exc.code)
-            )
+            page = render_template("errors/error.html", status=status, message=message)
+            response = app.make_response((page, status))
         # What the exception says about the answer stays with it: Allow on a 405, Retry-After.
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
