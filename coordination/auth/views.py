@@ -261,10 +261,14 @@ def _units(user: User | None = None) -> list[OrganisationUnit]:
 
 
 def _memberships_from_form(user: User | None = None) -> list[tuple[OrganisationUnit, str]]:
-    """Read checkboxes named role-<unit id> into (unit, role) pairs."""
+    """Read checkboxes named role-<unit id> into (unit, role) pairs; the boxes offer only the
+    roles there are, so another value is a malformed request (400), not a database error."""
+    roles = {r.value for r in Role}
     pairs = []
     for unit in _units(user):
         for role in request.form.getlist(f"role-{unit.id}"):
+            if role not in roles:
+                abort(400)
             pairs.append((unit, role))
     return pairs
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError as SchemaValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from coordination.core.i18n import label, translate_schema_messages
@@ -151,11 +151,14 @@ def register_error_handlers(app: Flask, *, persist_refusals: Callable[[], None])
                 response.headers[name] = value
         return response
 
-    @app.errorhandler(DataError)
+    @app.errorhandler(StatementError)
     @app.errorhandler(OverflowError)
     def value_out_of_range(exc: Exception):
         """A value the database or the calendar cannot hold (a number past the column, a date
         before year 1) came past the checks: the request is at fault, not the server."""
+        cause = exc.orig if isinstance(exc, StatementError) else exc
+        if not isinstance(exc, DataError) and not isinstance(cause, OverflowError):
+            return unexpected(exc)  # a constraint or a bug: the server's fault
         db.session.rollback()
         app.logger.warning(
             "value out of range on %s %s: %s", request.method, request.url_rule, type(exc).__name__
