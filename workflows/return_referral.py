@@ -183,6 +183,10 @@ TEXT_SECTIONS: tuple[str, ...] = (
     "participant_comments",
 )
 
+# The sections holding one kind of information under the consent (../shared/DOMAIN.md §10):
+# another agency reads such a section only while its consent covers that kind.
+SECTION_KINDS: dict[str, str] = {"health_care_needs": "health", "health_how_met": "health"}
+
 
 def missing_sections(sections: dict, recommendations: list[dict]) -> list[str]:
     """Return the sections a return referral still lacks before it may be finalised."""

@@ -209,12 +209,13 @@ def list_packets():
     query = perms.packets_answered_by(current_user)
     if request.args.get("open") in ("true", "1"):
         query = query.where(Packet.acknowledged_at.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Packet.delivered_at.desc(), Packet.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    # A withdrawn consent hides a packet from its recipient, so the count follows the check.
+    readable = perms.readable_packets(
+        current_user,
+        db.session.scalars(query.order_by(Packet.delivered_at.desc(), Packet.id.desc())),
+    )
+    total = len(readable)
+    rows = readable[(page - 1) * per_page : page * per_page]
     items = [PacketDumpSchema().dump(documents.packet_data(p, current_user)) for p in rows]
     for packet in rows:
         log_access("packet", packet.id, action="list", person_id=packet.person_id)

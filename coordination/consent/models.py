@@ -38,10 +38,13 @@ class Consent(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def covers(self, agencies, on: date) -> bool:
-        """Tell whether the consent is in force on the date and covers every agency named."""
+    def covers(self, agencies, on: date, kinds=()) -> bool:
+        """Tell whether the consent is in force on the date and covers every agency named (and
+        every kind of information named)."""
         if self.withdrawn_at is not None or self.given_on > on:
             return False
         if self.valid_until is not None and self.valid_until < on:
             return False
-        return set(agencies) <= set(self.agencies or [])
+        return set(agencies) <= set(self.agencies or []) and set(kinds) <= set(
+            self.info_kinds or []
+        )

@@ -15,7 +15,7 @@ from coordination.core.actor import Actor
 from coordination.core.db import utcnow
 from coordination.core.errors import IllegalTransition, ValidationFailed
 from coordination.extensions import db
-from workflows.organisation import MEMBER_AGENCIES
+from workflows.organisation import MEMBER_AGENCIES, AgencyKind
 
 
 def consents_of(person_id: int) -> list[Consent]:
@@ -27,14 +27,43 @@ def consents_of(person_id: int) -> list[Consent]:
     )
 
 
-def covering(person_id: int | None, agencies: Iterable[str], on: date) -> Consent | None:
-    """Return a consent in force on the date that covers every agency named, if any."""
+def covering(
+    person_id: int | None, agencies: Iterable[str], on: date, kinds: Iterable[str] = ()
+) -> Consent | None:
+    """Return a consent in force on the date that covers every agency (and kind) named, if any."""
     if person_id is None:
         return None
+    agencies, kinds = list(agencies), list(kinds)
     for consent in consents_of(person_id):
-        if consent.covers(agencies, on):
+        if consent.covers(agencies, on, kinds):
             return consent
     return None
+
+
+def agency_may_see(person_id: int | None, agency: str | None, on: date) -> bool:
+    """Tell whether staff of an agency may see the person's information on the date.
+
+    The förbund holds the consent, so its own staff need none; a member agency sees the person
+    only while a consent in force covers it; staff of no known agency see nothing.
+    """
+    if agency == AgencyKind.FORBUND.value:
+        return True
+    return agency is not None and covering(person_id, [agency], on) is not None
+
+
+def kinds_visible_to(person_id: int | None, agency: str | None, on: date) -> set[str]:
+    """Return the kinds of information about the person that an agency may see on the date."""
+    if agency == AgencyKind.FORBUND.value:
+        return set(INFO_KINDS)
+    if agency is None or person_id is None:
+        return set()
+    return {
+        kind
+        for consent in consents_of(person_id)
+        if consent.covers([agency], on)
+        for kind in consent.info_kinds or []
+        if kind in INFO_KINDS
+    }
 
 
 def record_consent(

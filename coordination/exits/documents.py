@@ -1,7 +1,9 @@
 """A packet as its reader sees it: the same content as JSON, as a page and as an accessible PDF.
 
 The stored content never holds the person's name; it is added here for the reader: the name for
-the assigned coordinator (or anyone when the identity is not protected), otherwise the code.
+the assigned coordinator (or anyone when the identity is not protected), otherwise the code. A
+section of a kind of information the reader's consent does not cover is left out here, and the
+reader is told so.
 """
 
 from __future__ import annotations
@@ -64,9 +66,22 @@ def recommendations_with_outcomes(packet: Packet | None, recommendations: list[d
     return rows
 
 
+def _without(sections: dict, withheld: list[str]) -> dict:
+    """Return the sections without those withheld from the reader."""
+    return {name: text for name, text in sections.items() if name not in withheld}
+
+
+def content_for(content: dict, withheld: list[str]) -> dict:
+    """Return a document's content as the reader may see it (withheld sections left out)."""
+    if not withheld or "sections" not in content:
+        return content
+    return {**content, "sections": _without(content.get("sections") or {}, withheld)}
+
+
 def packet_data(packet: Packet, user, now: datetime | None = None) -> dict:
     """Return a packet as the API gives it to this user."""
     person = packet.person
+    withheld = perms.withheld_sections(user, packet)
     return {
         "id": packet.id,
         "kind": packet.kind,
@@ -82,7 +97,8 @@ def packet_data(packet: Packet, user, now: datetime | None = None) -> dict:
         "acknowledged_at": packet.acknowledged_at,
         "acknowledged_by_id": packet.acknowledged_by_id,
         "content_hash": packet.content_hash,
-        "content": packet.content,
+        "content": content_for(packet.content or {}, withheld),
+        "withheld_sections": withheld,
         "recommendations": recommendations_with_outcomes(packet, packet.recommendations),
         "reminders": reminders_of(packet, now),
         "pdf": url_for("api.packet_pdf", packet_id=packet.id),
@@ -93,6 +109,7 @@ def return_referral_data(document: ReturnReferral, user, now: datetime | None = 
     """Return a return referral as the API gives it to this user."""
     person = document.case.person
     packet = document.packet
+    withheld = perms.withheld_in_return_referral(user, document)
     return {
         "id": document.id,
         "case_id": document.case_id,
@@ -101,7 +118,8 @@ def return_referral_data(document: ReturnReferral, user, now: datetime | None = 
         "version": document.version,
         "person": perms.person_label(user, person, document.case),
         "protected_identity": bool(person.protected_identity),
-        "sections": queries.sections_of(document),
+        "sections": _without(queries.sections_of(document), withheld),
+        "withheld_sections": withheld,
         "recommendations": recommendations_with_outcomes(
             packet, queries.recommendations_of(document)
         ),
@@ -122,15 +140,19 @@ def document_context(
     case=None,
     packet: Packet | None = None,
     document: ReturnReferral | None = None,
+    withheld: list[str] | None = None,
 ) -> dict:
     """Return what the page and the PDF templates need to show one document."""
     kind = content.get("kind") or PacketKind.RETURN_REFERRAL.value
     signed_at = content.get("signed_at")
+    withheld = withheld or []
+    content = content_for(content, withheld)
     return {
         "signed_at": datetime.fromisoformat(signed_at) if signed_at else None,
         "kind": kind,
         "content": content,
         "sections": content.get("sections") or {},
+        "withheld": withheld,
         "facts": content.get("facts") or {},
         "recommendations": recommendations_with_outcomes(
             packet, list(content.get("recommendations") or [])
@@ -153,6 +175,7 @@ def return_referral_context(user, document: ReturnReferral) -> dict:
         case=document.case,
         packet=document.packet,
         document=document,
+        withheld=perms.withheld_in_return_referral(user, document),
     )
 
 
@@ -165,6 +188,7 @@ def packet_context(user, packet: Packet) -> dict:
         case=packet.case,
         packet=packet,
         document=packet.return_referral,
+        withheld=perms.withheld_sections(user, packet),
     )
 
 

@@ -2,7 +2,9 @@
 
 The assigned coordinator and the team leads work on the exit and the draft; only the assigned
 coordinator signs. A packet is read by its recipient (the referrer), the team leads, and for a
-return referral the case's coordinator; the recipient or a team lead of the recipient's unit
+return referral the case's coordinator; the recipient's side reads it only while a valid consent
+covers the recipient's agency, and reads a section of one kind of information (the health profile)
+only while that consent covers the kind. The recipient or a team lead of the recipient's unit
 acknowledges it and records what became of the recommendations. A protected person's name is
 shown to the assigned coordinator only; everyone else sees the person's code.
 """
@@ -12,12 +14,15 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from coordination.cases.models import Case
+from coordination.consent.models import INFO_KINDS
+from coordination.consent.operations import agency_may_see, kinds_visible_to
+from coordination.core.i18n import local_today
 from coordination.core.permissions import get_visible
 from coordination.exits.models import FollowUp, Packet, ReturnReferral
 from coordination.extensions import db
-from coordination.organisations.models import Membership
+from coordination.organisations.models import Membership, OrganisationUnit
 from workflows.organisation import Role
-from workflows.return_referral import ReturnReferralState
+from workflows.return_referral import SECTION_KINDS, ReturnReferralState
 
 
 def is_team_lead(user) -> bool:
@@ -91,13 +96,47 @@ def speaks_for_recipient(user, packet) -> bool:
     return user.id == packet.recipient_id or unit_team_lead(user, packet.unit_id)
 
 
+def is_forbund_reader(user, packet) -> bool:
+    """The förbund's own staff on the packet: the team leads and the case's coordinator."""
+    return is_team_lead(user) or is_assigned_coordinator(user, packet.case)
+
+
+def recipient_agency(packet) -> str | None:
+    """Return the agency kind of the unit the packet is addressed to."""
+    unit = db.session.get(OrganisationUnit, packet.unit_id)
+    return unit.agency_kind if unit else None
+
+
 def can_view_packet(user, packet) -> bool:
-    """The recipient's side, the team leads, and the coordinator of a return referral's case."""
-    return (
-        speaks_for_recipient(user, packet)
-        or is_team_lead(user)
-        or is_assigned_coordinator(user, packet.case)
+    """The team leads, the coordinator of a return referral's case, and the recipient's side
+    while a valid consent covers the recipient's agency."""
+    if is_forbund_reader(user, packet):
+        return True
+    return speaks_for_recipient(user, packet) and agency_may_see(
+        packet.person_id, recipient_agency(packet), local_today()
     )
+
+
+def readable_packets(user, packets) -> list:
+    """Keep the packets the user may read (a withdrawn consent hides the recipient's)."""
+    return [packet for packet in packets if can_view_packet(user, packet)]
+
+
+def withheld_sections(user, packet) -> list[str]:
+    """Return the sections of the packet's document this reader may not see: for the recipient's
+    side, those whose kind of information no valid consent covering their agency covers."""
+    if packet is None or is_forbund_reader(user, packet):
+        return []
+    visible = kinds_visible_to(packet.person_id, recipient_agency(packet), local_today())
+    withheld = set(INFO_KINDS) - visible
+    return [name for name, kind in SECTION_KINDS.items() if kind in withheld]
+
+
+def withheld_in_return_referral(user, return_referral) -> list[str]:
+    """Return the sections of a return referral this reader may not see (see withheld_sections)."""
+    if can_exit(user, return_referral.case):
+        return []
+    return withheld_sections(user, return_referral.packet)
 
 
 def can_acknowledge(user, packet) -> bool:

@@ -84,7 +84,7 @@ def _packets_for_me() -> list[Packet]:
     query = perms.packets_answered_by(current_user).order_by(
         Packet.acknowledged_at.is_not(None), Packet.delivered_at.desc()
     )
-    return list(db.session.scalars(query.limit(200)))
+    return perms.readable_packets(current_user, db.session.scalars(query.limit(200)))
 
 
 def _open_follow_ups() -> list[FollowUp]:

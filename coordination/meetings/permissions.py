@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
+from coordination.consent.operations import agency_may_see
+from coordination.core.i18n import local_today
 from coordination.core.permissions import get_visible
 from coordination.extensions import db
 from coordination.meetings.models import GroupActivity, GroupEnrolment, Meeting, MeetingAttendee
@@ -72,12 +74,24 @@ def can_enrol(user, group: GroupActivity, case: Case) -> bool:
     return is_team_lead(user) or group.leader_id == user.id or is_coordinator_of(user, case)
 
 
+def invitee_within_consent(user, meeting: Meeting) -> bool:
+    """An invitee (or the organiser) of a case's meeting sees it while a valid consent covers the
+    agency they come to it for; the förbund's own staff need no consent."""
+    row = attendee_row(user, meeting)
+    if row is None and meeting.organiser_id != user.id:
+        return False
+    agencies = {row.agency_kind} if row is not None and row.agency_kind else user.agency_kinds
+    today = local_today()
+    return any(agency_may_see(meeting.case.person_id, agency, today) for agency in agencies)
+
+
 def can_view(user, meeting: Meeting) -> bool:
-    """A meeting: its invitees, the case's parties, or (a session) those who see the group."""
+    """A meeting: the case's parties and, within the consent, its invitees; a group session: its
+    invitees and those who see the group."""
+    if meeting.case is not None:
+        return connected(user, meeting.case) or invitee_within_consent(user, meeting)
     if is_attendee(user, meeting) or meeting.organiser_id == user.id:
         return True
-    if meeting.case is not None:
-        return connected(user, meeting.case)
     return meeting.group is not None and can_view_group(user, meeting.group)
 
 

@@ -131,7 +131,11 @@ def _form_errors(parsed: dict, found: dict) -> dict:
 @access(*STAFF)
 def index():
     """The user's coming meetings, open tasks, invitations to confirm and open escalations."""
-    meetings = queries.upcoming_meetings_of(current_user.id, utcnow())
+    meetings = [
+        m
+        for m in queries.upcoming_meetings_of(current_user.id, utcnow())
+        if perms.can_view(current_user, m)
+    ]
     to_confirm = [
         m
         for m in meetings
