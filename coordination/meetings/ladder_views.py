@@ -68,7 +68,7 @@ def _load_escalation(escalation_id: int) -> Escalation:
     return get_visible(
         Escalation,
         escalation_id,
-        lambda user, escalation: perms.can_decide(user, escalation.case),
+        lambda user, escalation: perms.connected(user, escalation.case),
         glass=case_glass,
     )
 

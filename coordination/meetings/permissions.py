@@ -114,9 +114,23 @@ def attendee_row(user, meeting: Meeting) -> MeetingAttendee | None:
     return next((a for a in meeting.attendees if a.user_id == user.id), None)
 
 
+def is_referring_referrer(user, case: Case) -> bool:
+    """Tell whether the user wrote the referral the case came from."""
+    return case.referral is not None and case.referral.referrer_id == user.id
+
+
 def can_decide(user, case: Case) -> bool:
-    """The escalation decision: the team lead, the coordinator or the referring referrer."""
-    return connected(user, case)
+    """The escalation decision (continue or discharge, §8): the team lead, the case's coordinator
+    or the referring referrer, the referrer only while a valid consent lets them see the case.
+
+    Other parties who see the case (the contacts of the plan's actions) read the escalation but do
+    not decide it. The page, its form and the API all ask this one function.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    if is_team_lead(user) or is_coordinator_of(user, case):
+        return True
+    return is_referring_referrer(user, case) and connected(user, case)
 
 
 def can_see_identity(user, case: Case) -> bool:
