@@ -28,6 +28,7 @@ from coordination.cases.views import bp as cases_bp
 from coordination.cli import register_cli
 from coordination.codes.views import bp as codes_bp
 from coordination.conferences import permissions as conference_perms
+from coordination.conferences import registrations as conferences
 from coordination.conferences.views import bp as conferences_bp
 from coordination.config import ROOT, flask_config, load_settings
 from coordination.consent import registrations as consent
@@ -180,7 +181,9 @@ def _register_domains_once() -> None:
             conference_perms.member_may_view_referral, conference_perms.member_visible_referral_ids
         )
 
-        for domain in (people, referrals, consent, cases, action_plans, exits):
+        # Erasers run in this order: the conferences' finds its decisions through the referral's
+        # link to the person, which the referrals' eraser then cuts.
+        for domain in (people, conferences, referrals, consent, cases, action_plans, exits):
             domain.register()
         _registered = True
 

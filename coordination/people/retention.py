@@ -15,13 +15,22 @@ from coordination.audit.operations import log_access
 from coordination.extensions import db
 from coordination.people.models import Person
 
+# What an eraser writes where a column must keep a value (a CHECK constraint wants text, e.g. a
+# decided referral's joint recommendation). Stored data, not shown as a sentence of the interface,
+# so it is deliberately not translated; it is the same in every language.
+ERASED_TEXT = "[gallrad]"
+
 ERASERS: list[Callable[[int], None]] = []
 STILL_OPEN: list[Callable[[int], bool]] = []
 LAST_ACTIVITY: list[Callable[[int], datetime | None]] = []
 
 
 def eraser(func_: Callable[[int], None]) -> None:
-    """Register a function that erases one domain's personal data about a person (once)."""
+    """Register a function that erases one domain's personal data about a person (once).
+
+    Erasers run in the order they were registered, all before the person row goes: a domain that
+    finds its rows through another domain's link to the person registers before that domain.
+    """
     if func_ not in ERASERS:
         ERASERS.append(func_)
 

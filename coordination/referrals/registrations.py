@@ -60,6 +60,10 @@ def _erase_referrals(person_id: int) -> None:
             "withdrawn_reason"
         ).split():
             setattr(referral, name, None)
+        # The history keeps its states and times for the statistics; the notes typed about the
+        # person (why it was withdrawn, what to complete, why it went back) go.
+        for step in referral.history:
+            step.note = None
         referral.person_id = None
 
 
