@@ -155,7 +155,9 @@ def test_erasure_leaves_no_free_text_about_the_person_but_keeps_the_counts():
     assert {p.agency for p in positions} == set(conference.present_agencies)
     assert {p.stance for p in positions} == {"[gallrad]"}
     history = db.session.scalars(
-        select(ReferralHistory).where(ReferralHistory.referral_id == withdrawn.id)
+        select(ReferralHistory)
+        .where(ReferralHistory.referral_id == withdrawn.id)
+        .order_by(ReferralHistory.id)
     ).all()
     assert [h.to_state for h in history][-1] == "withdrawn"
     assert all(h.note is None for h in history)
