@@ -34,7 +34,7 @@ from coordination.conferences.schemas import (
 )
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
-from coordination.core.parsing import load_form, read_form
+from coordination.core.parsing import load_form, read_form, refuse_unreadable, with_unreadable
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -130,17 +130,6 @@ def _read_form(form) -> tuple[dict, dict[str, User | None], User | None, dict]:
     return data, members, db.session.get(User, chair_id) if chair_id else None, unreadable
 
 
-def _refuse_unreadable(unreadable: dict) -> None:
-    """Refuse a form with a value that could not be read, even if the operation took the rest."""
-    if unreadable:
-        raise ValidationFailed(_("Uppgifterna innehåller fel. Rätta dem och försök igen."))
-
-
-def _with_unreadable(errors: dict, unreadable: dict) -> dict:
-    """The operation's errors, and those of the fields it had nothing to say about."""
-    return {**unreadable, **errors}
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @access(Role.TEAM_LEAD)
 def new():
@@ -160,14 +149,14 @@ def new():
                 chair=chair,
                 by=current_user,
             )
-            _refuse_unreadable(unreadable)
+            refuse_unreadable(unreadable)
             log_access("conference", conference.id, action="create")
             db.session.commit()
             flash(_("Mötet är planerat."), "success")
             return redirect(url_for(".detail", conference_id=conference.id))
         except ValidationFailed as exc:
             db.session.rollback()
-            errors = _with_unreadable(exc.errors, unreadable)
+            errors = with_unreadable(exc.errors, unreadable)
     else:
         form = {"at": "09:00", "chair_id": str(current_user.id)}
     return render_template(
@@ -200,7 +189,7 @@ def edit(conference_id: int):
                 chair=chair,
                 by=current_user,
             )
-            _refuse_unreadable(unreadable)
+            refuse_unreadable(unreadable)
             log_access("conference", conference.id, action="update")
             db.session.commit()
             flash(_("Mötet är ändrat."), "success")
@@ -208,7 +197,7 @@ def edit(conference_id: int):
         except ValidationFailed as exc:
             db.session.rollback()
             conference = db.session.get(Conference, conference_id)
-            errors = _with_unreadable(exc.errors, unreadable)
+            errors = with_unreadable(exc.errors, unreadable)
     else:
         form = {"place": conference.place or "", "video_link": conference.video_link or ""}
         for member in conference.agency_members:

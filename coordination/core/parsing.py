@@ -405,3 +405,15 @@ def read_form(
     """Load what can be read of an HTML form; return it with the errors by the form's names."""
     data, errors = load_partial(schema, form_input(schema, form, names=names, filled_by=filled_by))
     return data, form_errors(schema, errors, names)
+
+
+def refuse_unreadable(unreadable: dict[str, list[str]]) -> None:
+    """Refuse a form with a value that could not be read, even when the operation took the rest
+    (a form whose operation checks the values in its own words reads them with `read_form`)."""
+    if unreadable:
+        raise ValidationFailed(_("Uppgifterna innehåller fel. Rätta dem och försök igen."))
+
+
+def with_unreadable(errors: dict, unreadable: dict[str, list[str]]) -> dict:
+    """The operation's errors, and the unreadable fields' where it had nothing to say."""
+    return {**unreadable, **errors}

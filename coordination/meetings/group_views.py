@@ -14,12 +14,14 @@ from coordination.audit.operations import log_access
 from coordination.cases.models import Case
 from coordination.core.db import utcnow
 from coordination.core.errors import DomainError, ValidationFailed
+from coordination.core.parsing import load_form, read_form, refuse_unreadable, with_unreadable
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.meetings import groups as group_ops
 from coordination.meetings import ical, queries
 from coordination.meetings import permissions as perms
-from coordination.meetings.views import bp, int_list, parse_date, parse_time
+from coordination.meetings.schemas import EnrolSchema, GroupFormSchema
+from coordination.meetings.views import bp
 from workflows.meeting import GROUP_PRESETS
 from workflows.organisation import Role
 
@@ -46,28 +48,18 @@ def new_group():
     errors: dict = {}
     form = request.form
     if request.method == "POST":
+        read, unreadable = read_form(GroupFormSchema(), form)
         try:
-            data = group_ops.GroupInput(
-                programme_id=form.get("programme_id", type=int),
-                name=form.get("name", ""),
-                preset=form.get("preset") or "other",
-                capacity=form.get("capacity", type=int),
-                weekdays=int_list(form.getlist("weekdays")),
-                start_time=parse_time(form.get("start_time")),
-                minutes=form.get("minutes", type=int),
-                first_date=parse_date(form.get("first_date")),
-                weeks=form.get("weeks", type=int),
-                location=form.get("location"),
-                leader_id=form.get("leader_id", type=int),
-            )
+            data = group_ops.GroupInput(**{**read, "preset": read.get("preset") or "other"})
             group = group_ops.create_group(data, by=current_user)
+            refuse_unreadable(unreadable)
             log_access("group", group.id, action="create")
             db.session.commit()
             flash(_("Gruppen är skapad med %(n)s tillfällen.", n=len(group.sessions)), "success")
             return redirect(url_for(".group", group_id=group.id))
         except ValidationFailed as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors = with_unreadable(exc.errors, unreadable)
     else:
         preset = GROUP_PRESETS["halsogrupp"]
         form = {
@@ -118,7 +110,7 @@ def group(group_id: int):
 def enrol(group_id: int):
     """Enrol a case in the group while it has room."""
     item = perms.load_group(group_id)
-    case = db.session.get(Case, request.form.get("case_id", type=int) or 0)
+    case = db.session.get(Case, load_form(EnrolSchema(), request.form)["case_id"])
     require_visible(case is not None and perms.can_view_case(current_user, case))
     require(perms.can_enrol(current_user, item, case))
     try:

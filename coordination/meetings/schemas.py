@@ -142,6 +142,26 @@ class GroupCreateSchema(Schema):
     leader_id = fields.Integer(required=True)
 
 
+class GroupFormSchema(Schema):
+    """The page's form for a new group activity: GroupCreateSchema's fields with the time as
+    TT:MM, each one optional, so the operation says what is missing in the form's own words."""
+
+    class Meta:
+        unknown = RAISE
+
+    programme_id = fields.Integer(allow_none=True, load_default=None)
+    name = fields.String(load_default="")
+    preset = fields.String(allow_none=True, load_default=None)
+    capacity = fields.Integer(allow_none=True, load_default=None)
+    weekdays = fields.List(fields.Integer(), load_default=list)
+    start_time = fields.Time(format="%H:%M", allow_none=True, load_default=None)
+    minutes = fields.Integer(allow_none=True, load_default=None)
+    first_date = fields.Date(allow_none=True, load_default=None)
+    weeks = fields.Integer(allow_none=True, load_default=None)
+    location = fields.String(allow_none=True, load_default=None)
+    leader_id = fields.Integer(allow_none=True, load_default=None)
+
+
 class EnrolSchema(Schema):
     """Enrol a case in a group activity."""
 

@@ -40,32 +40,11 @@ def _local(value: datetime | None) -> datetime | None:
     return value.astimezone(STOCKHOLM) if value else None
 
 
-def parse_date(value: str | None) -> date | None:
-    """Return a form's ÅÅÅÅ-MM-DD as a date, or None."""
-    try:
-        return date.fromisoformat((value or "").strip()) if value else None
-    except ValueError:
-        return None
-
-
-def parse_time(value: str | None) -> time | None:
-    """Return a form's TT:MM as a time, or None."""
-    try:
-        return datetime.strptime((value or "").strip(), "%H:%M").time() if value else None
-    except ValueError:
-        return None
-
-
 def _combine(day: date | None, at: time | None) -> datetime | None:
     """A local day and wall-clock time as an aware UTC datetime."""
     if day is None or at is None:
         return None
     return datetime.combine(day, at, tzinfo=STOCKHOLM).astimezone(UTC)
-
-
-def int_list(values) -> list[int]:
-    """Return the form values that are whole numbers, as ints."""
-    return [int(v) for v in values if is_digits(v)]
 
 
 def case_glass(row) -> tuple[str, int] | None:

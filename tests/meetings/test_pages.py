@@ -190,6 +190,29 @@ def test_a_group_is_set_up_and_filled_on_the_pages(client, enqueued):
     assert calendar.data.count(b"BEGIN:VEVENT") == 20
 
 
+def test_a_group_form_value_that_cannot_be_read_is_refused_and_nothing_is_created(client):
+    from coordination.meetings.models import GroupActivity
+
+    programme = make_programme()
+    lead = make_user("team_lead")
+    client.login(lead.email, PASSWORD)
+    response = client.post_form(
+        "/meetings/groups/new",
+        {
+            "programme_id": str(programme.id),
+            "name": "Hälsogrupp våren",
+            "preset": "halsogrupp",
+            "capacity": "tio",
+            "first_date": "2027-01-11",
+            "leader_id": str(lead.id),
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "#field-capacity" in page and 'value="Hälsogrupp våren"' in page
+    assert db.session.scalar(db.select(GroupActivity)) is None
+
+
 def test_the_case_page_section_shows_the_next_meeting_missed_count_and_escalation(app):
     case = make_case()
     meeting = make_meeting(case)
