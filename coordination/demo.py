@@ -50,6 +50,16 @@ def load_demo() -> list[tuple[str, str]]:
     db.session.add(programme)
     db.session.flush()
 
+    users, logins = _demo_users(units)
+    today = ops.local_today()
+    referrals = _demo_referrals(programme, units, users, today)
+    db.session.flush()
+    _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
+    return logins
+
+
+def _demo_users(units: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """Create the demo logins: every role, in the förbund and in each member agency."""
     people = [
         ("admin@demo.example", "Ada Admin", [("forbund", "admin")]),
         ("samordnare@demo.example", "Sam Samordnare", [("forbund", "team_lead")]),
@@ -77,6 +87,11 @@ def load_demo() -> list[tuple[str, str]]:
         )
         logins.append((email, roles[0][1]))
 
+    return users, logins
+
+
+def _demo_referrals(programme: Programme, units: dict, users: dict, today) -> dict:
+    """Create five referrals in different states, by the municipality's referrer."""
     referrer = users["remittent.kommun@demo.example"]
     lead = users["samordnare@demo.example"]
     base = {
@@ -98,7 +113,6 @@ def load_demo() -> list[tuple[str, str]]:
         "consent_agencies": ["kommun", "af", "fk", "region"],
         "consent_info_kinds": ["health", "social_services", "employment", "benefits"],
     }
-    today = ops.local_today()
     base["consent_given_on"] = today - timedelta(days=3)
     samples = [
         ("19900314", "123", "Aisha", "Demosson", "submitted"),
@@ -130,9 +144,7 @@ def load_demo() -> list[tuple[str, str]]:
             )
         elif state == "withdrawn":
             ops.withdraw(referral, by=referrer, reason="Personen har fått arbete.")
-    db.session.flush()
-    _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
-    return logins
+    return referrals
 
 
 def _demo_case(programme, users, admitted, waiting, today) -> None:
