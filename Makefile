@@ -40,9 +40,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Two parallel workers, each with its own database (coord_test_gw0, ...) and Redis db: see
-# tests/conftest.py. TEST_WORKERS=0 runs in one process on the URLs as given.
-TEST_WORKERS ?= 2
+# Four parallel workers on 2 cores (the real-worker tests mostly wait), each with its own database
+# (coord_test_gw0, ...) and Redis db: see tests/conftest.py. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 4
 
 test: install lint
 	COORD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) COORD_TEST_REDIS_URL=$(TEST_REDIS_URL) \

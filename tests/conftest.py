@@ -4,7 +4,7 @@ COORD_TEST_DATABASE_URL (default: a fresh `coord_test` database on 127.0.0.1:543
 COORD_TEST_REDIS_URL (default: redis://127.0.0.1:6379/15). A missing server stops the run with a
 message saying what to start: the suite never silently skips.
 
-Parallel workers (pytest-xdist, `pytest -n 2`) each get their own of both: worker gwN uses the
+Parallel workers (pytest-xdist, `pytest -n 4`) each get their own of both: worker gwN uses the
 database `<name>_gwN` (coord_test_gw0, coord_test_gw1, ...) and the Redis database N below the
 given one, counting down and wrapping from 0 to 15, never 13 (the production smoke test's): with the
 default 15, gw0 uses 15 and gw1 14; with 1, gw0 uses 1 and gw1 0. A run without workers uses both
