@@ -10,14 +10,7 @@ revision revises the one before it (tests/test_database.py checks there is exact
 """
 
 revision = "0010_one_history"
-down_revision = (
-    "0002_notifications",
-    "0004_statistics",
-    "0005_access",
-    "0007_cases_plans",
-    "0008_meetings",
-    "0009_exits",
-)
+down_revision = ("0002_notifications", "0004_statistics", "0005_access", "0007_cases_plans", "0008_meetings", "0009_exits")
 branch_labels = None
 depends_on = None
 
