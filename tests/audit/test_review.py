@@ -61,3 +61,13 @@ def test_sample_and_sign_off(client):
     assert signed.status_code == 302
     page = client.get(sample_url).get_data(as_text=True)
     assert "Signerat" in page and "Alla åtkomster hade stöd" in page
+
+
+def test_the_review_page_shows_the_grants_once_and_has_a_plain_title(client):
+    import re
+
+    _auditor_client(client)
+    page = client.get("/audit/").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and "Loggkontroll" in title
+    assert page.count('id="heading-grants"') == 1
