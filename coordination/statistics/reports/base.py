@@ -235,6 +235,27 @@ def gender_counts(gender_column: SQLColumnExpression[Any]) -> list[ColumnElement
     ]
 
 
+def filter_conditions(
+    filters: Filters,
+    *,
+    programme: SQLColumnExpression[Any],
+    municipality: SQLColumnExpression[Any],
+    day: SQLColumnExpression[Any],
+) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions of the filters: programme, home municipality, and the period
+    on `day` (the report's own date column, which must be set)."""
+    conditions: list[ColumnElement[bool]] = [day.is_not(None)]
+    if filters.programme_id:
+        conditions.append(programme == filters.programme_id)
+    if filters.municipality:
+        conditions.append(municipality == filters.municipality)
+    if filters.date_from:
+        conditions.append(day >= filters.date_from)
+    if filters.date_to:
+        conditions.append(day <= filters.date_to)
+    return conditions
+
+
 def population_conditions(filters: Filters, population: str) -> list:
     """Return the WHERE conditions for the participants a report counts."""
     conditions = []

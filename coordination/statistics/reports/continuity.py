@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import case, func, select
 
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.extensions import db
@@ -14,6 +14,7 @@ from coordination.statistics.reports.base import (
     Report,
     Row,
     counts_of,
+    filter_conditions,
     gender_counts,
     simple_report,
 )
@@ -34,15 +35,12 @@ def coordinator_changes(filters: Filters, population: str | None) -> Report:
     bucket = case(
         (per_case.c.changes >= CHANGE_BUCKETS, CHANGE_BUCKETS), else_=per_case.c.changes
     ).label("bucket")
-    conditions: list[ColumnElement[bool]] = [Case.enrolled_on.is_not(None)]
-    if filters.programme_id:
-        conditions.append(Case.programme_id == filters.programme_id)
-    if filters.municipality:
-        conditions.append(Referral.home_municipality == filters.municipality)
-    if filters.date_from:
-        conditions.append(Case.enrolled_on >= filters.date_from)
-    if filters.date_to:
-        conditions.append(Case.enrolled_on <= filters.date_to)
+    conditions = filter_conditions(
+        filters,
+        programme=Case.programme_id,
+        municipality=Referral.home_municipality,
+        day=Case.enrolled_on,
+    )
     joined = (
         select()
         .select_from(Case)

@@ -32,6 +32,7 @@ from coordination.statistics.reports.base import (
     Report,
     Row,
     counts_of,
+    filter_conditions,
     gender_counts,
     simple_report,
     zero_counts,
@@ -42,16 +43,12 @@ from workflows.referral import ReferralAction, ReferralState
 
 
 def _referral_conditions(filters: Filters) -> list:
-    conditions: list[ColumnElement[bool]] = [Referral.referral_date.is_not(None)]
-    if filters.programme_id:
-        conditions.append(Referral.programme_id == filters.programme_id)
-    if filters.municipality:
-        conditions.append(Referral.home_municipality == filters.municipality)
-    if filters.date_from:
-        conditions.append(Referral.referral_date >= filters.date_from)
-    if filters.date_to:
-        conditions.append(Referral.referral_date <= filters.date_to)
-    return conditions
+    return filter_conditions(
+        filters,
+        programme=Referral.programme_id,
+        municipality=Referral.home_municipality,
+        day=Referral.referral_date,
+    )
 
 
 def _days_between(
