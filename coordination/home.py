@@ -15,15 +15,16 @@ from datetime import datetime, timedelta
 from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordination.cases import caseload
-from coordination.cases import queries as case_queries
-from coordination.cases.models import CoordinatorAssignment
+from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.conferences import permissions as conference_perms
 from coordination.conferences.models import Conference, ConferenceMember
 from coordination.conferences.queries import working_calendar
 from coordination.core.db import utcnow
 from coordination.core.i18n import STOCKHOLM, local_today
+from coordination.core.paging import Page, keyset_page
 from coordination.core.permissions import access
 from coordination.exits.models import Packet
 from coordination.extensions import db
@@ -32,8 +33,11 @@ from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
 from coordination.referrals.permissions import visible_query
 from coordination.statistics import reports
+from workflows.case import OCCUPYING_STATES, CaseState
 
 bp = Blueprint("home", __name__)
+
+OCCUPYING = sorted(s.value for s in OCCUPYING_STATES)
 
 
 @dataclass
@@ -41,15 +45,15 @@ class Start:
     """What the start page shows to one user."""
 
     counts: dict = field(default_factory=dict)
-    packets: list = field(default_factory=list)
-    referrer_escalations: list = field(default_factory=list)
+    packets: Page | None = None
+    referrer_escalations: Page | None = None
     next_conference: Conference | None = None
     agenda: list = field(default_factory=list)
     agenda_visible: bool = False
     caseload: dict | None = None
     meetings_today: list = field(default_factory=list)
-    tasks: list = field(default_factory=list)
-    escalations: list = field(default_factory=list)
+    tasks: Page | None = None
+    escalations: Page | None = None
     queue: list = field(default_factory=list)
     overdue: dict = field(default_factory=dict)
     reports: list = field(default_factory=list)
@@ -63,19 +67,17 @@ def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 
 def _referrer(start: Start, user, now: datetime) -> None:
-    start.packets = list(
-        db.session.scalars(
-            select(Packet)
-            .where(Packet.recipient_id == user.id, Packet.acknowledged_at.is_(None))
-            .order_by(Packet.delivered_at)
-        )
+    start.packets = keyset_page(
+        select(Packet).where(Packet.recipient_id == user.id, Packet.acknowledged_at.is_(None)),
+        [Packet.delivered_at],
+        Packet.id,
+        name="packets",
     )
-    start.referrer_escalations = list(
-        db.session.scalars(
-            select(Escalation)
-            .where(Escalation.referrer_id == user.id, Escalation.status == "open")
-            .order_by(Escalation.decision_due_at)
-        )
+    start.referrer_escalations = keyset_page(
+        select(Escalation).where(Escalation.referrer_id == user.id, Escalation.status == "open"),
+        [Escalation.decision_due_at],
+        Escalation.id,
+        name="referrer_escalations",
     )
 
 
@@ -88,6 +90,7 @@ def _member(start: Start, user, now: datetime) -> None:
             Conference.starts_at >= now - timedelta(hours=12),
             Conference.state.in_(("planned", "published")),
         )
+        .options(joinedload(Conference.programme), selectinload(Conference.agenda))
         .order_by(Conference.starts_at)
         .limit(1)
     )
@@ -110,53 +113,58 @@ def _coordinator(start: Start, user, now: datetime) -> None:
         "escalated": sum(1 for r in rows if r.escalated),
     }
     day_start, day_end = _local_day_bounds(now)
+    invited = select(MeetingAttendee.meeting_id).where(MeetingAttendee.user_id == user.id)
     start.meetings_today = list(
         db.session.scalars(
             select(Meeting)
-            .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
             .where(
-                or_(MeetingAttendee.user_id == user.id, Meeting.organiser_id == user.id),
+                or_(Meeting.id.in_(invited), Meeting.organiser_id == user.id),
                 Meeting.starts_at >= day_start,
                 Meeting.starts_at < day_end,
                 Meeting.status == "booked",
             )
-            .distinct()
-            .order_by(Meeting.starts_at)
+            .order_by(Meeting.starts_at, Meeting.id)
         )
     )
-    start.tasks = list(
-        db.session.scalars(
-            select(Task)
-            .where(
-                Task.assignee_id == user.id,
-                Task.done_at.is_(None),
-                Task.cancelled_at.is_(None),
-            )
-            .order_by(Task.due_at, Task.id)
-        )
+    start.tasks = keyset_page(
+        select(Task).where(
+            Task.assignee_id == user.id,
+            Task.done_at.is_(None),
+            Task.cancelled_at.is_(None),
+        ),
+        [Task.due_at],
+        Task.id,
+        name="tasks",
     )
     mine = select(CoordinatorAssignment.case_id).where(
         CoordinatorAssignment.coordinator_id == user.id,
         CoordinatorAssignment.active.is_(True),
     )
-    start.escalations = list(
-        db.session.scalars(
-            select(Escalation)
-            .where(Escalation.status == "open", Escalation.case_id.in_(mine))
-            .order_by(Escalation.decision_due_at)
-        )
+    start.escalations = keyset_page(
+        select(Escalation).where(Escalation.status == "open", Escalation.case_id.in_(mine)),
+        [Escalation.decision_due_at],
+        Escalation.id,
+        name="escalations",
     )
 
 
 def _team_lead(start: Start, user, now: datetime) -> None:
+    counts = {
+        (programme_id, state): n
+        for programme_id, state, n in db.session.execute(
+            select(Case.programme_id, Case.state, func.count())
+            .where(Case.state.in_([CaseState.WAITING.value, *OCCUPYING]))
+            .group_by(Case.programme_id, Case.state)
+        )
+    }
     for programme in db.session.scalars(
         select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
     ):
         start.queue.append(
             {
                 "programme": programme,
-                "waiting": len(case_queries.queue(programme.id)),
-                "occupied": case_queries.occupied_places(programme.id),
+                "waiting": counts.get((programme.id, CaseState.WAITING.value), 0),
+                "occupied": sum(counts.get((programme.id, state), 0) for state in OCCUPYING),
             }
         )
     overdue = {
@@ -171,14 +179,17 @@ def _team_lead(start: Start, user, now: datetime) -> None:
         )
         or 0
     }
-    start.escalations = list(
-        db.session.scalars(
-            select(Escalation)
-            .where(Escalation.status == "open")
-            .order_by(Escalation.decision_due_at)
-        )
+    start.escalations = keyset_page(
+        select(Escalation).where(Escalation.status == "open"),
+        [Escalation.decision_due_at],
+        Escalation.id,
+        name="escalations",
     )
-    overdue["escalations"] = sum(1 for e in start.escalations if e.decision_due_at < now)
+    overdue["escalations"] = db.session.scalar(
+        select(func.count())
+        .select_from(Escalation)
+        .where(Escalation.status == "open", Escalation.decision_due_at < now)
+    )
     overdue["tasks"] = db.session.scalar(
         select(func.count())
         .select_from(Task)

@@ -1,0 +1,158 @@
+"""Keyset paging of the lists that grow with the data: about fifty rows a page, counted in SQL.
+
+A page is the rows after (or before) an anchor row in the list's order: its sort key and id,
+compared as one row value (`(starts_at, id) > (:starts_at, :id)`), so ties in the sort key are
+neither lost nor shown twice. The links carry only the anchor row's id (`?after=123`): its key is
+read back from the row, so no name or date of anyone is put in a URL. The total and the position
+of the page ("Visar 51–100 av 1 234") are one counting query. Sort keys must be NOT NULL columns
+of the listed model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request, url_for
+from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from coordination.extensions import db
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, where it sits in the whole, and the anchors of its links."""
+
+    rows: list
+    total: int
+    offset: int
+    name: str = ""
+    first_id: int | None = None
+    last_id: int | None = None
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def first_number(self) -> int:
+        """The position of the first row shown, counting from one (0 when none is shown)."""
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_number(self) -> int:
+        """The position of the last row shown."""
+        return self.offset + len(self.rows)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.rows) < self.total
+
+    @property
+    def after_param(self) -> str:
+        return f"{self.name}_after" if self.name else "after"
+
+    @property
+    def before_param(self) -> str:
+        return f"{self.name}_before" if self.name else "before"
+
+    def url(self, direction: str) -> str:
+        """The address of the next or previous page: this page's, with this list's anchor moved."""
+        args: dict[str, Any] = {
+            k: v
+            for k, v in request.args.to_dict(flat=False).items()
+            if k not in (self.after_param, self.before_param)
+        }
+        if direction == "next" and self.last_id is not None:
+            args[self.after_param] = self.last_id
+        elif direction == "previous" and self.first_id is not None:
+            args[self.before_param] = self.first_id
+        return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+
+
+def _anchor(name: str) -> tuple[str | None, int | None]:
+    prefix = f"{name}_" if name else ""
+    for direction in ("after", "before"):
+        raw = request.args.get(f"{prefix}{direction}", "")
+        if raw.isdigit() and len(raw) < 19:
+            return direction, int(raw)
+    return None, None
+
+
+def keyset_page(
+    query: Select,
+    keys: Sequence[InstrumentedAttribute],
+    id_column: InstrumentedAttribute,
+    *,
+    descending: bool = False,
+    name: str = "",
+    size: int | None = None,
+    options: Sequence[Any] = (),
+    anchor: tuple[str | None, int | None] | None = None,
+) -> Page:
+    """Return the page of `query` (a select of one model) that the request's anchor asks for.
+
+    `keys` and `id_column` are the model's sort columns; the request's `after`/`before` (or
+    `<name>_after`/`<name>_before` when a page has several lists) names the anchor row;
+    `options` (eager loads) apply to the rows only. Three statements at most, plus one per eager
+    load: the anchor's key, the rows, the total with the position.
+    """
+    size = size or PAGE_SIZE
+    direction, anchor_id = anchor if anchor is not None else _anchor(name)
+    order = [*keys, id_column]
+    row_key = tuple_(*order)
+
+    def after(values) -> Any:
+        return row_key < tuple_(*values) if descending else row_key > tuple_(*values)
+
+    def before(values) -> Any:
+        return row_key > tuple_(*values) if descending else row_key < tuple_(*values)
+
+    anchor_key = None
+    if anchor_id is not None:
+        anchor_key = db.session.execute(select(*order).where(id_column == anchor_id)).first()
+    if anchor_key is None:
+        direction = None
+    forward = [c.desc() if descending else c.asc() for c in order]
+    backward = [c.asc() if descending else c.desc() for c in order]
+    if direction == "before":
+        rows = list(
+            db.session.scalars(
+                query.where(before(anchor_key)).options(*options).order_by(*backward).limit(size)
+            )
+        )[::-1]
+    else:
+        page_query = query.where(after(anchor_key)) if direction == "after" else query
+        rows = list(db.session.scalars(page_query.options(*options).order_by(*forward).limit(size)))
+    ahead: Any
+    if rows:
+        first_key = [getattr(rows[0], c.key) for c in order]
+        ahead = func.count().filter(before(first_key))
+    elif direction == "after":
+        ahead = func.count().filter(~after(anchor_key))
+    else:
+        ahead = literal(0)
+    total, offset = db.session.execute(
+        query.with_only_columns(func.count(), ahead, maintain_column_froms=True).order_by(None)
+    ).one()
+    return Page(
+        rows=rows,
+        total=total,
+        offset=offset,
+        name=name,
+        first_id=getattr(rows[0], id_column.key) if rows else None,
+        last_id=getattr(rows[-1], id_column.key) if rows else None,
+    )
