@@ -126,6 +126,8 @@ class Meeting(db.Model):
         CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
         Index("ix_meeting_case_starts", "case_id", "starts_at"),
         Index("ix_meeting_group_starts", "group_id", "starts_at"),
+        Index("ix_meeting_organiser_starts", "organiser_id", "starts_at"),
+        Index("ix_meeting_ends", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,7 +173,10 @@ class MeetingAttendee(db.Model):
     """A member of staff invited to a meeting, from any agency; SamSIP invitees confirm."""
 
     __tablename__ = "meeting_attendee"
-    __table_args__ = (UniqueConstraint("meeting_id", "user_id", name="uq_meeting_attendee_user"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id", name="uq_meeting_attendee_user"),
+        Index("ix_meeting_attendee_user", "user_id", "meeting_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))

@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
+from sqlalchemy.orm import selectinload
 
 from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.core.actor import Actor
 from coordination.core.db import utcnow
+from coordination.core.paging import Page, keyset_page
 from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
 from coordination.extensions import db
 from coordination.meetings.models import (
@@ -89,21 +91,36 @@ def meetings_of(case_id: int) -> list[Meeting]:
     )
 
 
-def upcoming_meetings_of(user_id: int, now: datetime, *, limit: int = 100) -> list[Meeting]:
-    """Return the booked meetings a user organises or is invited to that have not ended."""
-    return list(
-        db.session.scalars(
-            select(Meeting)
-            .outerjoin(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
-            .where(
-                or_(MeetingAttendee.user_id == user_id, Meeting.organiser_id == user_id),
-                Meeting.ends_at > now,
-                Meeting.status == MeetingStatus.BOOKED.value,
-            )
-            .distinct()
-            .order_by(Meeting.starts_at)
-            .limit(limit)
-        )
+def upcoming_meetings_page(user_id: int, now: datetime) -> Page:
+    """Return a page of the booked meetings a user organises or is invited to that have not
+    ended, by start, with what their permissions and the access log read (cases, attendees,
+    groups and their participants) loaded in a few statements."""
+    theirs = union(
+        select(MeetingAttendee.meeting_id).where(MeetingAttendee.user_id == user_id),
+        select(Meeting.id).where(Meeting.organiser_id == user_id),
+    )
+    case_parts = (
+        selectinload(Case.assignments),
+        selectinload(Case.referral),
+        selectinload(Case.person),
+    )
+    return keyset_page(
+        select(Meeting).where(
+            Meeting.id.in_(theirs),
+            Meeting.ends_at > now,
+            Meeting.status == MeetingStatus.BOOKED.value,
+        ),
+        [Meeting.starts_at],
+        Meeting.id,
+        name="meetings",
+        options=[
+            selectinload(Meeting.attendees),
+            selectinload(Meeting.case).options(*case_parts),
+            selectinload(Meeting.group)
+            .selectinload(GroupActivity.enrolments)
+            .selectinload(GroupEnrolment.case)
+            .options(*case_parts),
+        ],
     )
 
 
@@ -158,6 +175,18 @@ def open_tasks(*, case_id: int | None = None, assignee_id: int | None = None) ->
     return list(db.session.scalars(query.order_by(Task.due_at, Task.id)))
 
 
+def open_tasks_page(*, assignee_id: int) -> Page:
+    """Return a page of an assignee's open tasks, by due time."""
+    return keyset_page(
+        select(Task).where(
+            Task.assignee_id == assignee_id, Task.done_at.is_(None), Task.cancelled_at.is_(None)
+        ),
+        [Task.due_at],
+        Task.id,
+        name="tasks",
+    )
+
+
 def open_escalation(case_id: int) -> Escalation | None:
     """Return the case's open escalation, if any."""
     return db.session.scalar(
@@ -176,8 +205,8 @@ def escalations_of(case_id: int) -> list[Escalation]:
     )
 
 
-def open_escalations_for(user_id: int, *, every_case: bool) -> list[Escalation]:
-    """Return the open escalations a user follows, by decision deadline.
+def open_escalations_page(user_id: int, *, every_case: bool) -> Page:
+    """Return a page of the open escalations a user follows, by decision deadline.
 
     `every_case` (a team lead): all of them; otherwise those the user referred or coordinates.
     """
@@ -190,7 +219,7 @@ def open_escalations_for(user_id: int, *, every_case: bool) -> list[Escalation]:
         query = query.where(
             or_(Escalation.referrer_id == user_id, Escalation.case_id.in_(coordinated))
         )
-    return list(db.session.scalars(query.order_by(Escalation.decision_due_at)))
+    return keyset_page(query, [Escalation.decision_due_at], Escalation.id, name="escalations")
 
 
 def ladder_history(case_id: int) -> list[LadderStep]:

@@ -17,6 +17,7 @@ from coordination.cases.models import Case
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
+from coordination.core.pages import render_committed
 from coordination.core.parsing import is_digits, load_form, read_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
@@ -110,28 +111,24 @@ def _form_errors(parsed: dict, found: dict) -> dict:
 @access(*STAFF)
 def index():
     """The user's coming meetings, open tasks, invitations to confirm and open escalations."""
-    meetings = [
-        m
-        for m in queries.upcoming_meetings_of(current_user.id, utcnow())
-        if perms.can_view(current_user, m)
-    ]
+    page = queries.upcoming_meetings_page(current_user.id, utcnow())
+    page.rows = [m for m in page.rows if perms.can_view(current_user, m)]
     to_confirm = [
         m
-        for m in meetings
+        for m in page.rows
         if m.kind == MeetingKind.SAMSIP.value
         and (a := perms.attendee_row(current_user, m)) is not None
         and a.confirmed_at is None
     ]
-    tasks = queries.open_tasks(assignee_id=current_user.id)
-    escalations = queries.open_escalations_for(
+    tasks = queries.open_tasks_page(assignee_id=current_user.id)
+    escalations = queries.open_escalations_page(
         current_user.id, every_case=perms.is_team_lead(current_user)
     )
-    for meeting in meetings:
+    for meeting in page.rows:
         _log_meeting(meeting, "list")
-    db.session.commit()
-    return render_template(
+    return render_committed(
         "meetings/index.html",
-        meetings=meetings,
+        meetings=page,
         to_confirm=to_confirm,
         tasks=tasks,
         escalations=escalations,

@@ -12,6 +12,8 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +56,7 @@ class SusParticipant(db.Model):
         Index("ix_sus_participant_enrolled_on", "enrolled_on"),
         Index("ix_sus_participant_exited_on", "exited_on"),
         Index("ix_sus_participant_ref", "participant_ref"),
+        Index("ix_sus_participant_ref_lower", func.lower(text("participant_ref"))),
         Index("uq_sus_participant_case", "case_id", unique=True),
     )
 

@@ -15,11 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from coordination.audit.operations import log_access
 from coordination.conferences.views import bp as conferences_bp
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today, translate_schema_messages
+from coordination.core.pages import render_committed
+from coordination.core.paging import keyset_page
 from coordination.core.permissions import access, require, require_visible
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -221,20 +224,20 @@ def import_page():
 def participants():
     """Find a participant's SUS record by reference (no names are kept here)."""
     ref = (request.args.get("ref") or "").strip()
-    found = []
+    found = None
     if ref:
-        found = list(
-            db.session.scalars(
-                select(SusParticipant)
-                .where(func.lower(SusParticipant.participant_ref) == ref.lower())
-                .order_by(SusParticipant.id)
-                .limit(50)
-            )
+        found = keyset_page(
+            select(SusParticipant).where(func.lower(SusParticipant.participant_ref) == ref.lower()),
+            [],
+            SusParticipant.id,
+            options=[
+                selectinload(SusParticipant.programme),
+                selectinload(SusParticipant.ratings),
+            ],
         )
         for participant in found:
             log_access("sus_participant", participant.id, action="list")
-        db.session.commit()
-    return render_template(
+    return render_committed(
         "statistics/participants.html", ref=ref, found=found, due_on=queries.rating_due_on
     )
 
