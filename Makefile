@@ -61,6 +61,21 @@ STATISTICS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench
 bench-statistics: $(STAMP)
 	BENCH_DATABASE_URL=$(STATISTICS_BENCH_URL) $(BIN)/python -m coordination.statistics_bench
 
+# The pages at 20,000 and 200,000 participants (data sets built with SQL, kept between runs), served
+# by gunicorn as deploy/ runs it: each page's p50/p95 beside its raw-SQL floor and its SQL
+# statements, then a 20-user mix (locust) against the app and against a floor app. Needs local
+# PostgreSQL and Redis. BENCH_SIZES=20000 runs the smaller one only.
+BENCH_SIZES ?= 20000 200000
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+.PHONY: bench-web
+bench-web: install $(BENCH_STAMP)
+	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m coordination.web_bench.run
+
 # The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
 # sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
 SMOKE_DATABASE ?= coord_smoke

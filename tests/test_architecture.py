@@ -93,7 +93,7 @@ LAYERS = (
     ("api", "audit.views", "home", "health", "demo", "jobs"),
     ("cli",),
     ("app",),
-    ("statistics_bench",),
+    ("statistics_bench", "web_bench"),
 )
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 
