@@ -11,6 +11,7 @@ passed), BENCH_MIX_USERS (20), BENCH_REDIS_URL (the app's broker and limiter), B
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import socket
@@ -369,6 +370,7 @@ def count_queries(url: str, data: dataset.Dataset, figures, case_id: int, codes:
             "BROKER_URL": REDIS_URL,
         }
     )
+    logging.getLogger().setLevel(logging.WARNING)  # not a line per in-process request
     counts: dict[str, int] = {}
     clients: dict[str, tuple] = {}
     # Requests run outside any outer app context: each has its own `g` (the CSRF token is cached

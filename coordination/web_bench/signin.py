@@ -32,7 +32,8 @@ class Codes:
         """Return a code the app accepts now and has not seen for this user."""
         while True:
             current = int(time.time() // 30)
-            step = max(current - 1, self.last.get(user_id, 0) + 1)
+            # Not the previous step: a sign-in queued behind others must still find it valid.
+            step = max(current, self.last.get(user_id, 0) + 1)
             if step <= current + 1:
                 self.last[user_id] = step
                 return pyotp.TOTP(totp_secret(user_id)).at(step * 30)
