@@ -23,6 +23,7 @@ from coordination.cases.models import Case
 from coordination.cases.views import load_visible
 from coordination.core.errors import Conflict, Forbidden, ValidationFailed
 from coordination.core.i18n import label, local_today
+from coordination.core.pages import render_read
 from coordination.core.parsing import form_input, is_digits, load_form
 from coordination.core.permissions import access, require, require_visible
 from coordination.documents import render_pdf
@@ -133,9 +134,12 @@ def plan(case_id: int):
 def _plan_error(case: Case, errors: dict, status: int = 422):
     db.session.rollback()
     case = db.session.get(Case, case.id)
-    log_access("action_plan", case.id, action="read", person_id=case.person_id)
-    db.session.commit()
-    return render_template("action_plans/plan.html", **_plan_context(case, errors=errors)), status
+    return render_read(
+        "action_plans/plan.html",
+        ("action_plan", case.id, case.person_id),
+        status,
+        **_plan_context(case, errors=errors),
+    )
 
 
 # --- drawing it up ------------------------------------------------------------------------------

@@ -81,7 +81,13 @@ def dump_row(row: reads.CaseRow) -> dict:
 def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -> Case:
     """Load a case the caller may see, else 404 (`read`: log the read of the case or its plan)."""
     return get_visible(
-        Case, case_id, perms.can_view, lock=lock, read=read, person=lambda case: case.person_id
+        Case,
+        case_id,
+        perms.can_view,
+        kind="case",
+        lock=lock,
+        read=read,
+        person=lambda case: case.person_id,
     )
 
 

@@ -204,8 +204,7 @@ def add_to_conference_agenda(conference_id: int):
     conference = load_conference(conference_id, lock=True)
     require(perms.can_manage(current_user, conference))
     data = AgendaAddSchema().load(json_body())
-    referral = db.session.get(Referral, data["referral_id"])
-    require_visible(referral is not None and referral_perms.can_view(current_user, referral))
+    referral = get_visible(Referral, data["referral_id"], referral_perms.can_view)
     referral = referral_ops.get_referral(referral.id, lock=True)
     agenda_ops.add_to_agenda(conference, referral, by=current_user)
     log_access("referral", referral.id, action="update", person_id=referral.person_id)
@@ -263,8 +262,7 @@ def record_conference_attendance(conference_id: int):
 )
 def decide_referral(referral_id: int):
     """Record the decision on a referral."""
-    referral = db.session.get(Referral, referral_id)
-    require_visible(referral is not None and referral_perms.can_view(current_user, referral))
+    referral = get_visible(Referral, referral_id, referral_perms.can_view)
     data = DecisionLoadSchema().load(json_body())
     conference = db.session.get(Conference, data["conference_id"])
     if conference is None or not perms.can_view(current_user, conference):
@@ -317,8 +315,7 @@ def decide_referral(referral_id: int):
 )
 def get_referral_decision(referral_id: int):
     """Read the decision on a referral the caller may see."""
-    referral = db.session.get(Referral, referral_id)
-    require_visible(referral is not None and referral_perms.can_view(current_user, referral))
+    referral = get_visible(Referral, referral_id, referral_perms.can_view)
     require_visible(referral.decision_id is not None)
     decision = db.session.get(Decision, referral.decision_id)
     log_access("decision", decision.id, action="read", person_id=referral.person_id)

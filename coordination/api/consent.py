@@ -12,19 +12,17 @@ from coordination.consent import operations as ops
 from coordination.consent.models import Consent
 from coordination.consent.schemas import ConsentDumpSchema, ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.i18n import local_today
-from coordination.core.permissions import require_visible
+from coordination.core.permissions import get_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
-from coordination.referrals.permissions import can_manage_for_referral
+from coordination.referrals.permissions import can_manage_consent, can_manage_for_referral
 from workflows.organisation import Role
 
 MANAGERS = (Role.REFERRER, Role.TEAM_LEAD)
 
 
 def _referral(referral_id: int) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    require_visible(referral is not None and can_manage_for_referral(current_user, referral))
-    return referral
+    return get_visible(Referral, referral_id, can_manage_for_referral)
 
 
 @endpoint(
@@ -82,9 +80,7 @@ def record_consent(referral_id: int):
 )
 def withdraw_consent(consent_id: int):
     """Withdraw a consent."""
-    consent = db.session.get(Consent, consent_id)
-    referral = db.session.get(Referral, consent.referral_id) if consent else None
-    require_visible(referral is not None and can_manage_for_referral(current_user, referral))
+    consent = get_visible(Consent, consent_id, can_manage_consent)
     data = ConsentWithdrawSchema().load(json_body())
     ops.withdraw_consent(consent, by=current_user, note=data["note"])
     log_access("consent", consent.id, action="update", person_id=consent.person_id)

@@ -14,7 +14,7 @@ from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.cases.models import Case
 from coordination.core.errors import ValidationFailed
-from coordination.core.permissions import get_visible, require, require_visible
+from coordination.core.permissions import get_visible, require
 from coordination.extensions import db
 from coordination.meetings import groups as group_ops
 from coordination.meetings import ical, ladder, queries
@@ -334,8 +334,7 @@ def my_tasks():
 )
 def complete_my_task(task_id: int):
     """Mark a task done."""
-    task = db.session.get(Task, task_id)
-    require_visible(task is not None and task.assignee_id == current_user.id)
+    task = get_visible(Task, task_id, lambda user, task: task.assignee_id == user.id, kind="task")
     ladder.complete_task(task, by=current_user)
     log_access("case", task.case_id, action="update", person_id=task.case.person_id)
     db.session.commit()

@@ -26,6 +26,7 @@ from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
+from coordination.core.pages import render_read
 from coordination.core.parsing import is_digits, load_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
@@ -53,6 +54,7 @@ def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -
         Case,
         case_id,
         perms.can_view,
+        kind="case",
         glass=("case", case_id),
         lock=lock,
         read=read,
@@ -160,9 +162,12 @@ def _render_detail(case: Case, errors: dict, status: int = 422):
     """The case page again after a refused change (rolled back), its read logged."""
     db.session.rollback()
     case = db.session.get(Case, case.id)
-    log_access("case", case.id, action="read", person_id=case.person_id)
-    db.session.commit()
-    return render_template("cases/detail.html", **_detail_context(case, errors=errors)), status
+    return render_read(
+        "cases/detail.html",
+        ("case", case.id, case.person_id),
+        status,
+        **_detail_context(case, errors=errors),
+    )
 
 
 @bp.get("/<int:case_id>")
@@ -279,7 +284,10 @@ def withdraw_consent(case_id: int, consent_id: int):
     case = load_visible(case_id)
     require(perms.can_manage(current_user, case))
     consent = db.session.get(Consent, consent_id)
-    require_visible(consent is not None and consent.person_id == case.person_id)
+    require_visible(
+        consent is not None and consent.person_id == case.person_id,
+        subject=("consent", consent_id, case.person_id),
+    )
     data = load_form(ConsentWithdrawSchema(), request.form)
     consent_ops.withdraw_consent(consent, by=current_user, **data)
     log_access("consent", consent.id, action="update", person_id=case.person_id)
@@ -411,8 +419,8 @@ def _render_queue(
 @access(Role.TEAM_LEAD)
 def enrol(case_id: int):
     """Give the first person in the queue a free place, with a coordinator."""
-    case = db.session.get(Case, case_id)
-    require_visible(case is not None and case.state == CaseState.WAITING.value)
+    waiting = CaseState.WAITING.value
+    get_visible(Case, case_id, lambda user, case: case.state == waiting, kind="case")
     case = ops.get_case(case_id, lock=True)
     try:
         data = load_form(QueueEnrolSchema(), request.form)

@@ -33,7 +33,7 @@ from coordination.conferences.views import (
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
 from coordination.core.parsing import form_errors, form_input, is_digits, load_checked, load_form
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
 from coordination.referrals import operations as referral_ops
 from coordination.referrals import permissions as referral_perms
@@ -90,13 +90,14 @@ def _position_field(key: str) -> str:
 
 
 def _load_agenda_referral(conference: Conference, referral_id: int) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    require_visible(
-        referral is not None
-        and referral_perms.can_view(current_user, referral)
-        and any(i.referral_id == referral_id for i in conference.agenda)
+    return get_visible(
+        Referral,
+        referral_id,
+        lambda user, referral: (
+            referral_perms.can_view(user, referral)
+            and any(i.referral_id == referral_id for i in conference.agenda)
+        ),
     )
-    return referral
 
 
 @bp.route("/<int:conference_id>/referrals/<int:referral_id>/decision", methods=["GET", "POST"])
@@ -237,11 +238,12 @@ def minutes_pdf(conference_id: int):
 @access(*STAFF)
 def decision(referral_id: int):
     """The decision and the written joint recommendation, as the referrer reads it."""
-    referral = db.session.get(Referral, referral_id)
-    require_visible(
-        referral is not None
-        and referral.decision_id is not None
-        and referral_perms.can_view(current_user, referral)
+    referral = get_visible(
+        Referral,
+        referral_id,
+        lambda user, referral: (
+            referral.decision_id is not None and referral_perms.can_view(user, referral)
+        ),
     )
     decision_row = db.session.get(Decision, referral.decision_id)
     log_access("decision", decision_row.id, action="read", person_id=referral.person_id)

@@ -257,7 +257,6 @@ def detail(conference_id: int):
     show_agenda = perms.can_see_agenda(current_user, conference)
     rows = agenda_rows(conference) if show_agenda else []
     log_agenda_reads(rows, "list")
-    db.session.commit()
     can_manage = perms.can_manage(current_user, conference)
     addable = []
     if can_manage and conference.state in ("planned", "published"):
@@ -271,6 +270,9 @@ def detail(conference_id: int):
                 .order_by(Referral.referral_date, Referral.id)
             )
         )
+    for referral in addable:  # listed with their people, to be put on the agenda
+        log_access("referral", referral.id, action="list", person_id=referral.person_id)
+    db.session.commit()
     return render_template(
         "conferences/detail.html",
         conference=conference,
@@ -298,7 +300,10 @@ def add_to_agenda(conference_id: int):
     if referral is None:
         flash(_("Välj en remiss att sätta på dagordningen."), "error")
         return redirect(url_for(".detail", conference_id=conference.id))
-    require_visible(referral_perms.can_view(current_user, referral))
+    require_visible(
+        referral_perms.can_view(current_user, referral),
+        subject=("referral", referral.id, referral.person_id),
+    )
     referral = referral_ops.get_referral(referral.id, lock=True)
     agenda.add_to_agenda(conference, referral, by=current_user)
     log_access("referral", referral.id, action="update", person_id=referral.person_id)

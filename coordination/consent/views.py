@@ -13,19 +13,17 @@ from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchem
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.parsing import load_form
-from coordination.core.permissions import access, require_visible
+from coordination.core.permissions import access, get_visible
 from coordination.extensions import db
 from coordination.referrals.models import Referral
-from coordination.referrals.permissions import can_manage_for_referral
+from coordination.referrals.permissions import can_manage_consent, can_manage_for_referral
 from workflows.organisation import MEMBER_AGENCIES, Role
 
 bp = Blueprint("consent", __name__, url_prefix="/consent")
 
 
 def _referral(referral_id: int) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    require_visible(referral is not None and can_manage_for_referral(current_user, referral))
-    return referral
+    return get_visible(Referral, referral_id, can_manage_for_referral)
 
 
 @bp.route("/referral/<int:referral_id>", methods=["GET", "POST"])
@@ -69,9 +67,8 @@ def for_referral(referral_id: int):
 @access(Role.REFERRER, Role.TEAM_LEAD)
 def withdraw(consent_id: int):
     """Withdraw a consent; it stops covering anything at once."""
-    consent = db.session.get(Consent, consent_id)
-    referral = db.session.get(Referral, consent.referral_id) if consent else None
-    require_visible(referral is not None and can_manage_for_referral(current_user, referral))
+    consent = get_visible(Consent, consent_id, can_manage_consent)
+    referral = db.session.get(Referral, consent.referral_id)
     data = load_form(ConsentWithdrawSchema(), request.form)
     ops.withdraw_consent(consent, by=current_user, **data)
     log_access("consent", consent.id, action="update", person_id=consent.person_id)

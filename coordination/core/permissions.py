@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,9 @@ from coordination.core.errors import Forbidden, NotFound, wants_json
 from coordination.extensions import db
 
 Row = TypeVar("Row", bound=HasId)
+
+# What a refusal names in the access log: the object's type and id, and its person when known.
+Subject = tuple[str, int | str | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -82,27 +85,56 @@ def install(
         return None
 
 
-def _log_refusal() -> None:
+def _log_refusal(subject: Subject | None = None) -> None:
+    """Log a refused access, naming the object (and its person) as far as the request knows it.
+
+    Without a subject: the object the request loaded last (get_visible), else the object the
+    URL names (`/cases/<case_id>` names case <case_id>, its person unknown), else the route.
+    """
     log_access, _break_glass = current_app.extensions["coordination.access_log"]
-    log_access("route", request.endpoint or "", outcome="refused")
+    if subject is None:
+        loaded = g.get("access_subject")
+        subject = loaded() if loaded is not None else _url_subject()
+    object_type, object_id, person_id = subject
+    log_access(object_type, object_id, outcome="refused", person_id=person_id)
 
 
-def require(condition: bool) -> None:
+def _url_subject() -> Subject:
+    for name, value in (request.view_args or {}).items():
+        if name.endswith("_id") and isinstance(value, int):
+            return name.removesuffix("_id"), value, None
+    return "route", request.endpoint or "", None
+
+
+def require(condition: bool, subject: Subject | None = None) -> None:
     """Refuse with 403 unless the condition holds (the caller may know the object exists)."""
     if not condition:
-        _log_refusal()
+        _log_refusal(subject)
         raise Forbidden(_("Du har inte behörighet till det här."))
 
 
-def require_visible(condition: bool, obj: tuple[str, int] | None = None) -> None:
-    """Answer 404 unless the caller may see the object (or holds a break-glass grant for it)."""
+def require_visible(
+    condition: bool, obj: tuple[str, int] | None = None, *, subject: Subject | None = None
+) -> None:
+    """Answer 404 unless the caller may see the object (or holds a break-glass grant for it).
+
+    `subject` names the refused object and its person in the access log (see _log_refusal).
+    """
     if not condition and obj is not None and current_user.has_any_role(["team_lead"]):
         _log_access, break_glass = current_app.extensions["coordination.access_log"]
         if break_glass(*obj):
             return
     if not condition:
-        _log_refusal()
+        _log_refusal(subject)
         raise NotFound(_("Sidan eller uppgiften finns inte."))
+
+
+def person_of(row: Any) -> int | None:
+    """Return the person a row is about: its own person, else its case's (None for neither)."""
+    if hasattr(row, "person_id"):
+        return row.person_id
+    case = getattr(row, "case", None)
+    return getattr(case, "person_id", None)
 
 
 def get_visible(
@@ -114,23 +146,35 @@ def get_visible(
     lock: bool = False,
     read: str | None = None,
     person: Callable[[Row], int | None] | None = None,
+    kind: str | None = None,
 ) -> Row:
     """Load a row the current user may see, or answer 404 (and log the refusal).
 
     `glass` is the object a team lead's break-glass grant must name to open it (a pair, or a
     function of the found row); `lock` reloads the visible row FOR UPDATE; `read` logs the read
-    in the access log under that object type, with the person that `person` finds in the row.
+    in the access log under that object type, with the person that `person` finds in the row
+    (by default `person_of`). A refusal names the object as `kind` (by default the table's name)
+    with its id and, when the row exists, its person; a later refusal in the request (`require`)
+    names the same object.
     """
     row = db.session.get(model, row_id)
-    subject = (glass(row) if row is not None else None) if callable(glass) else glass
-    require_visible(row is not None and may_see(current_user, row), subject)
+    find_person = person or person_of
+
+    def subject() -> Subject:  # the person is looked up only when a refusal needs it
+        who = find_person(row) if row is not None else None
+        return kind or model.__tablename__, row_id, who  # type: ignore[attr-defined]
+
+    g.access_subject = subject
+    glass_pair = (glass(row) if row is not None else None) if callable(glass) else glass
+    visible = row is not None and may_see(current_user, row)
+    require_visible(visible, glass_pair, subject=None if visible else subject())
     if row is None:
         raise NotFound(_("Sidan eller uppgiften finns inte."))
     if lock:
         row = get_row(model, row_id, lock=True)
     if read is not None:
         log_access, _break_glass = current_app.extensions["coordination.access_log"]
-        log_access(read, row.id, action="read", person_id=person(row) if person else None)
+        log_access(read, row.id, action="read", person_id=find_person(row))
     return row
 
 

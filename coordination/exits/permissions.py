@@ -179,7 +179,7 @@ def can_handle_follow_up(user, follow_up) -> bool:
 
 def load_case(case_id: int) -> Case:
     """Load a case the user may exit, else 404."""
-    return get_visible(Case, case_id, can_exit, glass=("case", case_id))
+    return get_visible(Case, case_id, can_exit, kind="case", glass=("case", case_id))
 
 
 def load_return_referral(

@@ -14,6 +14,7 @@ from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label, local_today
+from coordination.core.pages import render_read
 from coordination.core.parsing import form_input, is_digits, load_checked, load_form
 from coordination.core.permissions import access, require
 from coordination.exits import documents, queries
@@ -209,9 +210,12 @@ def register_exit(case_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         case = db.session.get(Case, case_id)
-        return render_template(
-            "exits/exit_form.html", **_exit_form_context(case, form, exc.errors, exc.message)
-        ), 422
+        return render_read(
+            "exits/exit_form.html",
+            ("case", case.id, case.person_id),
+            422,
+            **_exit_form_context(case, form, exc.errors, exc.message),
+        )
     log_access("case", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     document = queries.return_referral_of(case.id)
@@ -226,10 +230,13 @@ def register_exit(case_id: int):
 
 
 def _return_referral_page(document: ReturnReferral, errors=None, form=None, status=200):
+    """The return referral's page, its read logged (also after a refused change)."""
     context = documents.return_referral_context(current_user, document)
     flat = [message for messages in (errors or {}).values() for message in messages]
-    return render_template(
+    return render_read(
         "exits/return_referral.html",
+        ("return_referral", document.id, document.case.person_id),
+        status,
         errors={"_general": flat} if flat else {},
         form=form or {},
         can_edit=perms.can_edit_return_referral(current_user, document),
@@ -238,15 +245,14 @@ def _return_referral_page(document: ReturnReferral, errors=None, form=None, stat
         if perms.can_finalise(current_user, document)
         else {},
         **context,
-    ), status
+    )
 
 
 @bp.get("/return-referrals/<int:return_referral_id>")
 @access(*STAFF)
 def return_referral(return_referral_id: int):
     """The return referral: the draft while the coordinator completes it, then the document."""
-    document = load_return_referral(return_referral_id, read=True)
-    db.session.commit()
+    document = load_return_referral(return_referral_id)
     return _return_referral_page(document)
 
 
@@ -302,12 +308,14 @@ def edit_return_referral(return_referral_id: int):
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         document = db.session.get(ReturnReferral, return_referral_id)
-        return render_template(
+        return render_read(
             "exits/edit.html",
+            ("return_referral", document.id, person_id),
+            exc.status,
             document=document,
             form=request.form,
             errors=exc.errors or {"_general": [exc.message]},
-        ), exc.status
+        )
     log_access("return_referral", document.id, action="update", person_id=person_id)
     db.session.commit()
     flash(_("Återremissen är sparad."), "success")
@@ -355,9 +363,12 @@ def return_referral_pdf(return_referral_id: int):
 
 
 def _packet_page(packet: Packet, errors=None, form=None, status=200):
+    """The packet's page, its read logged (also after a refused change)."""
     context = documents.packet_context(current_user, packet)
-    return render_template(
+    return render_read(
         "exits/packet.html",
+        ("packet", packet.id, packet.person_id),
+        status,
         errors=errors or {},
         form=form or {},
         reminders=documents.reminders_of(packet),
@@ -365,15 +376,14 @@ def _packet_page(packet: Packet, errors=None, form=None, status=200):
         can_record_outcomes=perms.can_record_outcomes(current_user, packet),
         statuses=[(s.value, label("recommendation_status", s.value)) for s in RecommendationStatus],
         **context,
-    ), status
+    )
 
 
 @bp.get("/packets/<int:packet_id>")
 @access(*STAFF)
 def packet(packet_id: int):
     """A packet to the referrer: the document, its acknowledgement and the reminders."""
-    found = load_packet(packet_id, read=True)
-    db.session.commit()
+    found = load_packet(packet_id)
     return _packet_page(found)
 
 
@@ -478,10 +488,12 @@ def follow_up(follow_up_id: int):
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         found = db.session.get(FollowUp, follow_up_id)
-        return render_template(
+        return render_read(
             "exits/follow_up.html",
+            ("follow_up", found.id, person_id),
+            exc.status,
             **_follow_up_context(found, request.form, exc.errors, exc.message),
-        ), exc.status
+        )
     log_access("follow_up", found.id, action="update", person_id=person_id)
     db.session.commit()
     flash(_("Uppföljningen är registrerad."), "success")

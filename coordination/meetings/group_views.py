@@ -15,7 +15,7 @@ from coordination.cases.models import Case
 from coordination.core.db import utcnow
 from coordination.core.errors import DomainError, ValidationFailed
 from coordination.core.parsing import load_form, read_form, refuse_unreadable, with_unreadable
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
 from coordination.meetings import groups as group_ops
 from coordination.meetings import ical, queries
@@ -110,8 +110,8 @@ def group(group_id: int):
 def enrol(group_id: int):
     """Enrol a case in the group while it has room."""
     item = perms.load_group(group_id)
-    case = db.session.get(Case, load_form(EnrolSchema(), request.form)["case_id"])
-    require_visible(case is not None and perms.can_view_case(current_user, case))
+    case_id = load_form(EnrolSchema(), request.form)["case_id"]
+    case = get_visible(Case, case_id, perms.can_view_case, kind="case")
     require(perms.can_enrol(current_user, item, case))
     try:
         group_ops.enrol(item, case, by=current_user)

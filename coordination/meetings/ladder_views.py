@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
+from coordination.core.pages import render_read
 from coordination.core.parsing import load_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
@@ -29,6 +30,7 @@ def _load_task(task_id: int) -> Task:
         Task,
         task_id,
         lambda user, task: task.assignee_id == user.id or perms.connected(user, task.case),
+        kind="task",
         glass=case_glass,
     )
 
@@ -73,15 +75,18 @@ def _load_escalation(escalation_id: int) -> Escalation:
     )
 
 
-def _escalation_page(escalation: Escalation, errors: dict, form) -> str:
+def _escalation_page(escalation: Escalation, errors: dict, form, status: int = 200):
+    """The escalation's page, the read of its case logged (also after a refused decision)."""
     case = escalation.case
     missed = [
         m
         for m in queries.meetings_of(case.id)
         if (a := m.attendance_of(case.id)) is not None and a.status == "missed" and not m.cancelled
     ]
-    return render_template(
+    return render_read(
         "meetings/escalation.html",
+        ("case", case.id, case.person_id),
+        status,
         escalation=escalation,
         case=case,
         participant=perms.participant_label(current_user, case),
@@ -98,8 +103,6 @@ def _escalation_page(escalation: Escalation, errors: dict, form) -> str:
 def escalation(escalation_id: int):
     """The escalation: why, by when, and the decision (continue or discharge)."""
     item = _load_escalation(escalation_id)
-    log_access("case", item.case_id, action="read", person_id=item.case.person_id)
-    db.session.commit()
     return _escalation_page(item, {}, {})
 
 
@@ -116,7 +119,7 @@ def decide(escalation_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         item = db.session.get(Escalation, escalation_id)
-        return _escalation_page(item, exc.errors, form), 422
+        return _escalation_page(item, exc.errors, form, 422)
     log_access("case", item.case_id, action="update", person_id=item.case.person_id)
     db.session.commit()
     flash(_("Beslutet är registrerat."), "success")

@@ -155,6 +155,7 @@ def load_case(case_id: int, *, read: bool = False) -> Case:
         Case,
         case_id,
         can_view_case,
+        kind="case",
         glass=("case", case_id),
         read="case" if read else None,
         person=lambda case: case.person_id,
@@ -163,4 +164,6 @@ def load_case(case_id: int, *, read: bool = False) -> Case:
 
 def load_group(group_id: int, *, read: bool = False) -> GroupActivity:
     """Load a group activity the current user may see, or answer 404."""
-    return get_visible(GroupActivity, group_id, can_view_group, read="group" if read else None)
+    return get_visible(
+        GroupActivity, group_id, can_view_group, kind="group", read="group" if read else None
+    )

@@ -365,8 +365,10 @@ def attendance(meeting_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         meeting = db.session.get(Meeting, meeting_id)
-        context = _detail_context(meeting, exc.errors, form)
-        return render_template("meetings/detail.html", **context), 422
+        _log_meeting(meeting)
+        return render_committed(
+            "meetings/detail.html", 422, **_detail_context(meeting, exc.errors, form)
+        )
     for result in results:
         log_access(
             "attendance",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import or_, select
 
+from coordination.extensions import db
 from coordination.referrals.models import Referral
 from workflows.organisation import Role
 from workflows.referral import EDITABLE_STATES, ReferralState
@@ -67,6 +68,12 @@ def can_manage_for_referral(user, referral: Referral) -> bool:
     if not can_view(user, referral) or referral.person_id is None:
         return False
     return referral.referrer_id == user.id or user.has_any_role([Role.TEAM_LEAD])
+
+
+def can_manage_consent(user, consent) -> bool:
+    """Whoever manages consent for the consent's referral may withdraw that consent."""
+    referral = db.session.get(Referral, consent.referral_id) if consent.referral_id else None
+    return referral is not None and can_manage_for_referral(user, referral)
 
 
 def can_see_identity(user, referral: Referral) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
+from coordination.core.pages import render_read
 from coordination.core.parsing import load_form, read_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
@@ -179,9 +180,12 @@ def _handle_form(referral: Referral | None):
         db.session.rollback()
         referral = db.session.get(Referral, referral.id)
         form = referral_to_form(referral)
-        return render_template(
-            "referrals/form.html", **_form_context(referral, form, exc.errors, exc.message)
-        ), exc.status
+        return render_read(
+            "referrals/form.html",
+            ("referral", referral.id, referral.person_id),
+            exc.status,
+            **_form_context(referral, form, exc.errors, exc.message),
+        )
     flash(_("Remissen är skickad till remissgruppen."), "success")
     return redirect(url_for(".detail", referral_id=referral.id))
 
@@ -243,10 +247,12 @@ def submit(referral_id: int):
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         referral = db.session.get(Referral, referral_id)
-        return render_template(
+        return render_read(
             "referrals/form.html",
+            ("referral", referral.id, referral.person_id),
+            exc.status,
             **_form_context(referral, referral_to_form(referral), exc.errors, exc.message),
-        ), exc.status
+        )
     log_access("referral", referral.id, action="submit", person_id=referral.person_id)
     db.session.commit()
     flash(_("Remissen är skickad till remissgruppen."), "success")
@@ -316,15 +322,17 @@ def upload(referral_id: int):
         )
     except ValidationFailed as exc:
         db.session.rollback()
-        return render_template(
+        return render_read(
             "referrals/detail.html",
+            ("referral", referral.id, referral.person_id),
+            422,
             referral=referral,
             can_edit=True,
             can_withdraw=perms.can_withdraw(current_user, referral),
             can_request_completion=False,
             show_identity=perms.can_see_identity(current_user, referral),
             errors=exc.errors,
-        ), 422
+        )
     log_access("attachment", referral.id, action="create", person_id=referral.person_id)
     db.session.commit()
     flash(_("Filen är bifogad."), "success")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Select, false, select
+
+from coordination.cases import permissions as case_perms
+from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.extensions import db
+from coordination.statistics.models import SusParticipant
 from workflows.organisation import Role
 
 REPORT_ROLES = (Role.ANALYST, Role.TEAM_LEAD)
@@ -19,14 +25,52 @@ def can_import(user) -> bool:
     return bool(user and user.is_authenticated and user.has_any_role(IMPORT_ROLES))
 
 
+def case_of(participant) -> Case | None:
+    """Return the live case a SUS participant belongs to (None for imported history)."""
+    return db.session.get(Case, participant.case_id) if participant.case_id else None
+
+
+def person_of(participant) -> int | None:
+    """Return the person in the register a SUS participant is, when it belongs to a live case."""
+    case = case_of(participant)
+    return case.person_id if case is not None else None
+
+
 def can_view_participant(user, participant) -> bool:
-    """Team leads and coordinators see a participant's SUS record and self-ratings.
+    """Team leads see a participant's SUS record and self-ratings; a coordinator only those of
+    a case they coordinate (they rate with the participant). Imported history has no case, so
+    it is for the team leads.
 
     Analysts never see a single participant: their role is aggregated statistics only.
     """
-    return bool(
-        user and user.is_authenticated and participant and user.has_any_role(PARTICIPANT_ROLES)
+    if not (user and user.is_authenticated and participant):
+        return False
+    if user.has_any_role([Role.TEAM_LEAD]):
+        return True
+    case = case_of(participant) if user.has_any_role([Role.COORDINATOR]) else None
+    return case is not None and case_perms.is_assigned_coordinator(user, case)
+
+
+def visible_participants(user) -> Select:
+    """The SUS participants the user may see, as a query (the rule of `can_view_participant`)."""
+    query = select(SusParticipant)
+    if user.has_any_role([Role.TEAM_LEAD]):
+        return query
+    if not user.has_any_role([Role.COORDINATOR]):
+        return query.where(false())
+    own = select(CoordinatorAssignment.case_id).where(
+        CoordinatorAssignment.coordinator_id == user.id, CoordinatorAssignment.active.is_(True)
     )
+    return query.where(SusParticipant.case_id.in_(own))
+
+
+def persons_by_case(participants) -> dict[int, int]:
+    """Return {case_id: person_id} for the live cases of several participants, in one query."""
+    case_ids = {p.case_id for p in participants if p.case_id}
+    if not case_ids:
+        return {}
+    rows = db.session.execute(select(Case.id, Case.person_id).where(Case.id.in_(case_ids)))
+    return {case_id: person_id for case_id, person_id in rows}
 
 
 def can_record_rating(user, participant) -> bool:

@@ -21,9 +21,9 @@ from coordination.audit.operations import log_access
 from coordination.conferences.views import bp as conferences_bp
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today, translate_schema_messages
-from coordination.core.pages import render_committed
+from coordination.core.pages import render_committed, render_read
 from coordination.core.paging import keyset_page
-from coordination.core.permissions import access, require, require_visible
+from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.statistics import charts, exports, importing, queries, reports
@@ -227,7 +227,9 @@ def participants():
     found = None
     if ref:
         found = keyset_page(
-            select(SusParticipant).where(func.lower(SusParticipant.participant_ref) == ref.lower()),
+            perms.visible_participants(current_user).where(
+                func.lower(SusParticipant.participant_ref) == ref.lower()
+            ),
             [],
             SusParticipant.id,
             options=[
@@ -235,24 +237,31 @@ def participants():
                 selectinload(SusParticipant.ratings),
             ],
         )
+        persons = perms.persons_by_case(found)
         for participant in found:
-            log_access("sus_participant", participant.id, action="list")
+            log_access(
+                "sus_participant",
+                participant.id,
+                action="list",
+                person_id=persons.get(participant.case_id),
+            )
     return render_committed(
         "statistics/participants.html", ref=ref, found=found, due_on=queries.rating_due_on
     )
 
 
 def _participant(participant_id: int) -> SusParticipant:
-    participant = db.session.get(SusParticipant, participant_id)
-    require_visible(perms.can_view_participant(current_user, participant))
-    return participant
+    return get_visible(
+        SusParticipant, participant_id, perms.can_view_participant, person=perms.person_of
+    )
 
 
 def _detail(participant: SusParticipant, form, errors, status=200):
-    log_access("sus_participant", participant.id, action="read")
-    db.session.commit()
-    return render_template(
+    """The participant's page, its read logged with the person (also after a refused rating)."""
+    return render_read(
         "statistics/participant.html",
+        ("sus_participant", participant.id, perms.person_of(participant)),
+        status,
         participant=participant,
         questions=PROGRESSION_QUESTIONS,
         occasions=[o.value for o in Occasion],
@@ -260,7 +269,7 @@ def _detail(participant: SusParticipant, form, errors, status=200):
         can_record=perms.can_record_rating(current_user, participant),
         form=form,
         errors=errors,
-    ), status
+    )
 
 
 @bp.get("/participants/<int:participant_id>")
@@ -287,7 +296,7 @@ def add_rating(participant_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         return _detail(found, request.form, exc.errors, 422)
-    log_access("sus_participant", found.id, action="update")
+    log_access("sus_participant", found.id, action="update", person_id=perms.person_of(found))
     db.session.commit()
     flash(_("Skattningen är sparad."), "success")
     return redirect(url_for(".participant", participant_id=found.id))
@@ -298,7 +307,7 @@ def add_rating(participant_id: int):
 def radar(participant_id: int):
     """The participant's self-ratings as a radar chart, one polygon per occasion."""
     found = _participant(participant_id)
-    log_access("sus_participant", found.id, action="read")
+    log_access("sus_participant", found.id, action="read", person_id=perms.person_of(found))
     db.session.commit()
     response = Response(
         charts.radar_chart(found.participant_ref, found.ratings), mimetype="image/svg+xml"

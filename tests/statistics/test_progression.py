@@ -13,7 +13,7 @@ from coordination.extensions import db
 from coordination.statistics import operations as ops
 from coordination.statistics import queries
 from coordination.statistics.events import ProgressionRatingDue
-from tests.factories import PASSWORD, make_sus_participant, make_user, token_headers
+from tests.factories import PASSWORD, make_case, make_sus_participant, make_user, token_headers
 from workflows.statistics import PROGRESSION_QUESTIONS
 
 
@@ -22,8 +22,12 @@ def _scores(value: int) -> dict:
 
 
 def test_a_coordinator_records_a_rating_and_sees_the_radar_chart(client):
-    participant = make_sus_participant(participant_ref="R-100", enrolled_on=date(2024, 1, 10))
+    # The coordinator rates with the participant of a case they coordinate (issue 16: not any).
     coordinator = make_user("coordinator")
+    case = make_case(coordinator=coordinator)
+    participant = make_sus_participant(
+        participant_ref="R-100", enrolled_on=date(2024, 1, 10), case_id=case.id
+    )
     client.login(coordinator.email, PASSWORD)
     found = client.get("/statistics/participants?ref=r-100").get_data(as_text=True)
     assert f"/statistics/participants/{participant.id}" in found
