@@ -3,7 +3,8 @@
 A delivered packet (a return referral or a joint recommendation) owes the referrer an inbox item
 at once, reminders after 3 and 7 working days and the referrer's team lead an escalation after 10,
 all written as reminder rows at delivery from workflows.return_referral.reminder_schedule and
-cancelled by the acknowledgement. An exit owes the coordinator (or the team leads, if the
+cancelled by the acknowledgement, or by a consent withdrawal after which the recipient may no
+longer read the packet. An exit owes the coordinator (or the team leads, if the
 coordinator has left) the follow-ups 6 and 12 months later, cancelled when registered.
 """
 
@@ -11,10 +12,14 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from coordination.auth.models import User
+from coordination.consent.events import ConsentWithdrawn
+from coordination.consent.operations import agency_may_see
 from coordination.core.db import DbSession
+from coordination.core.i18n import STOCKHOLM
+from coordination.exits import permissions as exit_perms
 from coordination.exits import queries as exit_queries
 from coordination.exits.events import (
     FollowUpRegistered,
@@ -98,8 +103,23 @@ def packet_delivered(session: DbSession, event: PacketDelivered) -> None:
 
 def packet_acknowledged(session: DbSession, event: PacketAcknowledged) -> None:
     """An acknowledged packet needs no more reminders; its inbox items are done."""
-    now = event.occurred_at
-    subject = ("packet", event.packet_id)
+    _close_packet(session, event.packet_id, event.occurred_at)
+
+
+def consent_withdrawn(session: DbSession, event: ConsentWithdrawn) -> None:
+    """A packet its recipient may no longer read (no consent in force covers their agency) owes
+    them no more reminders, nor their team lead the escalation; its inbox items are done."""
+    today = event.occurred_at.astimezone(STOCKHOLM).date()
+    open_packets = session.scalars(
+        select(Packet).where(Packet.person_id == event.person_id, Packet.acknowledged_at.is_(None))
+    )
+    for packet in list(open_packets):
+        if not agency_may_see(packet.person_id, exit_perms.recipient_agency(packet), today):
+            _close_packet(session, packet.id, event.occurred_at)
+
+
+def _close_packet(session: DbSession, packet_id: int, now) -> None:
+    subject = ("packet", packet_id)
     cancel_pending(session, subject, PACKET_KINDS)
     session.execute(
         update(Notification)

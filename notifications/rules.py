@@ -302,6 +302,7 @@ RULES: dict[type[DomainEvent], Rule] = {
     # Exit, packets and follow-ups (handlers in notifications/exit_rules.py).
     PacketDelivered: exits.packet_delivered,
     PacketAcknowledged: exits.packet_acknowledged,
+    ConsentWithdrawn: exits.consent_withdrawn,
     FollowUpsScheduled: exits.follow_ups_scheduled,
     FollowUpRegistered: exits.follow_up_registered,
     # Cases and the joint action plan (handlers in notifications/case_rules.py).
@@ -342,9 +343,9 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
         ReferralPutOnAgenda,
         AgendaCutOff,
         ConferenceAttendanceRecorded,
-        # Consent is checked whenever information is shared; nobody waits for news of it.
+        # Consent is checked whenever information is shared; nobody waits for news of it (a
+        # withdrawal stops the packet reminders of a recipient it shuts out: exit_rules).
         ConsentRecorded,
-        ConsentWithdrawn,
         # The parties hear of a discharge with EscalationDecided (its template per decision).
         CaseDischarged,
         # Enrolment in a group: the group's sessions are already in the leader's invitation.

@@ -107,3 +107,61 @@ def test_with_consent_to_health_information_the_referrer_reads_the_health_profil
     packet = api.get(f"/api/v1/packets/{document.packet.id}", headers=headers).get_json()
     assert packet["content"]["sections"]["health_care_needs"] == HEALTH
     assert packet["withheld_sections"] == []
+
+
+def _packet_reminders(packet) -> list[tuple[str, str]]:
+    from notifications.models import Reminder
+
+    return [
+        (r.kind, r.status)
+        for r in db.session.scalars(
+            select(Reminder)
+            .where(Reminder.subject_type == "packet", Reminder.subject_id == packet.id)
+            .order_by(Reminder.level)
+        )
+    ]
+
+
+def test_a_withdrawal_stops_the_reminders_of_a_packet_the_referrer_may_no_longer_read():
+    from notifications.models import Notification
+
+    document = make_return_referral("delivered")
+    packet = document.packet
+    owed = _packet_reminders(packet)
+    assert owed and {status for _kind, status in owed} == {"pending"}
+    _withdraw_all(document.case)
+    assert {status for _kind, status in _packet_reminders(packet)} == {"cancelled"}
+    inbox = db.session.scalars(
+        select(Notification).where(
+            Notification.subject_type == "packet",
+            Notification.subject_id == packet.id,
+            Notification.channel == "inbox",
+        )
+    ).all()
+    assert inbox and all(n.done_at is not None for n in inbox)
+
+
+def test_a_withdrawal_that_leaves_the_referrers_agency_covered_keeps_the_reminders():
+    document = make_return_referral("delivered")
+    packet = document.packet
+    case = document.case
+    consents = db.session.scalars(select(Consent).where(Consent.person_id == case.person_id)).all()
+    coordinator = case.active_assignment.coordinator
+    consent_ops.record_consent(
+        person_id=case.person_id,
+        referral_id=case.referral_id,
+        data={
+            "agencies": list(consents[0].agencies),
+            "info_kinds": list(consents[0].info_kinds),
+            "given_on": consents[0].given_on,
+            "form": consents[0].form,
+            "witness": consents[0].witness,
+            "valid_until": consents[0].valid_until,
+        },
+        by=coordinator,
+        today=consents[0].given_on,
+    )
+    db.session.commit()
+    consent_ops.withdraw_consent(consents[0], by=coordinator)
+    db.session.commit()
+    assert {status for _kind, status in _packet_reminders(packet)} == {"pending"}
