@@ -52,9 +52,12 @@ KINDS: dict[str, Kind] = {
     "plan_unsigned": Kind(_l("En handlingsplan är inte godkänd i tid")),
     "planned_exit_ahead": Kind(_l("Ett planerat avslut närmar sig")),
     "case_duration": Kind(_l("Ett deltagande närmar sig insatsens längsta tid")),
+    # A new account: its owner chooses the password (coordination.auth.activation).
+    "account_activation": Kind(_l("Välj lösenord till ett nytt konto"), urgent=True),
 }
 
 TITLES: dict[str, object] = {
+    "account_activation": _l("Välj lösenord till ditt konto i Samordning"),
     "referral_submitted": _l("En ny remiss väntar på handläggning"),
     "completion_requested": _l("Komplettera en remiss senast %(due_on)s"),
     "completion_reminder": _l("Påminnelse: komplettera en remiss senast %(due_on)s"),

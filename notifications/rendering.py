@@ -11,7 +11,10 @@ from email.utils import format_datetime
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 
+from coordination.auth.activation import activation_link, awaits_activation
+from coordination.auth.models import User
 from coordination.core.db import utcnow
+from coordination.extensions import db
 from notifications.invitations import attachments as calendar_attachments
 from notifications.kinds import TITLES
 from notifications.models import Notification
@@ -49,11 +52,19 @@ def absolute_url(link: str | None) -> str | None:
     return current_app.config["COORD"]["BASE_URL"].rstrip("/") + link
 
 
+def _link(notification: Notification) -> str | None:
+    """The message's link; an account's activation link is made now, never stored."""
+    if notification.template == "account_activation":
+        user = db.session.get(User, notification.recipient_id)
+        return activation_link(user) if user is not None and awaits_activation(user) else None
+    return notification.link
+
+
 def render(notification: Notification) -> Rendered:
     """Render title, text and HTML bodies from templates/emails in the recipient's locale."""
     with force_locale(notification.locale or "sv"):
         title = title_of(notification)
-        url = absolute_url(notification.link)
+        url = absolute_url(_link(notification))
         context = {
             "title": title,
             "url": url,

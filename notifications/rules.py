@@ -25,6 +25,7 @@ from coordination.action_plans.events import (
     PlanSignedOff,
     PlanVersionCreated,
 )
+from coordination.auth.events import ActivationOwed
 from coordination.auth.models import User
 from coordination.auth.queries import team_leads
 from coordination.cases.events import (
@@ -291,7 +292,26 @@ def case_opened(session: DbSession, event: CaseOpened) -> None:
         )
 
 
+def activation_owed(session: DbSession, event: ActivationOwed) -> None:
+    """Send a new account's owner the link to choose a password (made when the email is
+    rendered, so the link is stored nowhere: notifications.rendering)."""
+    user = session.get(User, event.user_id)
+    if user is None:
+        return
+    notify(
+        session,
+        event.occurred_at,
+        recipient=user,
+        kind="account_activation",
+        template="account_activation",
+        key=f"ActivationOwed:user:{user.id}",
+        subject=("user", user.id),
+        preferences={(user.id, "account_activation", "email"): True},
+    )
+
+
 RULES: dict[type[DomainEvent], Rule] = {
+    ActivationOwed: activation_owed,
     ReferralSubmitted: referral_submitted,
     CompletionRequested: completion_requested,
     ReferralWithdrawn: referral_withdrawn,

@@ -9,9 +9,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from coordination.auth.activation import unusable_password_hash
+from coordination.auth.events import ActivationOwed
 from coordination.auth.models import ApiToken, User
 from coordination.auth.passwords import hash_password, password_problems, verify_password
 from coordination.auth.security import end_all_sessions
+from coordination.core import events
 from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
@@ -31,7 +34,7 @@ def create_user(
     *,
     email: str,
     name: str,
-    password: str,
+    password: str | None = None,
     memberships: list[tuple[OrganisationUnit, str]],
     locale: str = "sv",
     phone: str | None = None,
@@ -41,6 +44,8 @@ def create_user(
 
     `granted_by` is the admin creating the user: roles that need a second administrator wait for
     one (coordination.organisations.grants). None means the trusted command line.
+    Without a password (the administrators' page) the account has none that works until its
+    owner chooses one through the activation link they are sent (coordination.auth.activation).
     """
     errors: dict[str, list[str]] = {}
     if not email or "@" not in email:
@@ -49,7 +54,7 @@ def create_user(
         errors.setdefault("email", []).append(_("Det finns redan en användare med den adressen."))
     if not name.strip():
         errors.setdefault("name", []).append(_("Ange namn."))
-    if password_problems(password):
+    if password is not None and password_problems(password):
         errors.setdefault("password", []).append(_("Lösenordet ska ha minst 12 tecken."))
     if not memberships:
         errors.setdefault("roles", []).append(_("Välj minst en roll i en enhet."))
@@ -61,13 +66,15 @@ def create_user(
     user = User(
         email=email.strip().lower(),
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=unusable_password_hash() if password is None else hash_password(password),
         locale=locale,
         phone=phone,
     )
     db.session.add(user)
     db.session.flush()
     apply_roles(user, memberships, by=granted_by)
+    if password is None:
+        events.record(db.session, ActivationOwed(user_id=user.id, occurred_at=utcnow()))
     return user
 
 

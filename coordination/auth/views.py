@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from coordination.audit.operations import log_access
-from coordination.auth import security, throttling
+from coordination.auth import activation, security, throttling
 from coordination.auth.models import User
 from coordination.auth.operations import (
     authenticate,
@@ -206,6 +206,35 @@ def change_password():
     return render_template("auth/password.html", errors=errors), (422 if errors else 200)
 
 
+@bp.route("/activate", methods=["GET", "POST"])
+@access(public=True)
+def activate():
+    """Choose the password of a new account, with the link its owner was sent (once)."""
+    token = request.values.get("t", "")
+    user = activation.user_for_activation(token)
+    if user is None:
+        return render_template("auth/activate.html", token=None, errors={}), 400
+    errors: dict = {}
+    if request.method == "POST":
+        if request.form.get("new", "") != request.form.get("confirm", ""):
+            errors["confirm"] = [_("Lösenorden är inte lika.")]
+        else:
+            try:
+                set_password(user, request.form.get("new", ""))
+                log_access("user", user.id, action="activate", user=user)
+                db.session.commit()
+                logout_user()
+                session.clear()
+                flash(_("Ditt lösenord är sparat. Logga in med det."), "success")
+                return redirect(url_for(".login"))
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors = {"new": exc.errors["password"]}
+    return render_template("auth/activate.html", token=token, errors=errors), (
+        422 if errors else 200
+    )
+
+
 @bp.get("/account")
 @access()
 def account():
@@ -291,7 +320,6 @@ def new_user():
             created = create_user(
                 email=request.form.get("email", ""),
                 name=request.form.get("name", ""),
-                password=request.form.get("password", ""),
                 memberships=_memberships_from_form(),
                 locale=request.form.get("locale", "sv"),
                 phone=request.form.get("phone") or None,
@@ -299,7 +327,13 @@ def new_user():
             )
             log_access("user", None, action="create")
             db.session.commit()
-            flash(_("Användaren är skapad."), "success")
+            flash(
+                _(
+                    "Användaren är skapad och får ett e-postmeddelande med en länk för att välja "
+                    "sitt lösenord."
+                ),
+                "success",
+            )
             _flash_waiting(created)
             return redirect(url_for(".users"))
         except ValidationFailed as exc:

@@ -124,13 +124,14 @@ def test_admin_creates_a_user_and_sees_all_errors_at_once(client):
     admin = make_user("admin")
     unit = db.session.scalars(select(OrganisationUnit)).first()
     client.login(admin.email, PASSWORD)
-    response = client.post_form("/admin/users/new", {"email": "bad", "name": "", "password": "x"})
+    # The form has no password since issue 16: the new user chooses it (tests/notifications/
+    # test_activation.py), so the password's error is no longer among those shown.
+    response = client.post_form("/admin/users/new", {"email": "bad", "name": ""})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     for message in (
         "Ange en giltig e-postadress.",
         "Ange namn.",
-        "minst 12 tecken",
         "minst en roll",
     ):
         assert message in page
@@ -139,7 +140,6 @@ def test_admin_creates_a_user_and_sees_all_errors_at_once(client):
         {
             "email": "ny@test.example",
             "name": "Ny Person",
-            "password": "ett långt lösenord",
             f"role-{unit.id}": "referrer",
             "locale": "sv",
         },
