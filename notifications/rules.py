@@ -304,7 +304,7 @@ def activation_owed(session: DbSession, event: ActivationOwed) -> None:
         recipient=user,
         kind="account_activation",
         template="account_activation",
-        key=f"ActivationOwed:user:{user.id}",
+        key=f"ActivationOwed:user:{user.id}:{event.occurred_at.isoformat()}",
         subject=("user", user.id),
         preferences={(user.id, "account_activation", "email"): True},
     )

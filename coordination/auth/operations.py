@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from coordination.auth.activation import unusable_password_hash
+from coordination.auth.activation import awaits_activation, unusable_password_hash
 from coordination.auth.events import ActivationOwed
 from coordination.auth.models import ApiToken, User
 from coordination.auth.passwords import hash_password, password_problems, verify_password
@@ -76,6 +76,13 @@ def create_user(
     if password is None:
         events.record(db.session, ActivationOwed(user_id=user.id, occurred_at=utcnow()))
     return user
+
+
+def resend_activation(user: User) -> None:
+    """Owe the owner of an account without a password a new activation link."""
+    if not awaits_activation(user) or not user.active:
+        raise Conflict(_("Användaren har redan valt sitt lösenord."))
+    events.record(db.session, ActivationOwed(user_id=user.id, occurred_at=utcnow()))
 
 
 def set_roles(

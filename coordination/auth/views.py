@@ -17,6 +17,7 @@ from coordination.auth.models import User
 from coordination.auth.operations import (
     authenticate,
     create_user,
+    resend_activation,
     revoke_token,
     set_active,
     set_password,
@@ -369,6 +370,9 @@ def edit_user(user_id: int):
             elif request.form.get("action") == "activate":
                 set_active(user, True, by=current_user)
                 flash(_("Användaren är aktiverad igen."), "success")
+            elif request.form.get("action") == "resend_activation":
+                resend_activation(user)
+                flash(_("En ny länk för att välja lösenord är skickad till användaren."), "success")
             else:
                 set_roles(user, _memberships_from_form(user), by=current_user)
                 flash(_("Rollerna är sparade."), "success")
@@ -390,6 +394,7 @@ def edit_user(user_id: int):
         form=request.form,
         selected=selected,
         waiting=waiting,
+        awaits_activation=user.active and activation.awaits_activation(user),
     ), (422 if errors else 200)
 
 

@@ -86,3 +86,28 @@ def test_an_old_or_forged_link_does_not_open(client, app):
     assert client.get(forged).status_code == 400
     assert client.get("/activate").status_code == 400
     assert client.get(live).status_code == 200
+
+
+def test_the_administrator_can_send_a_new_link_until_the_password_is_chosen(client):
+    admin, user = _create_account(client, "igen@test.example")
+    client.login(admin.email, PASSWORD)
+    page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert "Skicka en ny länk" in page and "/activate" not in page
+    sent = client.post_form(f"/admin/users/{user.id}", {"action": "resend_activation"})
+    assert sent.status_code == 302
+    emails = db.session.scalars(
+        select(Notification).where(
+            Notification.recipient_id == user.id,
+            Notification.channel == "email",
+            Notification.kind == "account_activation",
+        )
+    ).all()
+    assert len(emails) == 2 and all(e.link is None for e in emails)
+    from coordination.auth.operations import set_password
+
+    set_password(user, CHOSEN)
+    db.session.commit()
+    page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert "Skicka en ny länk" not in page
+    refused = client.post_form(f"/admin/users/{user.id}", {"action": "resend_activation"})
+    assert refused.status_code == 409
