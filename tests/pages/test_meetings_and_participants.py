@@ -93,11 +93,18 @@ def test_the_participant_search_sends_as_many_statements_for_three_times_the_mat
     client.login(viewer.email, PASSWORD)
 
     def participants(n: int) -> None:
+        # A coordinator finds only the participants of cases they coordinate (issue 16).
         for _ in range(n):
+            case = (
+                make_case(programme=programme, coordinator=viewer)
+                if role == "coordinator"
+                else None
+            )
             make_sus_participant(
                 participant_ref="ABC-1",
                 programme_id=programme.id,
                 ratings=[(date(2024, 3, 1), 5)],
+                case_id=case.id if case else None,
             )
 
     participants(2)
