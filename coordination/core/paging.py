@@ -18,6 +18,7 @@ from flask import request, url_for
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
 
 PAGE_SIZE = 50
@@ -87,7 +88,7 @@ def _anchor(name: str) -> tuple[str | None, int | None]:
     prefix = f"{name}_" if name else ""
     for direction in ("after", "before"):
         raw = request.args.get(f"{prefix}{direction}", "")
-        if raw.isdigit() and len(raw) < 19:
+        if is_digits(raw):  # a hand-edited or huge anchor is no anchor: the first page
             return direction, int(raw)
     return None, None
 
