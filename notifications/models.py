@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
@@ -28,6 +37,7 @@ __all__ = [
 CHANNELS = ("inbox", "email", "sms")
 OPTIONAL_CHANNELS = ("email", "sms")  # the inbox is always on
 NOTIFICATION_STATUSES = ("pending", "sent", "failed", "cancelled")
+UNREAD_SQL = "channel = 'inbox' AND read_at IS NULL AND done_at IS NULL"
 
 
 class Notification(db.Model):
@@ -47,6 +57,13 @@ class Notification(db.Model):
         CheckConstraint("link IS NULL OR link LIKE '/%'", name="link_relative"),
         Index("ix_notification_due", "status", "not_before"),
         Index("ix_notification_inbox", "recipient_id", "channel", "created_at"),
+        # The unread count in every page's header: only the unread inbox items are indexed.
+        Index(
+            "ix_notification_unread",
+            "recipient_id",
+            postgresql_where=text(UNREAD_SQL),
+            sqlite_where=text(UNREAD_SQL),
+        ),
         Index("ix_notification_subject", "subject_type", "subject_id"),
     )
 

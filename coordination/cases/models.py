@@ -123,6 +123,8 @@ class CoordinatorAssignment(db.Model):
             sqlite_where=text("active"),
         ),
         Index("ix_coordinator_assignment_coordinator_active", "coordinator_id", "active"),
+        # Every assignment of a case, ended ones too (the one above covers only the active one).
+        Index("ix_coordinator_assignment_case", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

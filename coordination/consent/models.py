@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
@@ -22,6 +22,7 @@ class Consent(db.Model):
         check_in("form", FORMS),
         CheckConstraint("form <> 'oral' OR witness IS NOT NULL", name="oral_has_witness"),
         CheckConstraint("valid_until IS NULL OR valid_until >= given_on", name="valid_after_given"),
+        Index("ix_consent_person", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -128,6 +128,8 @@ class Meeting(db.Model):
         Index("ix_meeting_group_starts", "group_id", "starts_at"),
         Index("ix_meeting_organiser_starts", "organiser_id", "starts_at"),
         Index("ix_meeting_ends", "ends_at"),
+        # Meetings in a time window whatever their case or group (the day's meetings).
+        Index("ix_meeting_starts", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

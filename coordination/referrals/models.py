@@ -25,6 +25,11 @@ class Referral(db.Model):
             "state <> 'decided' OR decision_id IS NOT NULL", name="decided_has_decision"
         ),
         Index("ix_referral_programme_state", "programme_id", "state"),
+        # The referral list, newest change first, a page at a time (keyset on updated_at, id):
+        # everything a team lead sees, one referrer's own, one state.
+        Index("ix_referral_updated", "updated_at", "id"),
+        Index("ix_referral_referrer_updated", "referrer_id", "updated_at", "id"),
+        Index("ix_referral_state_updated", "state", "updated_at", "id"),
         # One open referral per person and programme, whatever races the application loses.
         Index(
             "uq_referral_open_person_programme",
@@ -109,6 +114,7 @@ class ReferralHistory(db.Model):
     """One transition of a referral: from, to, who, when and why."""
 
     __tablename__ = "referral_history"
+    __table_args__ = (Index("ix_referral_history_referral", "referral_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
