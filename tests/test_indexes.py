@@ -12,11 +12,12 @@ from coordination.extensions import db
 EXPECTED = {
     "ix_coordinator_assignment_case": ("coordinator_assignment", "(case_id)"),
     "ix_consent_person": ("consent", "(person_id)"),
+    "ix_consent_referral": ("consent", "(referral_id)"),
     "ix_referral_history_referral": ("referral_history", "(referral_id)"),
     "ix_referral_updated": ("referral", "(updated_at, id)"),
     "ix_referral_referrer_updated": ("referral", "(referrer_id, updated_at, id)"),
     "ix_referral_state_updated": ("referral", "(state, updated_at, id)"),
-    "ix_meeting_starts": ("meeting", "(starts_at)"),
+    "ix_meeting_booked_starts": ("meeting", "(starts_at) WHERE ((status)::text = 'booked'::text)"),
     "ix_notification_inbox": ("notification", "(recipient_id, channel, created_at)"),
     "ix_notification_unread": (
         "notification",

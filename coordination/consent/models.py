@@ -23,6 +23,7 @@ class Consent(db.Model):
         CheckConstraint("form <> 'oral' OR witness IS NOT NULL", name="oral_has_witness"),
         CheckConstraint("valid_until IS NULL OR valid_until >= given_on", name="valid_after_given"),
         Index("ix_consent_person", "person_id"),
+        Index("ix_consent_referral", "referral_id"),  # a conference member's agenda referrals
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

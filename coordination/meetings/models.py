@@ -39,6 +39,7 @@ LADDER_STEPS = (
 GROUP_PRESETS = ("halsogrupp", "aktivitetsgrupp", "other")
 _OPEN_ESCALATION = "status = 'open'"
 _CURRENT_ENROLMENT = "left_at IS NULL"
+_BOOKED = f"status = '{MeetingStatus.BOOKED.value}'"
 
 
 class GroupActivity(db.Model):
@@ -128,8 +129,15 @@ class Meeting(db.Model):
         Index("ix_meeting_group_starts", "group_id", "starts_at"),
         Index("ix_meeting_organiser_starts", "organiser_id", "starts_at"),
         Index("ix_meeting_ends", "ends_at"),
-        # Meetings in a time window whatever their case or group (the day's meetings).
-        Index("ix_meeting_starts", "starts_at"),
+        # Booked meetings in a time window, whatever their case or group (the day's meetings).
+        # Partial: a case's own list (no status condition) keeps its per-case indexes instead of
+        # walking this one in time order.
+        Index(
+            "ix_meeting_booked_starts",
+            "starts_at",
+            postgresql_where=text(_BOOKED),
+            sqlite_where=text(_BOOKED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
