@@ -23,13 +23,19 @@ class OrganisationUnitSchema(Schema):
     municipality = fields.String(allow_none=True)
 
 
-def paginated(query, schema, order_by):
-    """Return {"items", "total"} for one page of a select."""
+def page_of(query, order_by, *, options: tuple = ()) -> tuple[list, int]:
+    """Return the rows of the requested page of a select (loaded with `options`) and the count."""
     page, per_page = page_args()
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
-        query.order_by(order_by).offset((page - 1) * per_page).limit(per_page)
+        query.options(*options).order_by(order_by).offset((page - 1) * per_page).limit(per_page)
     ).all()
+    return list(rows), total or 0
+
+
+def paginated(query, schema, order_by):
+    """Return {"items", "total"} for one page of a select."""
+    rows, total = page_of(query, order_by)
     return jsonify({"items": schema(many=True).dump(rows), "total": total})
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordination.api import bp
-from coordination.api.catalogue import paginated
+from coordination.api.catalogue import page_of
 from coordination.api.registry import endpoint, json_body
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
@@ -116,15 +116,12 @@ def list_referrals():
             query = query.where(Referral.programme_id == int(programme_id))
     if errors:
         raise ValidationFailed("Invalid filter.", errors=errors)
-    response = paginated(query, ReferralDumpSchema, Referral.id)
-    payload = response.get_json()
-    ids = [item["id"] for item in payload["items"]]
-    rows = {r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_(ids)))}
-    payload["items"] = [dump(rows[i]) for i in ids]
-    for referral in rows.values():
+    rows, total = page_of(query, Referral.id, options=(selectinload(Referral.history),))
+    items = [dump(referral) for referral in rows]
+    for referral in rows:
         log_access("referral", referral.id, action="list", person_id=referral.person_id)
     db.session.commit()
-    return jsonify(payload)
+    return jsonify({"items": items, "total": total})
 
 
 @endpoint(
@@ -138,8 +135,9 @@ def list_referrals():
 def get_referral(referral_id: int):
     """Read a referral."""
     referral = load_visible(referral_id, read=True)
+    data = dump(referral)  # before the commit, which would expire what was loaded
     db.session.commit()
-    return jsonify(dump(referral))
+    return jsonify(data)
 
 
 @endpoint(

@@ -102,6 +102,13 @@ def member_visible_referral_ids(user) -> list[int]:
     if not user.has_any_role([Role.CONFERENCE_MEMBER]):
         return []
     today = local_today()
+    rows = _member_rows(user)
+    consents: dict[int, list[Consent]] = {rid: [] for rid, _agency in rows}
+    if consents:  # every agenda referral's consents in one statement, not one each
+        for consent in db.session.scalars(
+            select(Consent).where(Consent.referral_id.in_(sorted(consents)))
+        ):
+            consents[consent.referral_id].append(consent)
     return sorted(
-        {rid for rid, agency in _member_rows(user) if _consent_covers(rid, agency, today)}
+        {rid for rid, agency in rows if any(c.covers([agency], today) for c in consents[rid])}
     )

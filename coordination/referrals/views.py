@@ -15,11 +15,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.pages import render_read
+from coordination.core.keyset import keyset_page
+from coordination.core.pages import render_committed, render_read
 from coordination.core.parsing import load_form, read_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
@@ -27,6 +29,7 @@ from coordination.programmes.models import Programme
 from coordination.referrals import attachments as files
 from coordination.referrals import operations as ops
 from coordination.referrals import permissions as perms
+from coordination.referrals import queries
 from coordination.referrals.forms import referral_to_form
 from coordination.referrals.models import Attachment, Referral
 from coordination.referrals.schemas import (
@@ -58,18 +61,26 @@ def load_visible(referral_id: int, *, lock: bool = False, read: bool = False) ->
 @bp.get("/")
 @access(*STAFF)
 def index():
-    """List the referrals the user may see, newest first, optionally by state."""
+    """List the referrals the user may see, newest change first, a page at a time, by state."""
     state = request.args.get("state") or None
-    query = perms.visible_query(current_user).order_by(Referral.updated_at.desc())
-    if state in {s.value for s in ReferralState}:
+    if state not in {s.value for s in ReferralState}:
+        state = None
+    query = perms.visible_query(current_user)
+    if state is not None:
         query = query.where(Referral.state == state)
-    referrals = list(db.session.scalars(query.limit(200)))
-    for referral in referrals:
+    page = keyset_page(
+        query,
+        Referral.updated_at,
+        Referral.id,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        options=(joinedload(Referral.programme),),
+    )
+    for referral in page.rows:
         log_access("referral", referral.id, action="list", person_id=referral.person_id)
-    db.session.commit()
-    return render_template(
+    return render_committed(
         "referrals/index.html",
-        referrals=referrals,
+        page=page,
         state=state,
         states=list(ReferralState),
         can_create=perms.can_create(current_user),
@@ -222,9 +233,8 @@ def edit(referral_id: int):
 @access(*STAFF)
 def detail(referral_id: int):
     """Show one referral with its history, attachments and what the user may do next."""
-    referral = load_visible(referral_id, read=True)
-    db.session.commit()
-    return render_template(
+    referral = queries.load_details(load_visible(referral_id, read=True))
+    return render_committed(
         "referrals/detail.html",
         referral=referral,
         can_edit=perms.can_edit(current_user, referral),
