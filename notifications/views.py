@@ -39,7 +39,10 @@ def register(app) -> None:
 
 
 def unread_count() -> int:
-    """Return how many of the signed-in user's inbox items are neither read nor done."""
+    """Return how many of the signed-in user's inbox items are neither read nor done.
+
+    One count over the partial index of the unread items (ix_notification_unread).
+    """
     if not (current_user and current_user.is_authenticated):
         return 0
     unread = db.session.scalar(
