@@ -20,8 +20,8 @@ from sqlalchemy.orm import joinedload
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.keyset import keyset_page
 from coordination.core.pages import render_committed, render_read
+from coordination.core.paging import keyset_page
 from coordination.core.parsing import load_form, read_form
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
@@ -70,10 +70,9 @@ def index():
         query = query.where(Referral.state == state)
     page = keyset_page(
         query,
-        Referral.updated_at,
+        [Referral.updated_at],
         Referral.id,
-        after=request.args.get("after"),
-        before=request.args.get("before"),
+        descending=True,
         options=(joinedload(Referral.programme),),
     )
     for referral in page.rows:

@@ -199,7 +199,7 @@ def test_a_hand_edited_page_key_shows_the_first_page(client):
     referrer = make_user("referrer")
     referral = make_referral("submitted", referrer=referrer)
     client.login(referrer.email, PASSWORD)
-    for key in ("x", "-1-2", "9" * 5000 + "-1", "9" * 18 + "-1", "1-99999999999", "١٢-٣"):
+    for key in ("x", "-1", "9" * 5000, "9" * 18, "99999999999", "١٢", "0"):
         response = client.get(f"/referrals/?after={key}&before={key}")
         assert response.status_code == 200
         assert "Visar 1–1 av 1" in response.get_data(as_text=True)
