@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from coordination.action_plans.models import PlanAction, PlanVersion
@@ -12,18 +14,25 @@ from coordination.extensions import db
 from workflows.action_plan import PlanState
 
 
-def contact_agencies(user_id: int, case_id: int) -> set[str]:
-    """Return the agencies of the actions the user is the contact of, in live plan versions."""
-    rows = db.session.scalars(
-        select(PlanAction.agency)
+def contact_agencies(user_id: int, case_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Return, by case, the agencies of the actions the user is the contact of, in live plan
+    versions (one statement for all the cases)."""
+    found: dict[int, set[str]] = {}
+    ids = set(case_ids)
+    if not ids:
+        return found
+    rows = db.session.execute(
+        select(PlanVersion.case_id, PlanAction.agency)
         .join(PlanVersion, PlanVersion.id == PlanAction.version_id)
         .where(
-            PlanVersion.case_id == case_id,
+            PlanVersion.case_id.in_(ids),
             PlanVersion.state != PlanState.SUPERSEDED.value,
             PlanAction.contact_id == user_id,
         )
     )
-    return set(rows)
+    for case_id, agency in rows:
+        found.setdefault(case_id, set()).add(agency)
+    return found
 
 
 def contact_case_ids(user_id: int) -> set[int]:

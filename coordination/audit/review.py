@@ -12,6 +12,7 @@ from coordination.audit.models import AccessLogEntry, AuditSample, AuditSampleEn
 from coordination.core.db import utcnow
 from coordination.core.errors import IllegalTransition, ValidationFailed
 from coordination.core.i18n import STOCKHOLM
+from coordination.core.paging import Page, keyset_page
 from coordination.extensions import db
 
 
@@ -34,15 +35,23 @@ def entries_for_person(person_id: int, limit: int = 500) -> list[AccessLogEntry]
     )
 
 
-def entries_for_user(user_id: int, limit: int = 500) -> list[AccessLogEntry]:
-    """Return what one user has done, newest first."""
-    return list(
-        db.session.scalars(
-            select(AccessLogEntry)
-            .where(AccessLogEntry.user_id == user_id)
-            .order_by(AccessLogEntry.id.desc())
-            .limit(limit)
-        )
+def entries_for_user(user_id: int) -> Page:
+    """Return a page of what one user has done, newest first."""
+    return keyset_page(
+        select(AccessLogEntry).where(AccessLogEntry.user_id == user_id),
+        [AccessLogEntry.at],
+        AccessLogEntry.id,
+        descending=True,
+    )
+
+
+def person_entries_page(person_id: int) -> Page:
+    """Return a page of who has accessed this person's data, newest first."""
+    return keyset_page(
+        select(AccessLogEntry).where(AccessLogEntry.person_id == person_id),
+        [AccessLogEntry.at],
+        AccessLogEntry.id,
+        descending=True,
     )
 
 

@@ -10,14 +10,16 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordination.audit import chain, extract, jobs, review
-from coordination.audit.models import AuditSample, ExtractRequest
+from coordination.audit.models import AuditSample, AuditSampleEntry, ExtractRequest
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
 from coordination.core.db import get_row
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
+from coordination.core.pages import render_committed
 from coordination.core.permissions import access
 from coordination.documents import render_pdf
 from coordination.extensions import db
@@ -106,10 +108,9 @@ def verify_chain():
 def person(person_id: int):
     """Who has looked at this person's data."""
     subject = db.session.get(Person, person_id) or abort(404)
-    entries = review.entries_for_person(subject.id)
+    entries = review.person_entries_page(subject.id)
     log_access("access_log", subject.id, action="read", person_id=subject.id)
-    db.session.commit()
-    return render_template("audit/entries.html", subject=subject, user=None, entries=entries)
+    return render_committed("audit/entries.html", subject=subject, user=None, entries=entries)
 
 
 @bp.get("/user/<int:user_id>")
@@ -119,8 +120,7 @@ def by_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     entries = review.entries_for_user(user.id)
     log_access("access_log", f"user:{user.id}", action="read")
-    db.session.commit()
-    return render_template("audit/entries.html", subject=None, user=user, entries=entries)
+    return render_committed("audit/entries.html", subject=None, user=user, entries=entries)
 
 
 @bp.post("/samples")
@@ -152,7 +152,11 @@ def new_sample():
 @access(Role.AUDITOR)
 def sample(sample_id: int):
     """Review the sampled rows and sign off with a finding."""
-    chosen = db.session.get(AuditSample, sample_id) or abort(404)
+    chosen = db.session.get(
+        AuditSample,
+        sample_id,
+        options=[selectinload(AuditSample.entries).selectinload(AuditSampleEntry.entry)],
+    ) or abort(404)
     errors: dict = {}
     if request.method == "POST":
         try:

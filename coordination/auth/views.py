@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordination.audit.operations import log_access
 from coordination.auth import activation, security, throttling
@@ -29,10 +30,11 @@ from coordination.auth.security import CodeOutcome
 from coordination.auth.throttling import throttled
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import LANGUAGES
+from coordination.core.paging import keyset_page
 from coordination.core.permissions import access
 from coordination.extensions import db
 from coordination.organisations import grants
-from coordination.organisations.models import OrganisationUnit
+from coordination.organisations.models import Membership, OrganisationUnit
 from workflows.organisation import Role
 
 bp = Blueprint("auth", __name__)
@@ -306,8 +308,13 @@ def _memberships_from_form(user: User | None = None) -> list[tuple[OrganisationU
 @bp.get("/admin/users")
 @access(Role.ADMIN)
 def users():
-    """List every user with their roles."""
-    people = list(db.session.scalars(select(User).order_by(User.name)))
+    """List the users with their roles, by name, a page at a time."""
+    people = keyset_page(
+        select(User),
+        [User.name],
+        User.id,
+        options=[selectinload(User.memberships).selectinload(Membership.unit)],
+    )
     return render_template("auth/users.html", users=people)
 
 

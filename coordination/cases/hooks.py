@@ -15,7 +15,7 @@ def connect(
     *,
     latest_version: Callable,
     signed_version: Callable,
-    contact_agencies: Callable[[int, int], set[str]],
+    contact_agencies: Callable[[int, Iterable[int]], dict[int, set[str]]],
     contact_case_ids: Callable[[int], set[int]],
     meeting_summary: Callable[[list[int]], dict[int, dict]],
 ) -> None:
@@ -48,9 +48,9 @@ def signed_version(case_id: int):
     return _reader("signed_version")(case_id)
 
 
-def contact_agencies(user_id: int, case_id: int) -> set[str]:
-    """Return the agencies of the live plan actions whose contact the user is."""
-    return _reader("contact_agencies")(user_id, case_id)
+def contact_agencies(user_id: int, case_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Return, by case, the agencies of the live plan actions whose contact the user is."""
+    return _reader("contact_agencies")(user_id, list(case_ids))
 
 
 def contact_case_ids(user_id: int) -> set[int]:

@@ -64,9 +64,21 @@ def visible_query(user):
     )
 
 
-def _consent_covers(referral_id: int, agency: str, on: date) -> bool:
-    consents = db.session.scalars(select(Consent).where(Consent.referral_id == referral_id))
-    return any(c.covers([agency], on) for c in consents)
+def _covered(rows, on: date) -> set[int]:
+    """Return the referral ids of the (referral id, agency) rows that a consent given with the
+    referral covers on the date: the consents of every row read in one statement."""
+    consents: dict[int, list[Consent]] = {}
+    referral_ids = {referral_id for referral_id, _agency in rows}
+    if referral_ids:
+        for consent in db.session.scalars(
+            select(Consent).where(Consent.referral_id.in_(referral_ids))
+        ):
+            consents.setdefault(consent.referral_id, []).append(consent)
+    return {
+        referral_id
+        for referral_id, agency in rows
+        if any(c.covers([agency], on) for c in consents.get(referral_id, []))
+    }
 
 
 def _member_rows(user, referral_id: int | None = None):
@@ -90,25 +102,11 @@ def member_may_view_referral(user, referral) -> bool:
     """A member reads a referral on a published agenda of theirs, if consent covers their agency."""
     if not user.has_any_role([Role.CONFERENCE_MEMBER]):
         return False
-    today = local_today()
-    return any(
-        _consent_covers(referral.id, agency, today)
-        for _id, agency in _member_rows(user, referral.id)
-    )
+    return referral.id in _covered(_member_rows(user, referral.id), local_today())
 
 
 def member_visible_referral_ids(user) -> list[int]:
     """Return the ids of the referrals the user may read as a conference member."""
     if not user.has_any_role([Role.CONFERENCE_MEMBER]):
         return []
-    today = local_today()
-    rows = _member_rows(user)
-    consents: dict[int, list[Consent]] = {rid: [] for rid, _agency in rows}
-    if consents:  # every agenda referral's consents in one statement, not one each
-        for consent in db.session.scalars(
-            select(Consent).where(Consent.referral_id.in_(sorted(consents)))
-        ):
-            consents[consent.referral_id].append(consent)
-    return sorted(
-        {rid for rid, agency in rows if any(c.covers([agency], today) for c in consents[rid])}
-    )
+    return sorted(_covered(_member_rows(user), local_today()))

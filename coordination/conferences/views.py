@@ -20,9 +20,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
+from coordination.cases.models import Case
 from coordination.conferences import agenda, queries
 from coordination.conferences import operations as ops
 from coordination.conferences import permissions as perms
@@ -34,6 +36,8 @@ from coordination.conferences.schemas import (
 )
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
+from coordination.core.pages import render_committed
+from coordination.core.paging import keyset_page
 from coordination.core.parsing import load_form, read_form, refuse_unreadable, with_unreadable
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
@@ -68,15 +72,25 @@ def _programmes() -> list[Programme]:
 @bp.get("/")
 @access(*VIEWERS)
 def index():
-    """List the upcoming and earlier conferences the user may see."""
-    conferences = list(
-        db.session.scalars(
-            perms.visible_query(current_user).order_by(Conference.starts_at, Conference.id)
-        )
+    """List the upcoming and earlier conferences the user may see, a page of each."""
+    since = utcnow() - timedelta(hours=12)
+    visible = perms.visible_query(current_user)
+    parts = (joinedload(Conference.programme), selectinload(Conference.agenda))
+    upcoming = keyset_page(
+        visible.where(Conference.starts_at >= since),
+        [Conference.starts_at],
+        Conference.id,
+        name="upcoming",
+        options=parts,
     )
-    now = utcnow()
-    upcoming = [c for c in conferences if c.starts_at >= now - timedelta(hours=12)]
-    earlier = [c for c in conferences if c not in upcoming][::-1][:50]
+    earlier = keyset_page(
+        visible.where(Conference.starts_at < since),
+        [Conference.starts_at],
+        Conference.id,
+        descending=True,
+        name="earlier",
+        options=parts,
+    )
     return render_template(
         "conferences/index.html",
         upcoming=upcoming,
@@ -216,13 +230,50 @@ def edit(conference_id: int):
 
 
 def agenda_rows(conference: Conference) -> list[dict]:
-    """Return the agenda as rows with what the current user may see of each referral."""
+    """Return the agenda as rows with what the current user may see of each referral: the
+    referrals, their decisions (with the agencies' positions) and cases in one statement each,
+    however long the agenda."""
+    items = list(conference.agenda)
+    referral_ids = [item.referral_id for item in items]
+    referrals = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Referral)
+            .where(Referral.id.in_(referral_ids))
+            .options(selectinload(Referral.person))
+        )
+    }
+    decided = [
+        referrals[i.referral_id].decision_id
+        for i in items
+        if i.status == AgendaStatus.DECIDED.value and referrals[i.referral_id].decision_id
+    ]
+    decisions = (
+        {
+            d.id: d
+            for d in db.session.scalars(
+                select(Decision)
+                .where(Decision.id.in_(decided))
+                .options(selectinload(Decision.positions), selectinload(Decision.coordinator))
+            )
+        }
+        if decided
+        else {}
+    )
+    cases = (
+        {
+            c.referral_id: c
+            for c in db.session.scalars(select(Case).where(Case.referral_id.in_(referral_ids)))
+        }
+        if decisions
+        else {}
+    )
+    visible = referral_perms.viewable_ids(current_user, referrals.values())
     rows = []
-    for item in conference.agenda:
-        referral = db.session.get(Referral, item.referral_id)
-        visible = referral_perms.can_view(current_user, referral)
+    for item in items:
+        referral = referrals[item.referral_id]
         decision = (
-            db.session.get(Decision, referral.decision_id)
+            decisions.get(referral.decision_id)
             if item.status == AgendaStatus.DECIDED.value
             else None
         )
@@ -230,11 +281,11 @@ def agenda_rows(conference: Conference) -> list[dict]:
             {
                 "item": item,
                 "referral": referral,
-                "visible": visible,
-                "show_identity": visible
+                "visible": referral.id in visible,
+                "show_identity": referral.id in visible
                 and referral_perms.can_see_identity(current_user, referral),
                 "decision": decision,
-                "case": queries.case_for(referral.id) if decision else None,
+                "case": cases.get(referral.id) if decision else None,
             }
         )
     return rows
@@ -258,22 +309,21 @@ def detail(conference_id: int):
     rows = agenda_rows(conference) if show_agenda else []
     log_agenda_reads(rows, "list")
     can_manage = perms.can_manage(current_user, conference)
-    addable = []
+    addable = None
     if can_manage and conference.state in ("planned", "published"):
-        addable = list(
-            db.session.scalars(
-                select(Referral)
-                .where(
-                    Referral.programme_id == conference.programme_id,
-                    Referral.state == "submitted",
-                )
-                .order_by(Referral.referral_date, Referral.id)
-            )
+        # Submission dates every referral, so the sort key is never NULL here.
+        addable = keyset_page(
+            select(Referral).where(
+                Referral.programme_id == conference.programme_id,
+                Referral.state == "submitted",
+            ),
+            [Referral.referral_date],
+            Referral.id,
+            name="addable",
         )
-    for referral in addable:  # listed with their people, to be put on the agenda
+    for referral in addable or ():  # listed with their people, to be put on the agenda
         log_access("referral", referral.id, action="list", person_id=referral.person_id)
-    db.session.commit()
-    return render_template(
+    return render_committed(
         "conferences/detail.html",
         conference=conference,
         rows=rows,

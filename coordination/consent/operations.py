@@ -27,20 +27,46 @@ def consents_of(person_id: int) -> list[Consent]:
     )
 
 
+def consents_by_person(person_ids: Iterable[int | None]) -> dict[int, list[Consent]]:
+    """Return the consents of each of the people, newest first, read in one statement (what
+    `covering` and `agency_may_see` take as `known` when they answer for a list of rows)."""
+    ids = {i for i in person_ids if i is not None}
+    found: dict[int, list[Consent]] = {i: [] for i in ids}
+    if ids:
+        for consent in db.session.scalars(
+            select(Consent).where(Consent.person_id.in_(ids)).order_by(Consent.id.desc())
+        ):
+            found[consent.person_id].append(consent)  # type: ignore[index]
+    return found
+
+
 def covering(
-    person_id: int | None, agencies: Iterable[str], on: date, kinds: Iterable[str] = ()
+    person_id: int | None,
+    agencies: Iterable[str],
+    on: date,
+    kinds: Iterable[str] = (),
+    known: dict[int, list[Consent]] | None = None,
 ) -> Consent | None:
-    """Return a consent in force on the date that covers every agency (and kind) named, if any."""
+    """Return a consent in force on the date that covers every agency (and kind) named, if any.
+
+    `known` (from consents_by_person) holds the person's consents when already read.
+    """
     if person_id is None:
         return None
     agencies, kinds = list(agencies), list(kinds)
-    for consent in consents_of(person_id):
+    consents = known[person_id] if known is not None and person_id in known else None
+    for consent in consents if consents is not None else consents_of(person_id):
         if consent.covers(agencies, on, kinds):
             return consent
     return None
 
 
-def agency_may_see(person_id: int | None, agency: str | None, on: date) -> bool:
+def agency_may_see(
+    person_id: int | None,
+    agency: str | None,
+    on: date,
+    known: dict[int, list[Consent]] | None = None,
+) -> bool:
     """Tell whether staff of an agency may see the person's information on the date.
 
     The förbund holds the consent, so its own staff need none; a member agency sees the person
@@ -48,7 +74,7 @@ def agency_may_see(person_id: int | None, agency: str | None, on: date) -> bool:
     """
     if agency == AgencyKind.FORBUND.value:
         return True
-    return agency is not None and covering(person_id, [agency], on) is not None
+    return agency is not None and covering(person_id, [agency], on, known=known) is not None
 
 
 def kinds_visible_to(person_id: int | None, agency: str | None, on: date) -> set[str]:

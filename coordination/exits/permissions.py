@@ -14,8 +14,8 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from coordination.cases.models import Case
-from coordination.consent.models import INFO_KINDS
-from coordination.consent.operations import agency_may_see, kinds_visible_to
+from coordination.consent.models import INFO_KINDS, Consent
+from coordination.consent.operations import agency_may_see, consents_by_person, kinds_visible_to
 from coordination.core.i18n import local_today
 from coordination.core.permissions import get_visible
 from coordination.exits.models import FollowUp, Packet, ReturnReferral
@@ -71,16 +71,9 @@ def can_finalise(user, return_referral) -> bool:
 
 
 def unit_team_lead(user, unit_id: int) -> bool:
-    """Tell whether the user is a team lead in the given unit."""
-    return bool(
-        db.session.scalar(
-            select(Membership.id).where(
-                Membership.user_id == user.id,
-                Membership.unit_id == unit_id,
-                Membership.role == Role.TEAM_LEAD.value,
-            )
-        )
-    )
+    """Tell whether the user is a team lead in the given unit (the user's memberships are loaded
+    with the user)."""
+    return any(m.unit_id == unit_id and m.role == Role.TEAM_LEAD.value for m in user.memberships)
 
 
 def packets_answered_by(user):
@@ -107,19 +100,22 @@ def recipient_agency(packet) -> str | None:
     return unit.agency_kind if unit else None
 
 
-def can_view_packet(user, packet) -> bool:
+def can_view_packet(user, packet, known: dict[int, list[Consent]] | None = None) -> bool:
     """The team leads, the coordinator of a return referral's case, and the recipient's side
-    while a valid consent covers the recipient's agency."""
+    while a valid consent covers the recipient's agency (`known`: see readable_packets)."""
     if is_forbund_reader(user, packet):
         return True
     return speaks_for_recipient(user, packet) and agency_may_see(
-        packet.person_id, recipient_agency(packet), local_today()
+        packet.person_id, recipient_agency(packet), local_today(), known=known
     )
 
 
 def readable_packets(user, packets) -> list:
-    """Keep the packets the user may read (a withdrawn consent hides the recipient's)."""
-    return [packet for packet in packets if can_view_packet(user, packet)]
+    """Keep the packets the user may read (a withdrawn consent hides the recipient's), the
+    consents of their people read once for them all."""
+    packets = list(packets)
+    known = consents_by_person(p.person_id for p in packets if not is_forbund_reader(user, p))
+    return [packet for packet in packets if can_view_packet(user, packet, known)]
 
 
 def withheld_sections(user, packet) -> list[str]:

@@ -6,15 +6,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from coordination.audit.operations import log_access
-from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label, local_today
-from coordination.core.pages import render_read
+from coordination.core.pages import render_committed, render_read
+from coordination.core.paging import Page, keyset_page
 from coordination.core.parsing import form_input, is_digits, load_checked, load_form
 from coordination.core.permissions import access, require
 from coordination.exits import documents, queries
@@ -69,66 +70,96 @@ def _pdf_response(pdf: bytes, filename: str):
 # --- the overview -----------------------------------------------------------------------------
 
 
-def _cases_to_exit() -> list[Case]:
-    query = select(Case).where(Case.state.in_(EXITABLE)).order_by(Case.id)
+def _cases_to_exit() -> Page:
+    query = select(Case).where(Case.state.in_(EXITABLE))
     if not perms.is_team_lead(current_user):
-        query = query.join(CoordinatorAssignment, CoordinatorAssignment.case_id == Case.id).where(
-            CoordinatorAssignment.coordinator_id == current_user.id,
-            CoordinatorAssignment.active.is_(True),
+        query = query.where(
+            Case.id.in_(
+                select(CoordinatorAssignment.case_id).where(
+                    CoordinatorAssignment.coordinator_id == current_user.id,
+                    CoordinatorAssignment.active.is_(True),
+                )
+            )
         )
     elif not current_user.has_any_role([Role.COORDINATOR]):
         query = query.where(Case.state == CaseState.EXITING.value)
-    return list(db.session.scalars(query.limit(200)))
-
-
-def _packets_for_me() -> list[Packet]:
-    query = perms.packets_answered_by(current_user).order_by(
-        Packet.acknowledged_at.is_not(None), Packet.delivered_at.desc()
+    return keyset_page(
+        query,
+        [],
+        Case.id,
+        name="cases",
+        options=[selectinload(Case.person), selectinload(Case.assignments)],
     )
-    return perms.readable_packets(current_user, db.session.scalars(query.limit(200)))
 
 
-def _open_follow_ups() -> list[FollowUp]:
-    query = select(FollowUp).where(FollowUp.registered_at.is_(None)).order_by(FollowUp.due_on)
+def _packets_for_me() -> Page:
+    page = keyset_page(
+        perms.packets_answered_by(current_user),
+        [Packet.delivered_at],
+        Packet.id,
+        descending=True,
+        name="packets",
+        options=[
+            selectinload(Packet.person),
+            selectinload(Packet.unit),
+            selectinload(Packet.case).selectinload(Case.assignments),
+        ],
+    )
+    page.rows = perms.readable_packets(current_user, page.rows)
+    return page
+
+
+def _open_follow_ups() -> Page:
+    query = select(FollowUp).where(FollowUp.registered_at.is_(None))
     if not perms.is_team_lead(current_user):
         query = query.where(FollowUp.assignee_id == current_user.id)
-    return list(db.session.scalars(query.limit(200)))
+    return keyset_page(
+        query,
+        [FollowUp.due_on],
+        FollowUp.id,
+        name="follow_ups",
+        options=[selectinload(FollowUp.assignee)],
+    )
 
 
 @bp.get("/exits/")
 @access(*STAFF)
 def index():
-    """What the user has to do at the end of the path: exits, packets, follow-ups."""
-    cases = _cases_to_exit() if current_user.has_any_role(MANAGERS) else []
+    """What the user has to do at the end of the path: exits, packets, follow-ups, a page of
+    each; only the rows shown are logged."""
+    cases = _cases_to_exit() if current_user.has_any_role(MANAGERS) else None
     packets = _packets_for_me()
-    follow_ups = _open_follow_ups() if current_user.has_any_role(MANAGERS) else []
-    rows = []
-    for case in cases:
-        document = queries.return_referral_of(case.id)
-        rows.append(
-            {
-                "case": case,
-                "person": perms.person_label(current_user, case.person, case),
-                "document": document,
-            }
-        )
+    follow_ups = _open_follow_ups() if current_user.has_any_role(MANAGERS) else None
+    documents = (
+        {
+            d.case_id: d
+            for d in db.session.scalars(
+                select(ReturnReferral).where(
+                    ReturnReferral.case_id.in_([c.id for c in cases or []])
+                )
+            )
+        }
+        if cases
+        else {}
+    )
+    rows = [
+        {
+            "case": case,
+            "person": perms.person_label(current_user, case.person, case),
+            "document": documents.get(case.id),
+        }
+        for case in cases or []
+    ]
+    for case in cases or []:
         log_access("case", case.id, action="list", person_id=case.person_id)
     for packet in packets:
         log_access("packet", packet.id, action="list", person_id=packet.person_id)
-    inactive = {
-        u.id
-        for u in db.session.scalars(
-            select(User).where(
-                User.id.in_({f.assignee_id for f in follow_ups if f.assignee_id}),
-                User.active.is_(False),
-            )
-        )
-    }
-    db.session.commit()
-    return render_template(
+    return render_committed(
         "exits/index.html",
         rows=rows,
-        packets=[
+        cases=cases,
+        packets=packets,
+        packet_rows=[
             (
                 p,
                 perms.person_label(current_user, p.person, p.case),
@@ -136,8 +167,9 @@ def index():
             )
             for p in packets
         ],
-        follow_ups=follow_ups,
-        gone={f.id for f in follow_ups if f.assignee_id is None or f.assignee_id in inactive},
+        follow_ups=follow_ups or [],
+        follow_up_page=follow_ups,
+        gone={f.id for f in follow_ups or [] if f.assignee_id is None or not f.assignee.active},
         today=local_today(),
     )
 

@@ -31,11 +31,10 @@ GROUP_ROLES = (Role.TEAM_LEAD, Role.COORDINATOR)
 @bp.get("/groups/")
 @access(*GROUP_ROLES)
 def groups():
-    """The group activities, newest first."""
-    visible = [g for g in queries.all_groups() if perms.can_view_group(current_user, g)]
+    """The group activities the user may see, newest first, a page at a time."""
     return render_template(
         "meetings/groups.html",
-        groups=visible,
+        groups=queries.groups_page(current_user),
         can_manage=perms.can_manage_groups(current_user),
         now=utcnow(),
     )

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
 
 from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
 from coordination.consent.operations import agency_may_see
 from coordination.core.i18n import local_today
 from coordination.core.permissions import get_visible
-from coordination.extensions import db
-from coordination.meetings.models import GroupActivity, GroupEnrolment, Meeting, MeetingAttendee
+from coordination.meetings.models import GroupActivity, Meeting, MeetingAttendee
 from workflows.meeting import MeetingKind
 from workflows.organisation import Role
 
@@ -27,10 +26,10 @@ def is_coordinator_of(user, case: Case | None) -> bool:
     return assignment is not None and assignment.coordinator_id == user.id
 
 
-def connected(user, case: Case) -> bool:
+def connected(user, case: Case, known: case_perms.Known | None = None) -> bool:
     """The case's parties, as far as they may see the case: its coordinator, the team leads, and
     within a valid consent the referrer and the contacts of the plan's actions."""
-    return case_perms.can_view(user, case)
+    return case_perms.can_view(user, case, known=known)
 
 
 def is_attendee(user, meeting: Meeting) -> bool:
@@ -50,18 +49,11 @@ def can_book(user, case: Case, kind: str | None = None) -> bool:
     return kind == MeetingKind.SAMSIP.value and connected(user, case)
 
 
-def _group_cases(group_id: int) -> list[Case]:
-    ids = select(GroupEnrolment.case_id).where(
-        GroupEnrolment.group_id == group_id, GroupEnrolment.left_at.is_(None)
-    )
-    return list(db.session.scalars(select(Case).where(Case.id.in_(ids))))
-
-
 def can_view_group(user, group: GroupActivity) -> bool:
     """Team leads, the group's leader and the coordinators of its participants."""
     if is_team_lead(user) or group.leader_id == user.id:
         return True
-    return any(is_coordinator_of(user, case) for case in _group_cases(group.id))
+    return any(is_coordinator_of(user, e.case) for e in group.current_enrolments)
 
 
 def can_manage_groups(user) -> bool:
@@ -74,7 +66,7 @@ def can_enrol(user, group: GroupActivity, case: Case) -> bool:
     return is_team_lead(user) or group.leader_id == user.id or is_coordinator_of(user, case)
 
 
-def invitee_within_consent(user, meeting: Meeting) -> bool:
+def invitee_within_consent(user, meeting: Meeting, known: case_perms.Known | None = None) -> bool:
     """An invitee (or the organiser) of a case's meeting sees it while a valid consent covers the
     agency they come to it for; the förbund's own staff need no consent."""
     row = attendee_row(user, meeting)
@@ -82,17 +74,30 @@ def invitee_within_consent(user, meeting: Meeting) -> bool:
         return False
     agencies = {row.agency_kind} if row is not None and row.agency_kind else user.agency_kinds
     today = local_today()
-    return any(agency_may_see(meeting.case.person_id, agency, today) for agency in agencies)
+    consents = known.consents if known is not None else None
+    return any(
+        agency_may_see(meeting.case.person_id, agency, today, known=consents) for agency in agencies
+    )
 
 
-def can_view(user, meeting: Meeting) -> bool:
+def can_view(user, meeting: Meeting, known: case_perms.Known | None = None) -> bool:
     """A meeting: the case's parties and, within the consent, its invitees; a group session: its
-    invitees and those who see the group."""
+    invitees and those who see the group. (`known`: see `viewable`.)"""
     if meeting.case is not None:
-        return connected(user, meeting.case) or invitee_within_consent(user, meeting)
+        return connected(user, meeting.case, known) or invitee_within_consent(user, meeting, known)
     if is_attendee(user, meeting) or meeting.organiser_id == user.id:
         return True
     return meeting.group is not None and can_view_group(user, meeting.group)
+
+
+def viewable(user, meetings: Iterable[Meeting]) -> list[Meeting]:
+    """Return the meetings of a list that the user may see (can_view of each), the consents of
+    their people and the user's plan contacts read once for them all; the meetings come with
+    their cases, referrals, attendees and groups loaded."""
+    meetings = list(meetings)
+    # Whom known_for leaves out (the team leads, a case's own coordinator) see the case anyway.
+    known = case_perms.known_for(user, [m.case for m in meetings if m.case is not None])
+    return [m for m in meetings if can_view(user, m, known)]
 
 
 def can_change(user, meeting: Meeting) -> bool:

@@ -32,6 +32,7 @@ from coordination.meetings.models import (
     Task,
 )
 from coordination.programmes.models import Programme
+from coordination.referrals.models import Referral
 from workflows.case import CaseState
 from workflows.ladder import Count, LadderSettings, Mark, count
 from workflows.meeting import AttendanceStatus, MeetingStatus
@@ -101,7 +102,7 @@ def upcoming_meetings_page(user_id: int, now: datetime) -> Page:
     )
     case_parts = (
         selectinload(Case.assignments),
-        selectinload(Case.referral),
+        selectinload(Case.referral).selectinload(Referral.referring_unit),
         selectinload(Case.person),
     )
     return keyset_page(
@@ -297,9 +298,31 @@ def groups_for(programme_id: int) -> list[GroupActivity]:
     )
 
 
-def all_groups() -> list[GroupActivity]:
-    """Return every group activity, newest first."""
-    return list(db.session.scalars(select(GroupActivity).order_by(GroupActivity.first_date.desc())))
+def groups_page(user: Actor) -> Page:
+    """Return a page of the group activities the user may see (permissions.can_view_group, in
+    SQL), newest first, with their leaders and enrolments."""
+    query = select(GroupActivity)
+    if not user.has_any_role([Role.TEAM_LEAD]):
+        theirs = (
+            select(GroupEnrolment.group_id)
+            .join(
+                CoordinatorAssignment,
+                CoordinatorAssignment.case_id == GroupEnrolment.case_id,
+            )
+            .where(
+                GroupEnrolment.left_at.is_(None),
+                CoordinatorAssignment.coordinator_id == user.id,
+                CoordinatorAssignment.active.is_(True),
+            )
+        )
+        query = query.where(or_(GroupActivity.leader_id == user.id, GroupActivity.id.in_(theirs)))
+    return keyset_page(
+        query,
+        [GroupActivity.first_date],
+        GroupActivity.id,
+        descending=True,
+        options=[selectinload(GroupActivity.leader), selectinload(GroupActivity.enrolments)],
+    )
 
 
 def active_programmes() -> list[Programme]:

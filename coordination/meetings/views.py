@@ -112,7 +112,7 @@ def _form_errors(parsed: dict, found: dict) -> dict:
 def index():
     """The user's coming meetings, open tasks, invitations to confirm and open escalations."""
     page = queries.upcoming_meetings_page(current_user.id, utcnow())
-    page.rows = [m for m in page.rows if perms.can_view(current_user, m)]
+    page.rows = perms.viewable(current_user, page.rows)
     to_confirm = [
         m
         for m in page.rows

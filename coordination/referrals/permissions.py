@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import or_, select
 
@@ -32,11 +32,30 @@ def can_create(user) -> bool:
 
 def can_view(user, referral: Referral) -> bool:
     """The referrer sees their own; a team lead every submitted one; members their agenda's."""
+    return _may_view(user, referral, lambda: _conference_member_may_view(user, referral))
+
+
+def viewable_ids(user, referrals: Iterable[Referral]) -> set[int]:
+    """Return the ids of the referrals the user may see (can_view of each), the conference
+    members' check asked once for them all."""
+    member_ids: set[int] | None = None
+
+    def on_members_agenda(referral: Referral) -> bool:
+        nonlocal member_ids
+        if member_ids is None:
+            visible_ids = _MEMBER_ACCESS.get("visible_ids")
+            member_ids = set(visible_ids(user)) if visible_ids is not None else set()
+        return referral.id in member_ids
+
+    return {r.id for r in referrals if _may_view(user, r, lambda r=r: on_members_agenda(r))}
+
+
+def _may_view(user, referral: Referral, member_may_view: Callable[[], bool]) -> bool:
     if referral.referrer_id == user.id:
         return True
     if referral.state == ReferralState.DRAFT.value:
         return False
-    return user.has_any_role([Role.TEAM_LEAD]) or _conference_member_may_view(user, referral)
+    return user.has_any_role([Role.TEAM_LEAD]) or member_may_view()
 
 
 def _conference_member_may_view(user, referral: Referral) -> bool:
