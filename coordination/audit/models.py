@@ -19,8 +19,9 @@ class AccessLogEntry(db.Model):
     __tablename__ = "access_log"
     __table_args__ = (
         check_in("outcome", OUTCOMES),
-        Index("ix_access_log_person_at", "person_id", "at"),
-        Index("ix_access_log_user_at", "user_id", "at"),
+        # The auditor's pages on (at, id) by person and by user (0018_more_page_indexes).
+        Index("ix_access_log_person_at", "person_id", "at", "id"),
+        Index("ix_access_log_user_at", "user_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
