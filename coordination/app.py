@@ -133,13 +133,11 @@ def _install_subscribers() -> None:
     """
     from flask_sqlalchemy.session import Session as AppSession
 
-    from coordination.audit import chain
     from coordination.cases import registrations as case_registrations
     from coordination.conferences.agenda import close_items_left_on_agenda
     from coordination.exits.subscribers import deliver_recommendations
 
     events.install(AppSession)
-    chain.install(AppSession)
     case_registrations.install(AppSession)
     events.subscribe_outbox(close_items_left_on_agenda)
     events.subscribe_outbox(deliver_recommendations)

@@ -62,6 +62,12 @@ def configure(app) -> Celery:
                 "schedule": 15 * 60,
                 "options": {"expires": 10 * 60},
             },
+            # The access log's sweeper: chains the rows requests wrote (they only insert).
+            "access-log-sweep": {
+                "task": "notifications.sweep_access_log",
+                "schedule": 5,
+                "options": {"expires": 10},
+            },
             # The access log's hash chain, continued from the last checkpoint.
             "access-log-chain": {
                 "task": "notifications.verify_access_log",

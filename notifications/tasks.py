@@ -1,15 +1,15 @@
 """Celery tasks: they take ids, never objects, and their bodies are idempotent.
 
-Beat runs four: the one sweep (every minute: delivers every due reminder and enqueues undelivered
-notifications), the conferences' cycle, the daily duties and the access log's chain check (domain
-jobs, in coordination; these are only their wrappers).
+Beat runs five: the one sweep (every minute: delivers every due reminder and enqueues undelivered
+notifications), the conferences' cycle, the daily duties, the access log's sweeper (every 5 s) and
+its chain check (domain jobs, in coordination; these are only their wrappers).
 """
 
 from __future__ import annotations
 
 import logging
 
-from coordination.audit.jobs import verify_chain
+from coordination.audit.jobs import sweep_chain, verify_chain
 from coordination.conferences.jobs import conference_cycle
 from coordination.jobs import daily_duties
 from notifications.celery_app import celery
@@ -57,3 +57,9 @@ def daily_duties_task() -> dict:
 def verify_access_log_task() -> dict:
     """Verify the access log rows written since the last checkpoint (every 15 min)."""
     return verify_chain()
+
+
+@celery.task(name="notifications.sweep_access_log")
+def sweep_access_log_task() -> dict:
+    """Chain the access log rows committed since the last sweep (every 5 s)."""
+    return sweep_chain()

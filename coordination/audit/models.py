@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
@@ -14,7 +14,10 @@ OUTCOMES = ("allowed", "refused", "failed")
 
 
 class AccessLogEntry(db.Model):
-    """One access: when (UTC), who, unit, role, what, which person, and the outcome."""
+    """One access: when (UTC), who, unit, role, what, which person, and the outcome.
+
+    The request only inserts it; the sweeper chains it shortly after (`chain_seq` NULL until then).
+    """
 
     __tablename__ = "access_log"
     __table_args__ = (
@@ -22,6 +25,15 @@ class AccessLogEntry(db.Model):
         # The auditor's pages on (at, id) by person and by user (0018_more_page_indexes).
         Index("ix_access_log_person_at", "person_id", "at", "id"),
         Index("ix_access_log_user_at", "user_id", "at", "id"),
+        # One row per place in the chain: two sweepers can never fork it.
+        Index("uq_access_log_chain_seq", "chain_seq", unique=True),
+        # The sweeper's queue: the rows not yet chained, oldest first.
+        Index(
+            "ix_access_log_unchained",
+            "id",
+            postgresql_where=text("chain_seq IS NULL"),
+            sqlite_where=text("chain_seq IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +49,9 @@ class AccessLogEntry(db.Model):
     channel: Mapped[str] = mapped_column(String(10), default="web")
     break_glass: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str | None] = mapped_column(Text)
+    # Filled by the sweeper (coordination.audit.chain), never by the writer: the row's place in the
+    # chain (the chain's order, not the id's), the previous row's hash and its own.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
 
@@ -49,7 +64,7 @@ class AccessLogEntry(db.Model):
 
 # The columns a verification reads: enough to recompute a row's hash, nothing more.
 CHAIN_COLUMNS = (
-    "id at user_id unit_id role action object_type object_id person_id outcome channel "
+    "id chain_seq at user_id unit_id role action object_type object_id person_id outcome channel "
     "break_glass reason prev_hash hash"
 ).split()
 
@@ -80,7 +95,8 @@ CHECK_TRIGGERS = ("schedule", "auditor", "cli")
 class ChainCheckpoint(db.Model):
     """One verification run of the hash chain: where it stopped, with which hash, and the result.
 
-    The next incremental run continues after `last_id` from `last_hash`; a broken run keeps the
+    The next incremental run continues after `last_seq` (the place of row `last_id` in the chain)
+    from `last_hash`; a broken run keeps the
     last good row as its `last_id`, so every later run finds the break again until it is handled.
     """
 
@@ -94,6 +110,7 @@ class ChainCheckpoint(db.Model):
     full: Mapped[bool] = mapped_column(default=False)
     first_id: Mapped[int | None] = mapped_column()
     last_id: Mapped[int | None] = mapped_column()
+    last_seq: Mapped[int | None] = mapped_column(BigInteger)  # last_id's place in the chain
     last_hash: Mapped[str] = mapped_column(String(64), default="")
     rows_checked: Mapped[int] = mapped_column(default=0)
     intact: Mapped[bool] = mapped_column(default=True)

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import delete
+from sqlalchemy import delete, func, or_, select
 
 from coordination.audit.models import AccessLogEntry
 from coordination.extensions import db
+
+PAST_EVERY_PLACE = 2**62  # above every chain_seq: with no row kept, the whole chain is the head
 
 
 def log_access(
@@ -70,7 +72,15 @@ def _current_user():
 
 
 def prune_access_log(now, years: int) -> int:
-    """Delete log rows older than the keeping period (the database refuses younger ones)."""
+    """Delete log rows older than the keeping period (the database refuses younger ones).
+
+    Only the chain's head goes: no row chained after a kept one, so what is kept still links up.
+    """
     limit = now - timedelta(days=round(365.25 * years))
-    result = db.session.execute(delete(AccessLogEntry).where(AccessLogEntry.at < limit))
+    kept = select(func.min(AccessLogEntry.chain_seq)).where(AccessLogEntry.at >= limit)
+    head = or_(
+        AccessLogEntry.chain_seq.is_(None),
+        AccessLogEntry.chain_seq < func.coalesce(kept.scalar_subquery(), PAST_EVERY_PLACE),
+    )
+    result = db.session.execute(delete(AccessLogEntry).where(AccessLogEntry.at < limit, head))
     return result.rowcount or 0

@@ -68,6 +68,7 @@ def index():
         samples=samples,
         checkpoint=checkpoint,
         unverified=chain.unverified_rows(db.session, checkpoint),
+        unchained=chain.unchained_rows(db.session),
         grants=grants.recent(),
         form=request.form,
         today=local_today(),

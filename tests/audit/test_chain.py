@@ -1,5 +1,8 @@
 """The hash chain is verified incrementally from checkpoints: by beat, by the auditor's button (a
-bounded step), and in full from the command line. The start page shows the last result."""
+bounded step), and in full from the command line. The start page shows the last result.
+
+Rows are chained by the sweeper after their commit (tests/audit/test_sweeper.py); the tampering
+here happens to chained rows, as a row changed before it is chained is chained as it then is."""
 
 from types import SimpleNamespace
 
@@ -11,12 +14,14 @@ from coordination.extensions import db
 from tests.factories import PASSWORD, make_user
 
 
-def _probes(count: int) -> list[int]:
+def _probes(count: int, *, chained: bool = True) -> list[int]:
     entries = [
         AccessLogEntry(action="read", object_type="probe", object_id=str(i)) for i in range(count)
     ]
     db.session.add_all(entries)
     db.session.commit()
+    if chained:
+        jobs.sweep_chain()
     return [e.id for e in entries]
 
 
@@ -119,7 +124,7 @@ def test_a_rewritten_and_rehashed_history_is_caught_by_the_checkpoints(app):
         forged.prev_hash = previous
         previous = chain.digest(forged)
         _tamper(forged.id, prev_hash=forged.prev_hash, hash=previous)
-    assert chain._walk(db.session, after_id=None, previous=None, limit=None).intact
+    assert chain._walk(db.session, after_seq=None, previous=None, limit=None).intact
     intact, bad_id, _checked = chain.verify(db.session)
     assert not intact and bad_id == chain.latest_checkpoint(db.session).last_id
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coordination.audit.jobs import verify_chain
+from coordination.audit.jobs import sweep_chain, verify_chain
 from coordination.conferences.jobs import conference_cycle
 from coordination.jobs import daily_duties
 from notifications import tasks
@@ -18,6 +18,10 @@ def test_beat_runs_the_periodic_jobs():
     assert schedule["access-log-chain"]["task"] == "notifications.verify_access_log"
     assert "notifications.verify_access_log" in set(celery.tasks)
     assert tasks.verify_chain is verify_chain
+    # The access log's sweeper chains what requests wrote, within seconds.
+    assert schedule["access-log-sweep"]["task"] == "notifications.sweep_access_log"
+    assert schedule["access-log-sweep"]["schedule"] <= 10
+    assert tasks.sweep_chain is sweep_chain
 
 
 def test_one_sweep_delivers_everything_owed():
@@ -26,4 +30,5 @@ def test_one_sweep_delivers_everything_owed():
         "notifications.conference_cycle",
         "notifications.daily_duties",
         "notifications.verify_access_log",
+        "notifications.sweep_access_log",
     }
