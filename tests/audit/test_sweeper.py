@@ -31,7 +31,8 @@ def _rows(ids) -> list[AccessLogEntry]:
 
 
 def _log(count: int, marker: str) -> list[int]:
-    entries = [log_access("probe", f"{marker}:{i}") for i in range(count)]
+    # Its own object type: the committing tests below leave their rows for good.
+    entries = [log_access("sweep-probe", f"{marker}:{i}") for i in range(count)]
     db.session.flush()
     return [entry.id for entry in entries]
 
@@ -155,6 +156,32 @@ def test_the_cli_chains_what_waits_before_it_verifies(app):
     assert result.exit_code == 0, result.output
     assert all(r.chain_seq is not None for r in _rows(ids))
     assert chain.latest_checkpoint(db.session).last_seq >= max(r.chain_seq for r in _rows(ids))
+
+
+def test_pruning_keeps_an_old_row_chained_after_a_kept_one_so_the_chain_still_links(app):
+    from datetime import timedelta
+
+    from coordination.audit.operations import prune_access_log
+    from coordination.core.db import utcnow
+
+    (young,) = _log(1, "young")
+    db.session.commit()
+    jobs.sweep_chain()
+    # Written with an old time but chained later (a slow transaction): not the chain's head.
+    old = AccessLogEntry(
+        action="read", object_type="sweep-probe", at=utcnow() - timedelta(days=2200)
+    )
+    db.session.add(old)
+    db.session.commit()
+    late = old.id
+    jobs.sweep_chain()
+    (after,) = _log(1, "after")
+    db.session.commit()
+    jobs.sweep_chain()
+    prune_access_log(utcnow(), 5)
+    db.session.commit()
+    assert len(_rows([young, late, after])) == 3
+    assert chain.verify(db.session)[0]
 
 
 # Writers and sweepers on their own connections, committing for real. access_log rows cannot be
