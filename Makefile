@@ -76,6 +76,14 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench-web: install $(BENCH_STAMP)
 	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m coordination.web_bench.run
 
+# The cost of one logged read (log_access + commit), sequential and from 8 threads with the sweeper
+# running, beside a plain INSERT of the same row (its floor), on PostgreSQL (needs a local server).
+ACCESS_LOG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_access_log
+
+.PHONY: bench-access-log
+bench-access-log: $(STAMP)
+	BENCH_DATABASE_URL=$(ACCESS_LOG_BENCH_URL) $(BIN)/python -m coordination.access_log_bench
+
 # The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
 # sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
 SMOKE_DATABASE ?= coord_smoke
