@@ -210,13 +210,13 @@ def unverified_rows(session: Session, checkpoint: ChainCheckpoint | None) -> int
 def verify_increment(
     session: Session, *, triggered_by: str, limit: int | None = None, user_id: int | None = None
 ) -> ChainCheckpoint:
-    """Chain what is waiting, then verify the rows chained since the last checkpoint (at most
-    `limit`) and record the result.
+    """Chain what is waiting (at most `limit` rows), then verify the rows chained since the last
+    checkpoint (at most `limit`) and record the result.
 
     The caller commits. A run that found a break records the last good row as where it stopped,
     so the next run checks the broken row again.
     """
-    chain_pending(session)
+    chain_pending(session, limit=limit)
     before = latest_checkpoint(session)
     after_seq = before.last_seq if before is not None else None
     previous = before.last_hash if before is not None and before.last_seq is not None else None
