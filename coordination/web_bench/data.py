@@ -27,7 +27,7 @@ from coordination.audit.models import canonical
 from workflows.personnummer import luhn_check_digit
 
 PASSWORD = "bench-losenord-2026"
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 SPAN_DAYS = 8 * 365  # the history covered by the data set
 MUNICIPALITIES = ("Borås", "Bollebygd", "Herrljunga", "Mark", "Svenljunga", "Tranemo")
 AGENCIES = ("kommun", "af", "fk", "region")
@@ -860,12 +860,14 @@ def _notifications(cur, data: Dataset, *, n: int, r0: int) -> None:
 
 
 def _access_log(cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int, k0: int):
-    """The access log: reads and lists of cases and referrals, chained as the app chains."""
-    cur.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1")
+    """The access log: reads and lists of cases and referrals, chained as the sweeper chains."""
+    cur.execute(
+        "SELECT hash FROM access_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1"
+    )
     row = cur.fetchone()
     previous = row[0] if row else ""
-    cur.execute("SELECT coalesce(max(id), 0) FROM access_log")
-    a0 = cur.fetchone()[0]
+    cur.execute("SELECT coalesce(max(id), 0), coalesce(max(chain_seq), 0) FROM access_log")
+    a0, s0 = cur.fetchone()
     total = n * LOG_ROWS_PER_PARTICIPANT
     start = now - timedelta(days=SPAN_DAYS)
     step = (now - timedelta(hours=1) - start) / max(total, 1)
@@ -927,6 +929,7 @@ def _access_log(cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int,
                 None,
                 previous,
                 digest,
+                s0 + i + 1,
             )
             previous = digest
 
@@ -934,7 +937,7 @@ def _access_log(cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int,
         cur,
         "access_log",
         "id, at, user_id, unit_id, role, action, object_type, object_id, person_id, outcome, "
-        "channel, break_glass, reason, prev_hash, hash",
+        "channel, break_glass, reason, prev_hash, hash, chain_seq",
         rows(),
     )
     cur.execute(

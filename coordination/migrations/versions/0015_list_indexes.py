@@ -1,7 +1,7 @@
 """list indexes: what the list pages, lazy loads and the header's unread count read by
 
 Revision ID: 0015_list_indexes
-Revises: 0013_audit_hardening
+Revises: 0014_access_log_sweeper
 Create Date: 2026-12-04 17:40:00
 
 Each index was chosen from the plan of the query it serves (issue 17): every assignment of a case
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015_list_indexes"
-down_revision = "0013_audit_hardening"
+down_revision = "0014_access_log_sweeper"
 branch_labels = None
 depends_on = None
 
