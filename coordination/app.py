@@ -12,6 +12,7 @@ from flask_login import current_user, logout_user
 
 from coordination.action_plans import operations as plans
 from coordination.action_plans import permissions as plan_perms
+from coordination.action_plans import queries as plan_queries
 from coordination.action_plans import registrations as action_plans
 from coordination.action_plans.views import bp as action_plans_bp
 from coordination.api import bp as api_bp
@@ -41,7 +42,7 @@ from coordination.extensions import babel, csrf, db, login_manager, migrate
 from coordination.health import bp as health_bp
 from coordination.home import bp as home_bp
 from coordination.meetings import group_views, ladder_views  # noqa: F401  (pages on meetings_bp)
-from coordination.meetings.queries import case_meeting_summary
+from coordination.meetings import queries as meeting_queries
 from coordination.meetings.views import bp as meetings_bp
 from coordination.observability.views import bp as observability_bp
 from coordination.organisations.views import bp as organisations_bp
@@ -173,7 +174,8 @@ def _register_domains_once() -> None:
             signed_version=plans.signed_version,
             contact_agencies=plan_perms.contact_agencies,
             contact_case_ids=plan_perms.contact_case_ids,
-            meeting_summary=case_meeting_summary,
+            plan_columns=plan_queries.case_columns,
+            meeting_columns=meeting_queries.case_columns,
         )
         referral_perms.let_conference_members_read(
             conference_perms.member_may_view_referral, conference_perms.member_visible_referral_ids

@@ -101,17 +101,9 @@ def _member(start: Start, user, now: datetime) -> None:
 
 
 def _coordinator(start: Start, user, now: datetime) -> None:
-    rows = caseload.caseload(
-        user,
-        caseload.CaseloadFilter(),
-        today=local_today(),
-        calendar=working_calendar(),
+    start.caseload = caseload.caseload_counts(
+        user, today=local_today(), calendar=working_calendar()
     )
-    start.caseload = {
-        "total": len(rows),
-        "with_warnings": sum(1 for r in rows if r.warnings),
-        "escalated": sum(1 for r in rows if r.escalated),
-    }
     day_start, day_end = _local_day_bounds(now)
     invited = select(MeetingAttendee.meeting_id).where(MeetingAttendee.user_id == user.id)
     start.meetings_today = list(

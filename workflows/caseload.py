@@ -114,6 +114,37 @@ class CaseFacts:
     escalated: bool = False
 
 
+@dataclass(frozen=True)
+class WarningThresholds:
+    """The warnings of `warnings` turned into dates, for a database to compare enrolment with.
+
+    A case enrolled on or before `plan_unsigned_by` without a signed plan is late with it; one
+    enrolled on or before `over_max_by(...)` is over the maximum duration, on or before
+    `near_max_by(...)` near it. The review is overdue when `review_on < today`.
+    """
+
+    today: date
+    plan_unsigned_by: date
+
+    def over_max_by(self, max_duration_days: int) -> date:
+        """Return the last enrolment day that is at or over the maximum duration today."""
+        return self.today - timedelta(days=max_duration_days)
+
+    def near_max_by(self, max_duration_days: int, percent: int) -> date:
+        """Return the last enrolment day that has reached `percent` % of the maximum today."""
+        return self.today - timedelta(days=math.ceil(max_duration_days * percent / 100))
+
+
+def warning_thresholds(today: date, calendar: WorkingCalendar) -> WarningThresholds:
+    """Return the enrolment dates at which the warnings start, today."""
+    # The latest enrolment whose sign-off day (20 working days later) has come: the sign-off day
+    # moves forward with the enrolment day, so walk back from the first candidate.
+    enrolled = today - timedelta(days=PLAN_SIGN_OFF_WORKING_DAYS)
+    while calendar.add_working_days(enrolled, PLAN_SIGN_OFF_WORKING_DAYS) > today:
+        enrolled -= timedelta(days=1)
+    return WarningThresholds(today=today, plan_unsigned_by=enrolled)
+
+
 def warnings(facts: CaseFacts, today: date, calendar: WorkingCalendar) -> list[CaseWarning]:
     """Return the case's warnings, in the order the caseload shows them."""
     state = CaseState(facts.state)

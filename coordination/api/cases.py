@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from coordination.api import bp
 from coordination.api.registry import endpoint, json_body, page_args
@@ -92,7 +91,7 @@ def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -
 
 
 def _dump(case: Case) -> dict:
-    row = reads.rows_for([case], current_user, today=local_today(), calendar=working_calendar())
+    row = reads.rows_for([case.id], current_user, today=local_today(), calendar=working_calendar())
     return dump_row(row[0])
 
 
@@ -108,19 +107,19 @@ def _dump(case: Case) -> dict:
 def list_cases():
     """List the cases the caller may see, by case number."""
     errors = {}
-    query = select(Case)
+    where = []
     state = request.args.get("state")
     if state:
         if state not in {s.value for s in CaseState}:
             errors["state"] = ["Unknown state."]
-        query = query.where(Case.state == state)
+        where.append(Case.state == state)
     for name, column in (("programme_id", Case.programme_id),):
         value = request.args.get(name)
         if value:
             if not is_digits(value):
                 errors[name] = ["Must be an integer."]
             else:
-                query = query.where(column == int(value))
+                where.append(column == int(value))
     coordinator = request.args.get("coordinator_id")
     if coordinator and not is_digits(coordinator):
         errors["coordinator_id"] = ["Must be an integer."]
@@ -132,16 +131,21 @@ def list_cases():
         raise ValidationFailed("Invalid filter.", errors=errors)
     visible = perms.visible_case_ids(current_user)
     if visible is not None:
-        query = query.where(Case.id.in_(visible))
-    cases = list(db.session.scalars(query.order_by(Case.id)))
-    if coordinator:
-        cases = [c for c in cases if c.coordinator_id == int(coordinator)]
-    chosen = cases[(page - 1) * per_page : page * per_page]
-    rows = reads.rows_for(chosen, current_user, today=local_today(), calendar=working_calendar())
-    for case in chosen:
-        log_access("case", case.id, action="list", person_id=case.person_id)
+        where.append(Case.id.in_(sorted(visible)))
+    rows, total = reads.listed(
+        current_user,
+        where=where,
+        coordinator_id=int(coordinator) if coordinator else None,
+        page=page,
+        per_page=per_page,
+        today=local_today(),
+        calendar=working_calendar(),
+    )
+    for row in rows:
+        log_access("case", row.case.id, action="list", person_id=row.case.person_id)
+    items = [dump_row(r) for r in rows]
     db.session.commit()
-    return jsonify({"items": [dump_row(r) for r in rows], "total": len(cases)})
+    return jsonify({"items": items, "total": total})
 
 
 @endpoint(

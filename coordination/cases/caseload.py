@@ -1,26 +1,39 @@
-"""Reading cases for the caseload and the case page: one row per case with its warnings.
+"""Reading cases for the caseload, the case list of the API and the case page: one row per case
+with its figures and warnings, filtered, sorted, counted and paged in the database.
 
 The plan columns come from the action plans and the meeting columns (next meeting, missed count,
-escalation) from the meetings package, through the readers they hand to `cases.hooks`.
+escalation, open tasks) from the meetings package, as SQL expressions handed to `cases.hooks`, so
+a page of rows is one query whatever the number of cases. The warnings are the rule of
+`workflows.caseload.warnings`: the rows shown get them from that rule, while the filter and the
+sort compare the same facts in SQL with the dates `workflows.caseload.warning_thresholds` gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, and_, false, func, literal, null, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from coordination.auth.models import User
 from coordination.cases import hooks
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.core.db import utcnow
 from coordination.extensions import db
-from workflows.action_plan import OPEN_ACTION_STATUSES, ActionStatus
+from coordination.programmes.models import Programme
 from workflows.calendar import WorkingCalendar
 from workflows.case import CaseState
-from workflows.caseload import CaseFacts, CaseWarning, days_in_programme, warnings
+from workflows.caseload import (
+    CaseFacts,
+    CaseWarning,
+    days_in_programme,
+    warning_thresholds,
+    warnings,
+)
 
 SORTS = (
     "id",
@@ -34,14 +47,14 @@ SORTS = (
     "days",
     "warnings",
 )
+DESCENDING_FIRST = frozenset({"warnings", "missed", "days", "open_tasks", "open_actions"})
 CASELOAD_STATES = frozenset(
     {CaseState.ENROLLED, CaseState.ACTIVE, CaseState.PAUSED, CaseState.EXITING}
 )
+PAGE_SIZE = 50
 
-
-def meeting_summary(case_ids: Iterable[int]) -> dict[int, dict]:
-    """Return {case_id: {next_meeting_at, missed_count, escalated}} from the meetings package."""
-    return hooks.meeting_summary(case_ids)
+Coordinator = aliased(User, name="coordinator")
+_active = aliased(CoordinatorAssignment, name="active_assignment")
 
 
 @dataclass
@@ -72,61 +85,6 @@ class CaseRow:
         return person.code
 
 
-def _plan_facts(case_id: int):
-    return hooks.latest_version(case_id), hooks.signed_version(case_id)
-
-
-def case_row(
-    case: Case, user, *, today: date, calendar: WorkingCalendar, summary: dict | None = None
-) -> CaseRow:
-    """Build the row of one case for a user."""
-    summary = summary or {}
-    latest, in_force = _plan_facts(case.id)
-    current = in_force or latest
-    open_actions = (
-        sum(1 for a in current.actions if ActionStatus(a.status) in OPEN_ACTION_STATUSES)
-        if current
-        else 0
-    )
-    review_on = in_force.review_on if in_force else (latest.review_on if latest else None)
-    escalated = summary.get("escalated")
-    facts = CaseFacts(
-        state=case.state,
-        enrolled_on=case.enrolled_on,
-        plan_signed=in_force is not None,
-        review_on=review_on,
-        max_duration_days=case.programme.max_duration_days,
-        duration_warning_percent=case.programme.duration_warning_percent,
-        escalated=bool(escalated),
-    )
-    coordinator_id = case.coordinator_id
-    return CaseRow(
-        case=case,
-        show_identity=perms.can_see_identity(user, case),
-        coordinator=db.session.get(User, coordinator_id) if coordinator_id else None,
-        next_meeting_at=summary.get("next_meeting_at"),
-        missed_count=summary.get("missed_count"),
-        escalated=escalated,
-        open_tasks=summary.get("open_tasks"),
-        open_actions=open_actions,
-        plan_version=latest.number if latest else None,
-        plan_state=latest.state if latest else None,
-        in_force_version=in_force.number if in_force else None,
-        review_on=review_on,
-        days=days_in_programme(case.enrolled_on, today),
-        warnings=warnings(facts, today, calendar),
-    )
-
-
-def rows_for(cases: list[Case], user, *, today: date, calendar: WorkingCalendar) -> list[CaseRow]:
-    """Build the rows of several cases, asking the meetings package once."""
-    summaries = meeting_summary(c.id for c in cases)
-    return [
-        case_row(c, user, today=today, calendar=calendar, summary=summaries.get(c.id))
-        for c in cases
-    ]
-
-
 @dataclass(frozen=True)
 class CaseloadFilter:
     """The caseload's filters and sort order."""
@@ -139,49 +97,366 @@ class CaseloadFilter:
     descending: bool = True
 
 
-def caseload_cases(user, flt: CaseloadFilter) -> list[Case]:
-    """Return the cases of a caseload: a coordinator's own, or everyone's for a team lead."""
-    query = select(Case).where(Case.state != CaseState.CLOSED.value)
-    if flt.state in {s.value for s in CaseState}:
-        query = query.where(Case.state == flt.state)
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in a sort order: its sort value (None: it has none) and its case number.
+
+    For the coordinator order the value is the coordinator's id (their name is looked up), so a
+    link never carries a name.
+    """
+
+    value: Any
+    case_id: int
+
+
+@dataclass
+class Page:
+    """One page of the caseload: its rows, where it starts, and the links on either side."""
+
+    rows: list[CaseRow]
+    total: int
+    first: int  # the number of the page's first row in the whole list, from 1
+    next: Cursor | None = None
+    previous: Cursor | None = None
+
+    @property
+    def last(self) -> int:
+        """Return the number of the page's last row."""
+        return self.first + len(self.rows) - 1
+
+
+# --- the columns ------------------------------------------------------------------------------
+
+
+class CaseColumns:
+    """The SQL of one request: the case's figures, its warnings and the sort keys."""
+
+    def __init__(self, *, today: date, calendar: WorkingCalendar, now: datetime | None = None):
+        self.today = today
+        self.figures = {**hooks.plan_columns(), **hooks.meeting_columns(now or utcnow())}
+        self.warning_count = self._warning_count(today, calendar)
+
+    def _warning_count(self, today: date, calendar: WorkingCalendar):
+        """The number of warnings `workflows.caseload.warnings` gives the case, in SQL."""
+        thresholds = warning_thresholds(today, calendar)
+        limits = db.session.execute(
+            select(Programme.id, Programme.max_duration_days, Programme.duration_warning_percent)
+        ).all()
+        over_by = {p: thresholds.over_max_by(d) for p, d, _pct in limits if d}
+        near_by = {p: thresholds.near_max_by(d, pct) for p, d, pct in limits if d}
+        signed = self.figures["in_force_version"].is_not(None)
+        over = _enrolled_by(over_by)
+        conditions = (
+            self.figures["escalated"],
+            and_(~signed, Case.enrolled_on <= thresholds.plan_unsigned_by),
+            and_(signed, self.figures["review_on"] < today),
+            over,
+            and_(~over, _enrolled_by(near_by)),
+        )
+        counted = sum((sql_case((c, 1), else_=0) for c in conditions[1:]), _one(conditions[0]))
+        quiet = (CaseState.WAITING.value, CaseState.CLOSED.value)
+        return sql_case((Case.state.in_(quiet), 0), else_=counted)
+
+    def sort_key(self, name: str):
+        """Return (the SQL the order compares, whether its direction is the days' reversed)."""
+        keys = {
+            "id": Case.id,
+            "state": Case.state,
+            "coordinator": Coordinator.name,
+            "next_meeting": self.figures["next_meeting_at"],
+            "missed": self.figures["missed_count"],
+            "open_tasks": self.figures["open_tasks"],
+            "open_actions": self.figures["open_actions"],
+            "review_on": self.figures["review_on"],
+            "days": Case.enrolled_on,  # more days in the programme is an earlier enrolment
+            "warnings": self.warning_count,
+        }
+        return keys.get(name, Case.id), name == "days"
+
+
+def _one(condition):
+    return sql_case((condition, 1), else_=0)
+
+
+def _enrolled_by(dates: dict[int, date]):
+    """Tell whether the case was enrolled on or before its programme's date (none: false)."""
+    if not dates:
+        return false()
+    whens = {pid: literal(d, Date) for pid, d in dates.items()}
+    return Case.enrolled_on <= sql_case(whens, value=Case.programme_id, else_=null())
+
+
+def _rows_query(cols: CaseColumns):
+    """Select each case with its coordinator and figures (one row per case)."""
+    return (
+        select(
+            Case,
+            Coordinator,
+            *(expr.label(name) for name, expr in cols.figures.items()),
+        )
+        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
+        .outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
+        .options(
+            joinedload(Case.person),
+            joinedload(Case.programme),
+            selectinload(Case.assignments),
+            lazyload(Coordinator.memberships),
+        )
+    )
+
+
+def _row(result, user, *, today: date, calendar: WorkingCalendar) -> CaseRow:
+    """Turn one result row into what the pages show, the warnings by the workflows rule."""
+    case: Case = result[0]
+    figures = result._mapping
+    in_force = figures["in_force_version"]
+    facts = CaseFacts(
+        state=case.state,
+        enrolled_on=case.enrolled_on,
+        plan_signed=in_force is not None,
+        review_on=figures["review_on"],
+        max_duration_days=case.programme.max_duration_days,
+        duration_warning_percent=case.programme.duration_warning_percent,
+        escalated=bool(figures["escalated"]),
+    )
+    return CaseRow(
+        case=case,
+        show_identity=perms.can_see_identity(user, case),
+        coordinator=result[1],
+        next_meeting_at=figures["next_meeting_at"],
+        missed_count=figures["missed_count"],
+        escalated=bool(figures["escalated"]),
+        open_tasks=figures["open_tasks"],
+        open_actions=figures["open_actions"] or 0,
+        plan_version=figures["plan_version"],
+        plan_state=figures["plan_state"],
+        in_force_version=in_force,
+        review_on=figures["review_on"],
+        days=days_in_programme(case.enrolled_on, today),
+        warnings=warnings(facts, today, calendar),
+    )
+
+
+# --- one case, a few cases --------------------------------------------------------------------
+
+
+def rows_for(case_ids: list[int], user, *, today: date, calendar: WorkingCalendar) -> list[CaseRow]:
+    """Return the rows of the given cases, in the order given (two queries)."""
+    if not case_ids:
+        return []
+    cols = CaseColumns(today=today, calendar=calendar)
+    found = db.session.execute(_rows_query(cols).where(Case.id.in_(case_ids))).unique().all()
+    rows = {r[0].id: _row(r, user, today=today, calendar=calendar) for r in found}
+    return [rows[i] for i in case_ids if i in rows]
+
+
+# --- the caseload -----------------------------------------------------------------------------
+
+
+def _caseload_where(user, flt: CaseloadFilter, cols: CaseColumns) -> list:
+    """The conditions of a caseload: a coordinator's own cases, every case for a team lead."""
+    states = [s.value for s in CaseState if s is not CaseState.CLOSED]
+    if flt.state in states:
+        where = [Case.state == flt.state]
     else:
-        query = query.where(Case.state.in_([s.value for s in CASELOAD_STATES]))
+        where = [Case.state.in_(sorted(s.value for s in CASELOAD_STATES))]
     coordinator_id = flt.coordinator_id if perms.is_team_lead(user) else user.id
     if coordinator_id is not None:
-        query = query.join(
-            CoordinatorAssignment,
-            (CoordinatorAssignment.case_id == Case.id) & CoordinatorAssignment.active.is_(True),
-        ).where(CoordinatorAssignment.coordinator_id == coordinator_id)
+        where.append(_active.coordinator_id == coordinator_id)
     if flt.programme_id is not None:
-        query = query.where(Case.programme_id == flt.programme_id)
-    return list(db.session.scalars(query.order_by(Case.id)))
-
-
-SORT_VALUES = {
-    "id": lambda r: r.case.id,
-    "state": lambda r: r.case.state,
-    "coordinator": lambda r: r.coordinator.name if r.coordinator else None,
-    "next_meeting": lambda r: r.next_meeting_at,
-    "missed": lambda r: r.missed_count,
-    "open_tasks": lambda r: r.open_tasks,
-    "open_actions": lambda r: r.open_actions,
-    "review_on": lambda r: r.review_on,
-    "days": lambda r: r.days,
-    "warnings": lambda r: len(r.warnings),
-}
-
-
-def sort_rows(rows: list[CaseRow], name: str, descending: bool) -> list[CaseRow]:
-    """Sort by one column (rows without a value last, ties by case number)."""
-    value = SORT_VALUES.get(name, SORT_VALUES["id"])
-    present = sorted((r for r in rows if value(r) is not None), key=lambda r: r.case.id)
-    present.sort(key=value, reverse=descending)
-    return present + sorted((r for r in rows if value(r) is None), key=lambda r: r.case.id)
-
-
-def caseload(user, flt: CaseloadFilter, *, today: date, calendar: WorkingCalendar) -> list[CaseRow]:
-    """Return the caseload's rows, filtered and sorted (ties by case number)."""
-    rows = rows_for(caseload_cases(user, flt), user, today=today, calendar=calendar)
+        where.append(Case.programme_id == flt.programme_id)
     if flt.warnings_only:
-        rows = [r for r in rows if r.warnings]
-    return sort_rows(rows, flt.sort, flt.descending)
+        where.append(cols.warning_count > 0)
+    return where
+
+
+def _count(where: list) -> int:
+    query = (
+        select(func.count())
+        .select_from(Case)
+        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
+        .outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
+        .where(*where)
+    )
+    return db.session.scalar(query) or 0
+
+
+class _Order:
+    """The caseload's order: the sort value (rows without one last), then the case number."""
+
+    def __init__(self, cols: CaseColumns, flt: CaseloadFilter):
+        self.sort = flt.sort if flt.sort in SORTS else "id"
+        self.key, flipped = cols.sort_key(self.sort)
+        self.descending = flt.descending != flipped
+
+    def value_of(self, result) -> Any:
+        """Return the value a link carries for a row (the coordinator's id, not their name)."""
+        if self.sort == "coordinator":
+            return result[1].id if result[1] is not None else None
+        return result._mapping["sort_key"]
+
+    def _compared(self, value: Any):
+        if self.sort == "coordinator":
+            return select(User.name).where(User.id == value).scalar_subquery()
+        return literal(value, self.key.type)
+
+    def by(self, *, backwards: bool = False) -> list:
+        """Return the ORDER BY (reversed to read the page before a row)."""
+        descending = self.descending != backwards
+        value = self.key.desc() if descending else self.key.asc()
+        number = Case.id.desc() if backwards else Case.id.asc()
+        missing = self.key.is_(None)
+        return [missing.desc() if backwards else missing.asc(), value, number]
+
+    def after(self, cursor: Cursor):
+        """The rows that come after the cursor's row."""
+        key, number = self.key, Case.id
+        if cursor.value is None:
+            return and_(key.is_(None), number > cursor.case_id)
+        value = self._compared(cursor.value)
+        beyond = key < value if self.descending else key > value
+        return or_(key.is_(None), beyond, and_(key == value, number > cursor.case_id))
+
+    def before(self, cursor: Cursor):
+        """The rows that come before the cursor's row."""
+        key, number = self.key, Case.id
+        if cursor.value is None:
+            return or_(key.is_not(None), number < cursor.case_id)
+        value = self._compared(cursor.value)
+        ahead = key > value if self.descending else key < value
+        return or_(ahead, and_(key == value, number < cursor.case_id))
+
+
+def caseload_page(
+    user,
+    flt: CaseloadFilter,
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int | None = None,
+) -> Page:
+    """Return one page of the caseload: the rows after `after` (or before `before`), sorted."""
+    size = size or PAGE_SIZE
+    cols = CaseColumns(today=today, calendar=calendar)
+    order = _Order(cols, flt)
+    where = _caseload_where(user, flt, cols)
+    query = _rows_query(cols).add_columns(order.key.label("sort_key")).where(*where)
+    if before is not None:
+        query = query.where(order.before(before)).order_by(*order.by(backwards=True))
+    else:
+        if after is not None:
+            query = query.where(order.after(after))
+        query = query.order_by(*order.by())
+    found = db.session.execute(query.limit(size + 1)).unique().all()
+    more = len(found) > size
+    found = found[:size]
+    if before is not None:
+        found.reverse()
+    rows = [_row(r, user, today=today, calendar=calendar) for r in found]
+    cursors = [Cursor(order.value_of(r), r[0].id) for r in found]
+    total = _count(where)
+    first = 1
+    if cursors and (after is not None or before is not None):
+        first = _count([*where, order.before(cursors[0])]) + 1
+    has_next = more if before is None else bool(cursors)
+    has_previous = first > 1
+    return Page(
+        rows=rows,
+        total=total,
+        first=first if rows else 0,
+        next=cursors[-1] if cursors and has_next and first + len(rows) - 1 < total else None,
+        previous=cursors[0] if cursors and has_previous else None,
+    )
+
+
+def caseload_counts(user, *, today: date, calendar: WorkingCalendar) -> dict[str, int]:
+    """Return how many cases the user's caseload has, with warnings, escalated (one query)."""
+    cols = CaseColumns(today=today, calendar=calendar)
+    where = _caseload_where(user, CaseloadFilter(), cols)
+    total, with_warnings, escalated = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(_one(cols.warning_count > 0)), 0),
+            func.coalesce(func.sum(_one(cols.figures["escalated"])), 0),
+        )
+        .select_from(Case)
+        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
+        .where(*where)
+    ).one()
+    return {"total": total, "with_warnings": with_warnings, "escalated": escalated}
+
+
+# --- the API's list ---------------------------------------------------------------------------
+
+
+def listed(
+    user,
+    *,
+    where: list,
+    coordinator_id: int | None,
+    page: int,
+    per_page: int,
+    today: date,
+    calendar: WorkingCalendar,
+) -> tuple[list[CaseRow], int]:
+    """Return one page of the cases matching `where` by case number, and how many match."""
+    cols = CaseColumns(today=today, calendar=calendar)
+    if coordinator_id is not None:
+        where = [*where, _active.coordinator_id == coordinator_id]
+    query = (
+        _rows_query(cols)
+        .where(*where)
+        .order_by(Case.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    found = db.session.execute(query).unique().all()
+    rows = [_row(r, user, today=today, calendar=calendar) for r in found]
+    return rows, _count(where)
+
+
+# --- the links between pages ------------------------------------------------------------------
+
+_INT_SORTS = frozenset({"id", "coordinator", "missed", "open_tasks", "open_actions", "warnings"})
+_DATE_SORTS = frozenset({"review_on", "days"})
+
+
+def cursor_text(cursor: Cursor) -> tuple[str, str]:
+    """Return the cursor as the two values of a link (an empty value: the row has none)."""
+    value = cursor.value
+    if value is None:
+        text = ""
+    elif isinstance(value, date):  # a datetime is a date too
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text, str(cursor.case_id)
+
+
+def parse_cursor(sort: str, value: str | None, case_id: str | None) -> Cursor | None:
+    """Read a cursor from a link; one that cannot be read is no cursor (the first page)."""
+    if value is None or not case_id or not case_id.isascii() or not case_id.isdigit():
+        return None
+    number = int(case_id)
+    if value == "":
+        return Cursor(None, number) if number < 2**31 else None
+    try:
+        if sort in _INT_SORTS:
+            parsed: Any = int(value) if value.isascii() else None
+            if parsed is None or not -(2**31) < parsed < 2**31:
+                return None
+        elif sort in _DATE_SORTS:
+            parsed = date.fromisoformat(value)
+        elif sort == "next_meeting":
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                return None
+        elif value in {s.value for s in CaseState}:
+            parsed = value
+        else:
+            return None
+    except ValueError:
+        return None
+    return Cursor(parsed, number) if number < 2**31 else None

@@ -1,12 +1,14 @@
 """What a case reads from the packages above it: its action plan and its meetings.
 
 A case comes before its plan and its meetings, so those packages hand their readers in when the
-app is created (`connect`, called by create_app); cases never imports them.
+app is created (`connect`, called by create_app); cases never imports them. The figures a list
+shows, sorts and filters on come as SQL expressions over `Case`, so a list is one query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from datetime import datetime
 
 _READERS: dict[str, Callable] = {}
 
@@ -17,7 +19,8 @@ def connect(
     signed_version: Callable,
     contact_agencies: Callable[[int, Iterable[int]], dict[int, set[str]]],
     contact_case_ids: Callable[[int], set[int]],
-    meeting_summary: Callable[[list[int]], dict[int, dict]],
+    plan_columns: Callable[[], dict],
+    meeting_columns: Callable[[datetime], dict],
 ) -> None:
     """Take the plan's and the meetings' readers."""
     _READERS.update(
@@ -25,7 +28,8 @@ def connect(
         signed_version=signed_version,
         contact_agencies=contact_agencies,
         contact_case_ids=contact_case_ids,
-        meeting_summary=meeting_summary,
+        plan_columns=plan_columns,
+        meeting_columns=meeting_columns,
     )
 
 
@@ -58,7 +62,17 @@ def contact_case_ids(user_id: int) -> set[int]:
     return _reader("contact_case_ids")(user_id)
 
 
-def meeting_summary(case_ids: Iterable[int]) -> dict[int, dict]:
-    """Return {case_id: {next_meeting_at, missed_count, escalated, open_tasks, ...}}."""
-    ids = list(case_ids)
-    return _reader("meeting_summary")(ids) if ids else {}
+def plan_columns() -> dict:
+    """Return the plan's figures of the case `Case` as SQL expressions (correlated to `Case`).
+
+    "plan_version", "plan_state", "in_force_version", "review_on", "open_actions".
+    """
+    return _reader("plan_columns")()
+
+
+def meeting_columns(now: datetime) -> dict:
+    """Return the meetings' figures of the case `Case` as SQL expressions (correlated to `Case`).
+
+    "next_meeting_at", "missed_count", "escalated", "open_tasks".
+    """
+    return _reader("meeting_columns")(now)

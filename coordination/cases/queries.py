@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from typing import TypeGuard
 
 from flask_babel import gettext as _
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.sql.expression import Exists
 
 from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorAssignment, CoordinatorProfile
@@ -35,10 +38,24 @@ def is_coordinator(user: User | None) -> TypeGuard[User]:
     return bool(user is not None and user.active and user.has_any_role([Role.COORDINATOR]))
 
 
+def _holds_coordinator_role() -> Exists:
+    return (
+        select(Membership.id)
+        .where(Membership.user_id == User.id, Membership.role == Role.COORDINATOR.value)
+        .correlate(User)
+        .exists()
+    )
+
+
 def coordinators() -> list[User]:
     """Return the active coordinators, by name."""
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    return [u for u in users if u.has_any_role([Role.COORDINATOR])]
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), _holds_coordinator_role())
+            .order_by(User.name, User.id)
+        )
+    )
 
 
 def occupied_places(programme_id: int) -> int:
@@ -93,6 +110,7 @@ def queue(programme_id: int) -> list[Case]:
         select(Case, Person.birth_date, Referral.referral_date, Referral.children_in_household)
         .join(Person, Person.id == Case.person_id)
         .join(Referral, Referral.id == Case.referral_id)
+        .options(contains_eager(Case.person), contains_eager(Case.referral))
         .where(Case.programme_id == programme_id, Case.state == CaseState.WAITING.value)
     ).all()
     cases = {row[0].id: row[0] for row in rows}
@@ -159,38 +177,82 @@ def load_of(coordinator_ids: Iterable[int]) -> dict[int, int]:
 
 
 def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
-    """Return every active coordinator's load and capacity (only one team's when given)."""
-    people = coordinators()
-    profiles = {p.user_id: p for p in (profile_for(u.id) for u in people)}
-    if team_unit_id is not None:
-        people = [u for u in people if profiles[u.id].team_unit_id == team_unit_id]
-    loads = load_of(u.id for u in people)
-    return [
-        CoordinatorLoad(
-            coordinator_id=u.id,
-            load=loads[u.id],
-            capacity=profiles[u.id].capacity,
-            team_id=profiles[u.id].team_unit_id,
+    """Return every active coordinator's load and capacity, by name (one team's when given).
+
+    One query: the weights of the open cases summed per coordinator, the stored profile or
+    its defaults (capacity 15, the unit where they hold the coordinator role).
+    """
+    loads = (
+        select(
+            CoordinatorAssignment.coordinator_id.label("coordinator_id"),
+            func.sum(Case.complexity_weight).label("load"),
         )
-        for u in people
+        .join(Case, Case.id == CoordinatorAssignment.case_id)
+        .where(
+            CoordinatorAssignment.active.is_(True),
+            Case.state.in_(sorted(s.value for s in LOADED_STATES)),
+        )
+        .group_by(CoordinatorAssignment.coordinator_id)
+        .subquery()
+    )
+    first_team = (
+        select(Membership.unit_id)
+        .where(Membership.user_id == User.id, Membership.role == Role.COORDINATOR.value)
+        .order_by(Membership.id)
+        .limit(1)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    team = sql_case(
+        (CoordinatorProfile.user_id.is_not(None), CoordinatorProfile.team_unit_id),
+        else_=first_team,
+    )
+    rows = db.session.execute(
+        select(
+            User.id,
+            func.coalesce(loads.c.load, 0),
+            func.coalesce(CoordinatorProfile.capacity, DEFAULT_CAPACITY),
+            team,
+        )
+        .outerjoin(CoordinatorProfile, CoordinatorProfile.user_id == User.id)
+        .outerjoin(loads, loads.c.coordinator_id == User.id)
+        .where(User.active.is_(True), _holds_coordinator_role())
+        .order_by(User.name, User.id)
+    )
+    found = [
+        CoordinatorLoad(coordinator_id=uid, load=int(load), capacity=capacity, team_id=team_id)
+        for uid, load, capacity, team_id in rows
     ]
+    if team_unit_id is not None:
+        found = [c for c in found if c.team_id == team_unit_id]
+    return found
 
 
-def team_of_case(case: Case) -> int | None:
+def team_of_case(case: Case, loads: list[CoordinatorLoad] | None = None) -> int | None:
     """Return the team a case belongs to: its coordinator's team, if it has a coordinator."""
     if case.coordinator_id is None:
         return None
+    known = next((c for c in loads or () if c.coordinator_id == case.coordinator_id), None)
+    if known is not None:
+        return known.team_id
     return profile_for(case.coordinator_id).team_unit_id
 
 
-def suggest_coordinator(case: Case, team_unit_id: int | None = None) -> CoordinatorLoad | None:
+def suggest_coordinator(
+    case: Case,
+    team_unit_id: int | None = None,
+    loads: list[CoordinatorLoad] | None = None,
+) -> CoordinatorLoad | None:
     """Suggest the coordinator with the lowest load ratio in the case's team (or the one given).
 
-    A team with nobody else to suggest falls back to every coordinator.
+    A team with nobody else to suggest falls back to every coordinator. `loads` (every
+    coordinator's, from `coordinator_loads()`) saves reading them again.
     """
-    team = team_unit_id if team_unit_id is not None else team_of_case(case)
+    everyone = loads if loads is not None else coordinator_loads()
+    team = team_unit_id if team_unit_id is not None else team_of_case(case, everyone)
     exclude = [case.coordinator_id] if case.coordinator_id else []
-    found = suggest(coordinator_loads(team), case.complexity_weight, exclude=exclude)
+    in_team = everyone if team is None else [c for c in everyone if c.team_id == team]
+    found = suggest(in_team, case.complexity_weight, exclude=exclude)
     if found is None and team is not None and team_unit_id is None:
-        found = suggest(coordinator_loads(None), case.complexity_weight, exclude=exclude)
+        found = suggest(everyone, case.complexity_weight, exclude=exclude)
     return found

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
@@ -13,7 +14,7 @@ from coordination.cases import caseload as reads
 from coordination.cases import hooks, queries
 from coordination.cases import operations as ops
 from coordination.cases import permissions as perms
-from coordination.cases.models import Case
+from coordination.cases.models import Case, CaseHistory, CoordinatorAssignment
 from coordination.cases.schemas import (
     AssignCoordinatorSchema,
     CapacitySchema,
@@ -26,7 +27,7 @@ from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
-from coordination.core.pages import render_read
+from coordination.core.pages import render_committed, render_read
 from coordination.core.parsing import is_digits, load_form
 from coordination.core.permissions import access, get_visible, require, require_visible
 from coordination.extensions import db
@@ -73,12 +74,13 @@ def _int_arg(name: str) -> int | None:
 @bp.get("/")
 @access(*MANAGERS)
 def index():
-    """The caseload: a coordinator's own cases, every case for a team lead."""
+    """The caseload: a coordinator's own cases, every case for a team lead; a page at a time."""
     is_lead = perms.is_team_lead(current_user)
     sort = request.args.get("sort") if request.args.get("sort") in reads.SORTS else "warnings"
-    default_desc = sort in ("warnings", "missed", "days", "open_tasks", "open_actions")
     direction = request.args.get("dir")
-    descending = direction == "desc" if direction in ("asc", "desc") else default_desc
+    descending = (
+        direction == "desc" if direction in ("asc", "desc") else sort in reads.DESCENDING_FIRST
+    )
     state = request.args.get("state") or None
     flt = reads.CaseloadFilter(
         state=state if state in {s.value for s in CaseState} else None,
@@ -88,23 +90,43 @@ def index():
         sort=sort,
         descending=descending,
     )
-    today = local_today()
-    rows = reads.caseload(current_user, flt, today=today, calendar=working_calendar())
-    for row in rows:
+    args = request.args
+    after = reads.parse_cursor(sort, args.get("after"), args.get("after_id"))
+    before = None if after else reads.parse_cursor(sort, args.get("before"), args.get("before_id"))
+    page = reads.caseload_page(
+        current_user,
+        flt,
+        today=local_today(),
+        calendar=working_calendar(),
+        after=after,
+        before=before,
+    )
+    for row in page.rows:
         log_access("case", row.case.id, action="list", person_id=row.case.person_id)
-    db.session.commit()
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
-    return render_template(
+    kept = {k: v for k, v in args.items() if k not in ("after", "after_id", "before", "before_id")}
+    return render_committed(
         "cases/caseload.html",
-        rows=rows,
+        rows=page.rows,
+        page=page,
+        next_url=_page_url(kept, "after", page.next),
+        previous_url=_page_url(kept, "before", page.previous),
         flt=flt,
         is_lead=is_lead,
         states=[s.value for s in CaseState if s is not CaseState.CLOSED],
         coordinators=queries.coordinators() if is_lead else [],
         programmes=programmes,
-        args=request.args,
+        args=kept,
         loads=_own_load() if not is_lead else None,
     )
+
+
+def _page_url(args: dict, side: str, cursor: reads.Cursor | None) -> str | None:
+    """Return the link to the page on one side of a row (None: there is none)."""
+    if cursor is None:
+        return None
+    value, case_id = reads.cursor_text(cursor)
+    return url_for(".index", **args, **{side: value, f"{side}_id": case_id})
 
 
 def _own_load():
@@ -123,16 +145,18 @@ def _own_load():
 def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dict:
     today = local_today()
     calendar = working_calendar()
-    row = reads.rows_for([case], current_user, today=today, calendar=calendar)[0]
+    row = reads.rows_for([case.id], current_user, today=today, calendar=calendar)[0]
 
     can_manage = perms.can_manage(current_user, case)
     can_assign = perms.can_assign(current_user, case)
     loads = []
     suggestion = None
+    users: dict[int, User] = {}
     if can_assign:
         users = {u.id: u for u in queries.coordinators()}
-        loads = [(users[c.coordinator_id], c) for c in queries.coordinator_loads()]
-        suggestion = queries.suggest_coordinator(case)
+        every_load = queries.coordinator_loads()
+        loads = [(users[c.coordinator_id], c) for c in every_load]
+        suggestion = queries.suggest_coordinator(case, loads=every_load)
     return dict(
         case=case,
         row=row,
@@ -145,7 +169,7 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
         can_resume=can_manage and case.state == CaseState.PAUSED,
         loads=loads,
         suggestion=suggestion,
-        suggested_user=db.session.get(User, suggestion.coordinator_id) if suggestion else None,
+        suggested_user=users[suggestion.coordinator_id] if suggestion else None,
         pause_reasons=[r.value for r in PauseReason],
         plan=hooks.latest_version(case.id),
         plan_in_force=hooks.signed_version(case.id),
@@ -161,7 +185,7 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
 def _render_detail(case: Case, errors: dict, status: int = 422):
     """The case page again after a refused change (rolled back), its read logged."""
     db.session.rollback()
-    case = db.session.get(Case, case.id)
+    case = _case_for_page(case.id)
     return render_read(
         "cases/detail.html",
         ("case", case.id, case.person_id),
@@ -174,9 +198,22 @@ def _render_detail(case: Case, errors: dict, status: int = 422):
 @access(*STAFF)
 def detail(case_id: int):
     """One case: person, state, coordinator, plan, meetings, consent and history."""
-    case = load_visible(case_id, read="case")
-    db.session.commit()
-    return render_template("cases/detail.html", **_detail_context(case))
+    load_visible(case_id, read="case")
+    return render_committed("cases/detail.html", **_detail_context(_case_for_page(case_id)))
+
+
+def _case_for_page(case_id: int) -> Case:
+    """Load what the case page shows of the case (its history and assignments with their
+    people) in a fixed number of queries, into the session's copy of the case."""
+    return db.session.scalars(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            selectinload(Case.history).joinedload(CaseHistory.by),
+            selectinload(Case.assignments).joinedload(CoordinatorAssignment.coordinator),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 @bp.post("/<int:case_id>/coordinator")
@@ -325,21 +362,22 @@ def coordinators():
         .where(OrganisationUnit.active.is_(True))
         .order_by(OrganisationUnit.name)
     ).all()
-    return render_template(
+    return render_committed(
         "cases/coordinators.html",
+        422 if errors else 200,
         rows=[(users[c.coordinator_id], c) for c in loads],
         units={u.id: u for u in units},
         unit_list=units,
         errors=errors,
         form=request.form,
         failed_id=request.form.get("coordinator_id", type=int) if errors else None,
-    ), (422 if errors else 200)
+    )
 
 
 # --- the waiting queue --------------------------------------------------------------------------
 
 
-def _queues() -> list[dict]:
+def _queues(loads: list) -> list[dict]:
     programmes = db.session.scalars(
         select(Programme).where(Programme.active.is_(True)).order_by(Programme.name)
     )
@@ -364,7 +402,7 @@ def _queues() -> list[dict]:
                 }
             )
         occupied = queries.occupied_places(programme.id)
-        suggested = queries.suggest_coordinator(waiting[0]) if waiting else None
+        suggested = queries.suggest_coordinator(waiting[0], loads=loads) if waiting else None
         queues.append(
             {
                 "programme": programme,
@@ -398,21 +436,21 @@ def _render_queue(
     errors: dict | None = None, failed_programme_id: int | None = None, status: int = 422
 ):
     """The queue page; after a refused enrolment with its errors and what was chosen."""
-    queues = _queues()
+    loads = queries.coordinator_loads()
+    queues = _queues(loads)
     for entry in queues:
         for row in entry["rows"]:
             log_access("case", row["case"].id, action="list", person_id=row["case"].person_id)
-    loads = {c.coordinator_id: c for c in queries.coordinator_loads()}
-    db.session.commit()
-    return render_template(
+    return render_committed(
         "cases/queue.html",
+        status if errors else 200,
         queues=queues,
         coordinators=queries.coordinators(),
-        loads=loads,
+        loads={c.coordinator_id: c for c in loads},
         errors=errors or {},
         form=request.form if errors else {},
         failed_programme_id=failed_programme_id,
-    ), (status if errors else 200)
+    )
 
 
 @bp.post("/<int:case_id>/enrol")

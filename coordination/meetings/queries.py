@@ -11,13 +11,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import case as sql_case
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.sql.functions import GenericFunction
 
 from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.core.actor import Actor
-from coordination.core.db import utcnow
+from coordination.core.db import UTCDateTime, utcnow
 from coordination.core.paging import Page, keyset_page
 from coordination.core.reminders import PARTICIPANT_REMINDER, Reminder
 from coordination.extensions import db
@@ -433,3 +436,118 @@ def case_meeting_summary(
             "open_tasks": tasks.get(case_id, 0),
         }
     return result
+
+
+# --- the same figures as SQL columns, for lists sorted and filtered in the database -------------
+
+
+class earliest(GenericFunction):
+    """The earlier of two values, NULL only when both are (PostgreSQL's LEAST)."""
+
+    identifier = "earliest"
+    name = "least"
+    inherit_cache = True
+
+
+@compiles(earliest, "sqlite")
+def _earliest_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    return f"min(coalesce({first}, {second}), coalesce({second}, {first}))"
+
+
+def _marks_where(attendance: Any, meeting: Any, reset: Any, group_sessions_count: Any) -> list:
+    """The marks `workflows.ladder.counted` keeps: booked meetings after the reset, group sessions
+    only where the programme counts them."""
+    return [
+        attendance.case_id == Case.id,
+        meeting.id == attendance.meeting_id,
+        meeting.status == MeetingStatus.BOOKED.value,
+        or_(reset.is_(None), meeting.starts_at > reset),
+        or_(group_sessions_count.is_(True), meeting.group_id.is_(None)),
+    ]
+
+
+def case_columns(now: datetime) -> dict[str, Any]:
+    """Return the summary's figures of the case `Case` as correlated SQL expressions.
+
+    "next_meeting_at", "missed_count" (the ladder's current count, as `workflows.ladder.count`
+    computes it), "escalated" and "open_tasks": for a query over `Case` to show, sort and filter
+    on without reading the rows one by one.
+    """
+    booked_ahead = (Meeting.status == MeetingStatus.BOOKED.value, Meeting.starts_at > now)
+    own = (
+        select(func.min(Meeting.starts_at))
+        .where(Meeting.case_id == Case.id, *booked_ahead)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    in_groups = (
+        select(func.min(Meeting.starts_at))
+        .join(GroupEnrolment, GroupEnrolment.group_id == Meeting.group_id)
+        .where(GroupEnrolment.case_id == Case.id, GroupEnrolment.left_at.is_(None), *booked_ahead)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    programme = select(Programme).where(Programme.id == Case.programme_id).correlate(Case)
+    mode = programme.with_only_columns(Programme.counting_mode).scalar_subquery()
+    groups_count = programme.with_only_columns(Programme.group_sessions_count).scalar_subquery()
+    reset = (
+        select(func.max(Escalation.decided_at))
+        .where(Escalation.case_id == Case.id, Escalation.decision == "continue")
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    mark, mark_meeting = Attendance, Meeting
+    later, later_meeting = aliased(Attendance), aliased(Meeting)
+    missed = (
+        select(func.count())
+        .select_from(mark)
+        .join(mark_meeting, mark_meeting.id == mark.meeting_id)
+        .where(
+            *_marks_where(mark, mark_meeting, reset, groups_count),
+            mark.status == AttendanceStatus.MISSED.value,
+        )
+        .correlate(Case)
+    )
+    # The current run: the misses that no attended meeting follows (cancellations neither count
+    # nor end it), in the ladder's order of (start, meeting id).
+    attended_after = (
+        select(later.id)
+        .select_from(later)
+        .join(later_meeting, later_meeting.id == later.meeting_id)
+        .where(
+            *_marks_where(later, later_meeting, reset, groups_count),
+            later.status == AttendanceStatus.ATTENDED.value,
+            or_(
+                later_meeting.starts_at > mark_meeting.starts_at,
+                and_(
+                    later_meeting.starts_at == mark_meeting.starts_at,
+                    later_meeting.id > mark_meeting.id,
+                ),
+            ),
+        )
+        .correlate(Case, mark, mark_meeting)
+    )
+    missed_count = sql_case(
+        (mode == CountingMode.SINCE_RESET.value, missed.scalar_subquery()),
+        else_=missed.where(~attended_after.exists()).scalar_subquery(),
+    )
+    escalated = (
+        select(Escalation.id)
+        .where(Escalation.case_id == Case.id, Escalation.status == "open")
+        .correlate(Case)
+        .exists()
+    )
+    open_tasks = (
+        select(func.count())
+        .select_from(Task)
+        .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.cancelled_at.is_(None))
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    return {
+        "next_meeting_at": earliest(own, in_groups, type_=UTCDateTime()),
+        "missed_count": missed_count,
+        "escalated": escalated,
+        "open_tasks": open_tasks,
+    }
