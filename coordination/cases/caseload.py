@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Date, and_, false, func, literal, null, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
+from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from coordination.auth.models import User
 from coordination.cases import hooks
@@ -186,19 +186,18 @@ def _enrolled_by(dates: dict[int, date]):
     return Case.enrolled_on <= sql_case(whens, value=Case.programme_id, else_=null())
 
 
-def _rows_query(cols: CaseColumns):
-    """Select each case with its coordinator and figures (one row per case)."""
+def _rows_query(cols: CaseColumns, ranked=None):
+    """Select each case with its coordinator and figures (one row per case), from the ranked
+    cases when given."""
+    query = select(Case, Coordinator, *(expr.label(name) for name, expr in cols.figures.items()))
+    if ranked is not None:
+        query = query.select_from(ranked).join(Case, Case.id == ranked.c.case_id)
     return (
-        select(
-            Case,
-            Coordinator,
-            *(expr.label(name) for name, expr in cols.figures.items()),
-        )
-        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
+        query.outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
         .outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
         .options(
-            joinedload(Case.person),
-            joinedload(Case.programme),
+            selectinload(Case.person),
+            selectinload(Case.programme),
             selectinload(Case.assignments),
             lazyload(Coordinator.memberships),
         )
@@ -253,7 +252,7 @@ def rows_for(case_ids: list[int], user, *, today: date, calendar: WorkingCalenda
 # --- the caseload -----------------------------------------------------------------------------
 
 
-def _caseload_where(user, flt: CaseloadFilter, cols: CaseColumns) -> list:
+def _caseload_where(user, flt: CaseloadFilter) -> list:
     """The conditions of a caseload: a coordinator's own cases, every case for a team lead."""
     states = [s.value for s in CaseState if s is not CaseState.CLOSED]
     if flt.state in states:
@@ -265,8 +264,6 @@ def _caseload_where(user, flt: CaseloadFilter, cols: CaseColumns) -> list:
         where.append(_active.coordinator_id == coordinator_id)
     if flt.programme_id is not None:
         where.append(Case.programme_id == flt.programme_id)
-    if flt.warnings_only:
-        where.append(cols.warning_count > 0)
     return where
 
 
@@ -282,12 +279,12 @@ def _count(where: list) -> int:
 
 
 class _Order:
-    """The caseload's order: the sort value (rows without one last), then the case number."""
+    """The caseload's order over the ranked rows: the sort value (rows without one last), then
+    the case number."""
 
-    def __init__(self, cols: CaseColumns, flt: CaseloadFilter):
-        self.sort = flt.sort if flt.sort in SORTS else "id"
-        self.key, flipped = cols.sort_key(self.sort)
-        self.descending = flt.descending != flipped
+    def __init__(self, ranked, sort: str, descending: bool, value_type):
+        self.key, self.number = ranked.c.sort_key, ranked.c.case_id
+        self.sort, self.descending, self.type = sort, descending, value_type
 
     def value_of(self, result) -> Any:
         """Return the value a link carries for a row (the coordinator's id, not their name)."""
@@ -298,19 +295,18 @@ class _Order:
     def _compared(self, value: Any):
         if self.sort == "coordinator":
             return select(User.name).where(User.id == value).scalar_subquery()
-        return literal(value, self.key.type)
+        return literal(value, self.type)
 
     def by(self, *, backwards: bool = False) -> list:
         """Return the ORDER BY (reversed to read the page before a row)."""
         descending = self.descending != backwards
         value = self.key.desc() if descending else self.key.asc()
-        number = Case.id.desc() if backwards else Case.id.asc()
-        missing = self.key.is_(None)
-        return [missing.desc() if backwards else missing.asc(), value, number]
+        value = value.nulls_first() if backwards else value.nulls_last()
+        return [value, self.number.desc() if backwards else self.number.asc()]
 
     def after(self, cursor: Cursor):
         """The rows that come after the cursor's row."""
-        key, number = self.key, Case.id
+        key, number = self.key, self.number
         if cursor.value is None:
             return and_(key.is_(None), number > cursor.case_id)
         value = self._compared(cursor.value)
@@ -319,7 +315,7 @@ class _Order:
 
     def before(self, cursor: Cursor):
         """The rows that come before the cursor's row."""
-        key, number = self.key, Case.id
+        key, number = self.key, self.number
         if cursor.value is None:
             return or_(key.is_not(None), number < cursor.case_id)
         value = self._compared(cursor.value)
@@ -337,44 +333,84 @@ def caseload_page(
     before: Cursor | None = None,
     size: int | None = None,
 ) -> Page:
-    """Return one page of the caseload: the rows after `after` (or before `before`), sorted."""
+    """Return one page of the caseload: the rows after `after` (or before `before`), sorted.
+
+    One statement: the matching cases with their sort value (and warnings, to filter on) are
+    ranked once in a materialised CTE; the page, the total and the page's place are read from it,
+    and the figures are computed for the page's rows only.
+    """
     size = size or PAGE_SIZE
     cols = CaseColumns(today=today, calendar=calendar)
-    order = _Order(cols, flt)
-    where = _caseload_where(user, flt, cols)
-    query = _rows_query(cols).add_columns(order.key.label("sort_key")).where(*where)
+    sort = flt.sort if flt.sort in SORTS else "id"
+    key, flipped = cols.sort_key(sort)
+    ranked_columns = [Case.id.label("case_id"), key.label("sort_key")]
+    if flt.warnings_only:
+        ranked_columns.append((key if sort == "warnings" else cols.warning_count).label("warned"))
+    ranked = (
+        select(*ranked_columns)
+        .select_from(Case)
+        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
+        .outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
+        .where(*_caseload_where(user, flt))
+        .cte("ranked")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    shown = [ranked.c.warned > 0] if flt.warnings_only else []
+    order = _Order(ranked, sort, flt.descending != flipped, key.type)
+
+    def counted(*conditions):
+        query = select(func.count()).select_from(ranked).where(*shown, *conditions)
+        return query.scalar_subquery()
+
     if before is not None:
-        query = query.where(order.before(before)).order_by(*order.by(backwards=True))
+        place, keyset = counted(order.before(before)), [order.before(before)]
+    elif after is not None:
+        place, keyset = counted(~order.after(after)), [order.after(after)]
     else:
-        if after is not None:
-            query = query.where(order.after(after))
-        query = query.order_by(*order.by())
-    found = db.session.execute(query.limit(size + 1)).unique().all()
+        place, keyset = literal(0), []
+    backwards = before is not None
+    # The page's rows first (sorted and cut in the ranked rows alone), then what they show.
+    page = (
+        select(ranked)
+        .where(*shown, *keyset)
+        .order_by(*order.by(backwards=backwards))
+        .limit(size + 1)
+        .subquery("page")
+    )
+    order = _Order(page, sort, flt.descending != flipped, key.type)
+    query = _rows_query(cols, page).add_columns(
+        page.c.sort_key.label("sort_key"), counted().label("total"), place.label("place")
+    )
+    found = db.session.execute(query.order_by(*order.by(backwards=backwards))).unique().all()
     more = len(found) > size
     found = found[:size]
     if before is not None:
         found.reverse()
     rows = [_row(r, user, today=today, calendar=calendar) for r in found]
     cursors = [Cursor(order.value_of(r), r[0].id) for r in found]
-    total = _count(where)
-    first = 1
-    if cursors and (after is not None or before is not None):
-        first = _count([*where, order.before(cursors[0])]) + 1
-    has_next = more if before is None else bool(cursors)
-    has_previous = first > 1
+    if not found:
+        total = db.session.scalar(select(counted())) or 0
+        return Page(rows=[], total=total, first=0)
+    total, place_count = found[0]._mapping["total"], found[0]._mapping["place"]
+    if before is not None:
+        first = place_count - len(rows) + 1
+        has_next = True
+    else:
+        first = place_count + 1
+        has_next = more
     return Page(
         rows=rows,
         total=total,
-        first=first if rows else 0,
-        next=cursors[-1] if cursors and has_next and first + len(rows) - 1 < total else None,
-        previous=cursors[0] if cursors and has_previous else None,
+        first=first,
+        next=cursors[-1] if has_next else None,
+        previous=cursors[0] if first > 1 else None,
     )
 
 
 def caseload_counts(user, *, today: date, calendar: WorkingCalendar) -> dict[str, int]:
     """Return how many cases the user's caseload has, with warnings, escalated (one query)."""
     cols = CaseColumns(today=today, calendar=calendar)
-    where = _caseload_where(user, CaseloadFilter(), cols)
+    where = _caseload_where(user, CaseloadFilter())
     total, with_warnings, escalated = db.session.execute(
         select(
             func.count(),

@@ -269,6 +269,7 @@ class Escalation(db.Model):
             sqlite_where=text(_OPEN_ESCALATION),
         ),
         Index("ix_escalation_status_due", "status", "decision_due_at"),
+        Index("ix_escalation_case", "case_id"),  # the missed count's reset, per case
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

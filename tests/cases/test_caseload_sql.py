@@ -337,3 +337,12 @@ def test_the_start_page_counts_the_coordinators_caseload(client):
     page = client.get("/").get_data(as_text=True)
     assert "2 deltaganden i din ärendelista" in page
     assert "1 deltagande med varningar" in page
+
+
+def test_the_missed_count_finds_a_cases_escalations_by_index():
+    """The caseload's missed count reads each case's `continue` decisions (migration 0016)."""
+    from sqlalchemy import inspect
+
+    indexes = inspect(db.session.connection()).get_indexes("escalation")
+    whole = [i for i in indexes if not i.get("dialect_options", {}).get("postgresql_where")]
+    assert any(i["column_names"][:1] == ["case_id"] for i in whole)
