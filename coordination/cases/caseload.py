@@ -267,14 +267,11 @@ def _caseload_where(user, flt: CaseloadFilter) -> list:
     return where
 
 
-def _count(where: list) -> int:
-    query = (
-        select(func.count())
-        .select_from(Case)
-        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
-        .outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
-        .where(*where)
-    )
+def _count(where: list, *, by_coordinator: bool) -> int:
+    """Count the cases matching `where` (joined to the active coordinator when it filters)."""
+    query = select(func.count()).select_from(Case).where(*where)
+    if by_coordinator:
+        query = query.join(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
     return db.session.scalar(query) or 0
 
 
@@ -450,7 +447,7 @@ def listed(
     )
     found = db.session.execute(query).unique().all()
     rows = [_row(r, user, today=today, calendar=calendar) for r in found]
-    return rows, _count(where)
+    return rows, _count(where, by_coordinator=coordinator_id is not None)
 
 
 # --- the links between pages ------------------------------------------------------------------
