@@ -7,7 +7,7 @@ shows, sorts and filters on come as SQL expressions over `Case`, so a list is on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 _READERS: dict[str, Callable] = {}

@@ -1,7 +1,7 @@
 """case indexes: escalation(case_id), for the case lists' missed count
 
 Revision ID: 0016_case_indexes
-Revises: 0013_audit_hardening
+Revises: 0015_list_indexes
 Create Date: 2026-12-04 18:15:00
 
 The caseload computes each case's missed-meeting count in SQL, which starts from the case's last
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0016_case_indexes'
-down_revision = '0013_audit_hardening'
+down_revision = "0015_list_indexes"
 branch_labels = None
 depends_on = None
 

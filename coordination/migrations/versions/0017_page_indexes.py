@@ -1,7 +1,7 @@
 """page indexes: the indexes the list pages' own queries need, chosen from their plans
 
 Revision ID: 0017_page_indexes
-Revises: 0015_list_indexes
+Revises: 0016_case_indexes
 Create Date: 2026-12-04 18:00:00
 
 A user's coming meetings (the meetings page): their invitations (`meeting_attendee(user_id)`),
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_page_indexes'
-down_revision = '0015_list_indexes'
+down_revision = '0016_case_indexes'
 branch_labels = None
 depends_on = None
 
