@@ -55,6 +55,27 @@ FILTERS = (
     "municipality",
     "next",
     "warnings",
+    # The anchors of the paged lists (core.paging, the caseload's sort key and id).
+    "after",
+    "before",
+    "after_id",
+    "before_id",
+    *(
+        f"{name}_{direction}"
+        for name in (
+            "addable",
+            "cases",
+            "earlier",
+            "escalations",
+            "follow_ups",
+            "meetings",
+            "packets",
+            "referrer_escalations",
+            "tasks",
+            "upcoming",
+        )
+        for direction in ("after", "before")
+    ),
 )
 STRING_ARGS = {"list_name": "reason", "name": "participants", "fmt": "pdf", "filename": "app.css"}
 NOT_PAGES = (".pdf", ".svg", ".ics", ".<fmt>", "/metrics", "/healthz", "/livez")
