@@ -29,7 +29,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
+    # Encrypted at rest; deferred: decrypted where a code is checked, not for every listed user.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString, deferred=True)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int] = mapped_column(default=0)
     # Wrong codes in a row (forgotten a day after the last one) and the code step's lock.

@@ -85,12 +85,16 @@ def group_leaders() -> list[User]:
 
 def meetings_of(case_id: int) -> list[Meeting]:
     """Return the case's own meetings and the sessions of its groups, by time."""
-    groups = select(GroupEnrolment.group_id).where(GroupEnrolment.case_id == case_id)
+    # A union of two indexed reads: with an OR, the planner scans every meeting (380 ms at 2 M).
+    ids = union(
+        select(Meeting.id).where(Meeting.case_id == case_id),
+        select(Meeting.id)
+        .join(GroupEnrolment, GroupEnrolment.group_id == Meeting.group_id)
+        .where(GroupEnrolment.case_id == case_id),
+    )
     return list(
         db.session.scalars(
-            select(Meeting)
-            .where((Meeting.case_id == case_id) | Meeting.group_id.in_(groups))
-            .order_by(Meeting.starts_at, Meeting.id)
+            select(Meeting).where(Meeting.id.in_(ids)).order_by(Meeting.starts_at, Meeting.id)
         )
     )
 
