@@ -36,6 +36,8 @@ SECRET_KEY = "bench-web-secret-key-not-for-production-0123456789"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
 MARKER = "bench_dataset"
+# Progress goes to stderr through logging; the figures are the bench's output, on stdout.
+progress = logging.getLogger("coordination.web_bench")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def ensure_dataset(participants: int) -> tuple[str, dataset.Dataset]:
     if os.environ.get("BENCH_REBUILD") != "1":
         found = _stored(url, participants, head)
         if found is not None:
-            print(f"data: reusing {name} ({participants} participants)", flush=True)
+            progress.info("data: reusing %s (%s participants)", name, participants)
             return url, found
     started = time.perf_counter()
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as admin:
@@ -134,7 +136,7 @@ def ensure_dataset(participants: int) -> tuple[str, dataset.Dataset]:
         from coordination.extensions import db
 
         db.engine.dispose()
-    print(f"data: migrated {name} in {time.perf_counter() - started:.1f} s", flush=True)
+    progress.info("data: migrated %s in %.1f s", name, time.perf_counter() - started)
     with psycopg.connect(url) as conn:
         built = dataset.build(
             conn, participants, secret_key=SECRET_KEY, password_hash=password_hash
@@ -151,10 +153,11 @@ def ensure_dataset(participants: int) -> tuple[str, dataset.Dataset]:
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    print(
-        f"data: built {name} ({participants} participants) in "
-        f"{time.perf_counter() - started:.1f} s",
-        flush=True,
+    progress.info(
+        "data: built %s (%s participants) in %.1f s",
+        name,
+        participants,
+        time.perf_counter() - started,
     )
     return url, built
 
@@ -468,10 +471,11 @@ def run_size(participants: int) -> None:
     coordinator = data.coordinator_with(30)
     case_id = data.loads[coordinator.id][0]
     codes = Codes()
-    print(
-        f"run: {run_dir} (coordinator {coordinator.id} with "
-        f"{len(data.loads[coordinator.id])} cases)",
-        flush=True,
+    progress.info(
+        "run: %s (coordinator %s with %s cases)",
+        run_dir,
+        coordinator.id,
+        len(data.loads[coordinator.id]),
     )
     results = {}
     with Server(url, run_dir) as server:
@@ -516,6 +520,11 @@ def run_size(participants: int) -> None:
 
 def main() -> int:
     """Run every size of BENCH_SIZES."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False  # the in-process requests quiet the root logger, not this one
     for size in os.environ.get("BENCH_SIZES", "20000 200000").split():
         run_size(int(size))
     return 0
