@@ -543,3 +543,26 @@ def make_return_referral(state: str = "draft", *, case=None, now=None, **exit_ov
         raise ValueError(f"make_return_referral cannot build state {state!r}")
     db.session.commit()
     return document
+
+
+def record_meeting(case_id: int, starts, status: str | None):
+    """A coaching meeting of the case at `starts` with the participant's attendance (None: none
+    yet), written directly (flushed, not committed): the figures' raw material, not the booking."""
+    import uuid
+
+    from coordination.meetings.models import Attendance, Meeting
+
+    meeting = Meeting(
+        uid=f"{uuid.uuid4()}@test",
+        case_id=case_id,
+        kind="coaching",
+        status="booked",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    if status is not None:
+        db.session.add(Attendance(meeting_id=meeting.id, case_id=case_id, status=status))
+    db.session.flush()
+    return meeting

@@ -3,7 +3,6 @@ the missed count that the database computes agreeing with the rules of workflows
 links, count and access log."""
 
 import re
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from coordination.cases.models import Case
 from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.meetings import queries as meeting_queries
-from coordination.meetings.models import Attendance, Escalation, Meeting
+from coordination.meetings.models import Escalation
 from tests.factories import (
     PASSWORD,
     admit_case,
@@ -25,28 +24,11 @@ from tests.factories import (
     make_plan,
     make_programme,
     make_user,
+    record_meeting,
 )
 from workflows.calendar import WorkingCalendar
 
 CALENDAR = WorkingCalendar()
-
-
-def _meeting(case_id: int, starts: datetime, status: str | None) -> Meeting:
-    """A meeting of the case at `starts`, with the participant's attendance (None: none yet)."""
-    meeting = Meeting(
-        uid=f"{uuid.uuid4()}@test",
-        case_id=case_id,
-        kind="coaching",
-        status="booked",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-    )
-    db.session.add(meeting)
-    db.session.flush()
-    if status is not None:
-        db.session.add(Attendance(meeting_id=meeting.id, case_id=case_id, status=status))
-    db.session.flush()
-    return meeting
 
 
 def _escalate(case_id: int) -> None:
@@ -85,7 +67,7 @@ def ties():
         if i in (2, 3, 7):
             make_plan(case, signed=True)
         if i in (0, 4):
-            _meeting(case.id, datetime.now(UTC) - timedelta(days=2), "missed")
+            record_meeting(case.id, datetime.now(UTC) - timedelta(days=2), "missed")
         if i == 4:
             _escalate(case.id)
         case.enrolled_on = enrolled if i % 2 else enrolled + timedelta(days=i)
@@ -238,18 +220,18 @@ def test_the_missed_count_in_sql_agrees_with_the_ladder_in_both_counting_modes()
     programme = make_programme()
     case = admit_case(conference=make_conference(programme, state="published", present="all"))
     t = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
-    _meeting(case.id, t, "missed")
-    _meeting(case.id, t + timedelta(days=1), "missed")
-    _meeting(case.id, t + timedelta(days=2), "attended")
-    _meeting(case.id, t + timedelta(days=3), "missed")
-    _meeting(case.id, t + timedelta(days=4), "cancelled_by_participant")
-    _meeting(case.id, t + timedelta(days=5), "missed")
-    _meeting(case.id, t + timedelta(days=6), None)  # not registered yet
+    record_meeting(case.id, t, "missed")
+    record_meeting(case.id, t + timedelta(days=1), "missed")
+    record_meeting(case.id, t + timedelta(days=2), "attended")
+    record_meeting(case.id, t + timedelta(days=3), "missed")
+    record_meeting(case.id, t + timedelta(days=4), "cancelled_by_participant")
+    record_meeting(case.id, t + timedelta(days=5), "missed")
+    record_meeting(case.id, t + timedelta(days=6), None)  # not registered yet
     # Two at the same time: the later id (attended) ends the run the earlier id (missed) began.
-    _meeting(case.id, t + timedelta(days=7), "missed")
-    _meeting(case.id, t + timedelta(days=7), "attended")
-    _meeting(case.id, t + timedelta(days=8), "missed")
-    cancelled = _meeting(case.id, t + timedelta(days=9), "missed")
+    record_meeting(case.id, t + timedelta(days=7), "missed")
+    record_meeting(case.id, t + timedelta(days=7), "attended")
+    record_meeting(case.id, t + timedelta(days=8), "missed")
+    cancelled = record_meeting(case.id, t + timedelta(days=9), "missed")
     cancelled.status, cancelled.cancelled_at = "cancelled", t
     db.session.commit()
 

@@ -1,14 +1,12 @@
 """The N+1 guard of the case pages and the case API: the statements a request sends do not grow
 with the number of cases, coordinators, meetings or waiting cases (counted at n and at 3n)."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from coordination.auth.models import User
 from coordination.cases.models import Case
 from coordination.conferences.models import Conference
 from coordination.extensions import db
-from coordination.meetings.models import Attendance, Meeting
 from tests.factories import (
     PASSWORD,
     admit_case,
@@ -17,6 +15,7 @@ from tests.factories import (
     make_plan,
     make_programme,
     make_user,
+    record_meeting,
     token_headers,
 )
 from tests.querycount import query_count
@@ -29,17 +28,7 @@ def _coordinator_of(case_id: int) -> int:
 def _missed_meeting(case_id: int, days_ago: int) -> None:
     """A past meeting of the case that the participant missed."""
     starts = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days_ago)
-    meeting = Meeting(
-        uid=f"{uuid.uuid4()}@test",
-        case_id=case_id,
-        kind="coaching",
-        status="booked",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-    )
-    db.session.add(meeting)
-    db.session.flush()
-    db.session.add(Attendance(meeting_id=meeting.id, case_id=case_id, status="missed"))
+    record_meeting(case_id, starts, "missed")
     db.session.commit()
 
 
