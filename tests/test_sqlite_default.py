@@ -69,6 +69,7 @@ def test_make_run_migrates_seeds_and_walks_a_referral_to_a_case(sqlite_app):
             (line.split()[1], line.split()[0]) for line in seeded.output.splitlines()[1:] if line
         ]
         check_the_demo(sqlite_app, logins)
+        check_the_consent_rule_in_sql()
         walk_a_referral_to_a_case(sqlite_app)
 
     broker = create_engine(sqlite_app.config["COORD"]["BROKER_URL"].removeprefix("sqla+"))
@@ -77,3 +78,21 @@ def test_make_run_migrates_seeds_and_walks_a_referral_to_a_case(sqlite_app):
             assert connection.scalar(text("SELECT count(*) FROM kombu_message")) > 0
     finally:
         broker.dispose()
+
+
+def check_the_consent_rule_in_sql() -> None:
+    """The SQL form of the consent rule (JSON array membership is dialect-specific) answers as
+    the rule does on SQLite too, for every demo person and agency."""
+    from sqlalchemy import literal, select
+
+    from coordination.consent.models import Consent
+    from coordination.consent.operations import agency_may_see, agency_may_see_sql
+    from coordination.core.i18n import local_today
+
+    today = local_today()
+    people = set(db.session.scalars(select(Consent.person_id)))
+    assert people
+    for person in people:
+        for agency in ("kommun", "af", "fk", "region", "forbund"):
+            sql = db.session.scalar(select(agency_may_see_sql(person, literal(agency), today)))
+            assert bool(sql) == agency_may_see(person, agency, today), (person, agency)

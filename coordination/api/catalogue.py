@@ -23,12 +23,13 @@ class OrganisationUnitSchema(Schema):
     municipality = fields.String(allow_none=True)
 
 
-def page_of(query, order_by, *, options: tuple = ()) -> tuple[list, int]:
-    """Return the rows of the requested page of a select (loaded with `options`) and the count."""
+def page_of(query, *order_by, options: tuple = ()) -> tuple[list, int]:
+    """Return the rows of the requested page of a select in the given order (loaded with
+    `options`) and the count."""
     page, per_page = page_args()
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
-        query.options(*options).order_by(order_by).offset((page - 1) * per_page).limit(per_page)
+        query.options(*options).order_by(*order_by).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return list(rows), total or 0
 

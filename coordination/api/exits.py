@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from coordination.api import bp
+from coordination.api.catalogue import page_of
 from coordination.api.registry import endpoint, json_body, page_args
 from coordination.audit.operations import log_access
+from coordination.core.i18n import local_today
 from coordination.core.permissions import require
 from coordination.exits import documents, queries
 from coordination.exits import operations as ops
@@ -205,17 +208,15 @@ def _acknowledge(packet_id: int):
 )
 def list_packets():
     """List the packets the caller answers for; `?open=true` only unacknowledged ones."""
-    page, per_page = page_args()
-    query = perms.packets_answered_by(current_user)
+    query = perms.readable_packets_query(current_user, local_today())
     if request.args.get("open") in ("true", "1"):
         query = query.where(Packet.acknowledged_at.is_(None))
-    # A withdrawn consent hides a packet from its recipient, so the count follows the check.
-    readable = perms.readable_packets(
-        current_user,
-        db.session.scalars(query.order_by(Packet.delivered_at.desc(), Packet.id.desc())),
+    rows, total = page_of(
+        query,
+        Packet.delivered_at.desc(),
+        Packet.id.desc(),
+        options=(selectinload(Packet.unit), selectinload(Packet.case)),
     )
-    total = len(readable)
-    rows = readable[(page - 1) * per_page : page * per_page]
     items = [PacketDumpSchema().dump(documents.packet_data(p, current_user)) for p in rows]
     for packet in rows:
         log_access("packet", packet.id, action="list", person_id=packet.person_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordination.cases import hooks
 from coordination.cases.models import Case, CoordinatorAssignment
@@ -135,8 +136,14 @@ def visible_case_ids(user, today: date | None = None) -> set[int] | None:
         )
     )
     candidates |= hooks.contact_case_ids(user.id)
-    for case_id in candidates - ids:
-        case = db.session.get(Case, case_id)
-        if referrer_may_view(user, case, today) or contact_may_view(user, case, today):
-            ids.add(case_id)
-    return ids
+    cases = db.session.scalars(
+        select(Case)
+        .where(Case.id.in_(sorted(candidates - ids)))
+        .options(selectinload(Case.referral), selectinload(Case.assignments))
+    ).all()
+    known = known_for(user, cases)
+    return ids | {
+        case.id
+        for case in cases
+        if referrer_may_view(user, case, today, known) or contact_may_view(user, case, today, known)
+    }

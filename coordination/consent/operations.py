@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
 
 from coordination.consent.events import ConsentRecorded, ConsentWithdrawn
 from coordination.consent.models import FORMS, INFO_KINDS, Consent
@@ -75,6 +77,32 @@ def agency_may_see(
     if agency == AgencyKind.FORBUND.value:
         return True
     return agency is not None and covering(person_id, [agency], on, known=known) is not None
+
+
+def _agencies_include(agency: ColumnElement) -> ColumnElement[bool]:
+    """SQL: the consent's agency list (a JSON array) holds the agency (a column or a value)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(Consent.agencies, JSONB).has_key(agency)
+    element = func.json_each(Consent.agencies).table_valued("value")
+    return exists(select(literal(1)).select_from(element).where(element.c.value == agency))
+
+
+def agency_may_see_sql(
+    person_id: ColumnElement | int | None, agency: ColumnElement, on: date
+) -> ColumnElement[bool]:
+    """agency_may_see as a SQL condition on columns (or values): the förbund's own staff see the
+    person; a member agency while a consent in force on the date covers it. For lists filtered
+    and counted in SQL, the same rule as agency_may_see."""
+    in_force = exists(
+        select(literal(1)).where(
+            Consent.person_id == person_id,
+            Consent.withdrawn_at.is_(None),
+            Consent.given_on <= on,
+            or_(Consent.valid_until.is_(None), Consent.valid_until >= on),
+            _agencies_include(agency),
+        )
+    )
+    return or_(agency == AgencyKind.FORBUND.value, and_(agency.is_not(None), in_force))
 
 
 def kinds_visible_to(person_id: int | None, agency: str | None, on: date) -> set[str]:

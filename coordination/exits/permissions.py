@@ -11,11 +11,17 @@ shown to the assigned coordinator only; everyone else sees the person's code.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from datetime import date
 
-from coordination.cases.models import Case
+from sqlalchemy import exists, or_, select
+
+from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.consent.models import INFO_KINDS, Consent
-from coordination.consent.operations import agency_may_see, consents_by_person, kinds_visible_to
+from coordination.consent.operations import (
+    agency_may_see,
+    agency_may_see_sql,
+    kinds_visible_to,
+)
 from coordination.core.i18n import local_today
 from coordination.core.permissions import get_visible
 from coordination.exits.models import FollowUp, Packet, ReturnReferral
@@ -102,7 +108,7 @@ def recipient_agency(packet) -> str | None:
 
 def can_view_packet(user, packet, known: dict[int, list[Consent]] | None = None) -> bool:
     """The team leads, the coordinator of a return referral's case, and the recipient's side
-    while a valid consent covers the recipient's agency (`known`: see readable_packets)."""
+    while a valid consent covers the recipient's agency (`known`: from consents_by_person)."""
     if is_forbund_reader(user, packet):
         return True
     return speaks_for_recipient(user, packet) and agency_may_see(
@@ -110,12 +116,20 @@ def can_view_packet(user, packet, known: dict[int, list[Consent]] | None = None)
     )
 
 
-def readable_packets(user, packets) -> list:
-    """Keep the packets the user may read (a withdrawn consent hides the recipient's), the
-    consents of their people read once for them all."""
-    packets = list(packets)
-    known = consents_by_person(p.person_id for p in packets if not is_forbund_reader(user, p))
-    return [packet for packet in packets if can_view_packet(user, packet, known)]
+def readable_packets_query(user, today: date):
+    """The packets the user answers for and may read, as one query to page and count in SQL:
+    can_view_packet's rule (a withdrawn consent hides a packet from its recipient's side)."""
+    query = packets_answered_by(user)
+    if is_team_lead(user):
+        return query
+    coordinates = exists().where(
+        CoordinatorAssignment.case_id == Packet.case_id,
+        CoordinatorAssignment.coordinator_id == user.id,
+        CoordinatorAssignment.active.is_(True),
+    )
+    return query.join(OrganisationUnit, OrganisationUnit.id == Packet.unit_id).where(
+        or_(coordinates, agency_may_see_sql(Packet.person_id, OrganisationUnit.agency_kind, today))
+    )
 
 
 def withheld_sections(user, packet) -> list[str]:

@@ -93,8 +93,8 @@ def _cases_to_exit() -> Page:
 
 
 def _packets_for_me() -> Page:
-    page = keyset_page(
-        perms.packets_answered_by(current_user),
+    return keyset_page(
+        perms.readable_packets_query(current_user, local_today()),
         [Packet.delivered_at],
         Packet.id,
         descending=True,
@@ -105,8 +105,6 @@ def _packets_for_me() -> Page:
             selectinload(Packet.case).selectinload(Case.assignments),
         ],
     )
-    page.rows = perms.readable_packets(current_user, page.rows)
-    return page
 
 
 def _open_follow_ups() -> Page:

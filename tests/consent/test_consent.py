@@ -82,3 +82,47 @@ def test_another_referrer_cannot_see_or_withdraw(api, client):
         == 404
     )
     assert api.get(f"/api/v1/referrals/{referral.id}/consents", headers=headers).status_code == 404
+
+
+def test_the_sql_form_of_the_consent_rule_answers_as_the_rule_does():
+    """Lists that filter and count in SQL (the packets) ask agency_may_see_sql; it must give
+    agency_may_see's answer for every state a consent can be in, and for the förbund's staff."""
+    from sqlalchemy import literal, select
+
+    from coordination.consent.operations import agency_may_see, agency_may_see_sql
+
+    today = local_today()
+    referral = make_referral("submitted")
+    person = referral.person_id
+    consent = consents_of(person)[0]
+    consent.agencies = ["af", "kommun"]
+    db.session.flush()
+    covered, other = {"af", "kommun"}, "fk"
+
+    def answers(agency):
+        sql = db.session.scalar(select(agency_may_see_sql(person, literal(agency), today)))
+        return bool(sql), agency_may_see(person, agency, today)
+
+    states = {}
+    for agency in (*sorted(covered), other, "forbund"):
+        states[("in force", agency)] = answers(agency)
+    consent.valid_until = today - timedelta(days=1)
+    consent.given_on = today - timedelta(days=30)
+    db.session.flush()
+    states[("expired", next(iter(covered)))] = answers(next(iter(covered)))
+    consent.valid_until, consent.given_on = None, today + timedelta(days=1)
+    db.session.flush()
+    states[("not yet given", next(iter(covered)))] = answers(next(iter(covered)))
+    consent.given_on = today
+    db.session.flush()
+    consent.withdrawn_at = consent.recorded_at
+    db.session.flush()
+    states[("withdrawn", next(iter(covered)))] = answers(next(iter(covered)))
+    states[("withdrawn", "forbund")] = answers("forbund")
+
+    assert all(sql == rule for sql, rule in states.values()), states
+    assert [state for state, (sql, _rule) in states.items() if sql] == [
+        *(("in force", a) for a in sorted(covered)),
+        ("in force", "forbund"),
+        ("withdrawn", "forbund"),
+    ]
