@@ -137,11 +137,13 @@ def _install_subscribers() -> None:
     from coordination.cases import registrations as case_registrations
     from coordination.conferences.agenda import close_items_left_on_agenda
     from coordination.exits.subscribers import deliver_recommendations
+    from coordination.statistics.intake import register_enrolments
 
     events.install(AppSession)
     case_registrations.install(AppSession)
     events.subscribe_outbox(close_items_left_on_agenda)
     events.subscribe_outbox(deliver_recommendations)
+    events.subscribe_outbox(register_enrolments)
 
 
 def _import_models() -> None:
