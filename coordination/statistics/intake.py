@@ -131,3 +131,26 @@ def register_intake(
         time_on_support=data["time_on_support"],
         support=list(data["support"]),
     )
+
+
+def intake_of(case: Case) -> dict:
+    """Return a case's SUS record at intake as plain data (None values until registered)."""
+    participant = participant_for_case(case.id)
+    registration = participant.registration(Occasion.INTAKE) if participant else None
+    return {
+        "case_id": case.id,
+        "participant_id": participant.id if participant else None,
+        "enrolled_on": participant.enrolled_on if participant else case.enrolled_on,
+        "registered_on": registration.registered_on if registration else None,
+        "gender": participant.gender if participant else None,
+        "birth_year": participant.birth_year if participant else None,
+        "home_municipality": participant.home_municipality if participant else None,
+        "referring_agency": participant.referring_agency if participant else None,
+        "work": registration.work if registration else None,
+        "occupation": registration.occupation if registration else None,
+        "education": registration.education if registration else None,
+        "time_on_support": registration.time_on_support if registration else None,
+        "support": registration.support_codes if registration else [],
+        "complete": registration is not None and not missing_of(registration),
+        "missing": missing_of(registration),
+    }
