@@ -51,6 +51,7 @@ from coordination.programmes.views import bp as programmes_bp
 from coordination.referrals import permissions as referral_perms
 from coordination.referrals import registrations as referrals
 from coordination.referrals.views import bp as referrals_bp
+from coordination.statistics import intake_views  # noqa: F401  (pages on cases_bp)
 from coordination.statistics.views import bp as statistics_bp
 
 CSP = (
@@ -137,11 +138,13 @@ def _install_subscribers() -> None:
     from coordination.cases import registrations as case_registrations
     from coordination.conferences.agenda import close_items_left_on_agenda
     from coordination.exits.subscribers import deliver_recommendations
+    from coordination.statistics.intake import register_enrolments
 
     events.install(AppSession)
     case_registrations.install(AppSession)
     events.subscribe_outbox(close_items_left_on_agenda)
     events.subscribe_outbox(deliver_recommendations)
+    events.subscribe_outbox(register_enrolments)
 
 
 def _import_models() -> None:

@@ -2,7 +2,8 @@
 
 One referral has been admitted by a published conference (another waits on its agenda), so the
 coordinator has a case with a plan that the participant has signed and Arbetsförmedlingen and the
-municipality have still to sign, and a meeting next week.
+municipality have still to sign, a completed SUS intake (so the reports count one active
+participant from the first day), and a meeting next week.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from coordination.meetings import operations as meetings
 from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
+from coordination.statistics import intake
 from workflows.calendar import WorkingCalendar
 from workflows.personnummer import luhn_check_digit
 
@@ -212,6 +214,17 @@ def _demo_case(programme, users, admitted, waiting, today) -> None:
         by=coordinator,
     )
     plans.sign_off(case, party="participant", method="in_person", by=coordinator)
+    intake.register_intake(  # the coordinator completed the SUS intake with the participant
+        case,
+        data={
+            "work": "uppgift_saknas",
+            "occupation": "arbetssokande_utan_sysselsattning",
+            "education": "gymnasium",
+            "time_on_support": "upp_till_3_ar",
+            "support": ["forsorjningsstod"],
+        },
+        by=coordinator,
+    )
     starts = datetime.combine(calendar.add_working_days(today, 5), time(9), tzinfo=UTC)
     meetings.book_meeting(
         case,

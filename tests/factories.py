@@ -180,6 +180,10 @@ def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fie
     from workflows.statistics import PROGRESSION_QUESTIONS
 
     enrolled_on = fields.pop("enrolled_on", date(2024, 1, 15))
+    if fields.get("case_id") is not None:
+        return _reshape_case_participant(
+            enrolled_on=enrolled_on, registrations=registrations, ratings=ratings, **fields
+        )
     participant = stats.enrol_participant(
         programme_id=fields.pop("programme_id", None),
         participant_ref=fields.pop("participant_ref", f"P-{next(_seq)}"),
@@ -190,6 +194,35 @@ def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fie
         referring_agency=fields.pop("referring_agency", "kommun"),
         case_id=fields.pop("case_id", None),
     )
+    for occasion, values in (registrations or {}).items():
+        values = dict(values)
+        stats.record_registration(
+            participant, occasion, registered_on=values.pop("registered_on", enrolled_on), **values
+        )
+    for rated_on, score in ratings:
+        scores = score if isinstance(score, dict) else dict.fromkeys(PROGRESSION_QUESTIONS, score)
+        db.session.add(ProgressionRating(participant=participant, rated_on=rated_on, **scores))
+    db.session.commit()
+    return participant
+
+
+def _reshape_case_participant(*, case_id, enrolled_on, registrations, ratings, **fields):
+    """The SUS record a live case got at its enrolment, given the test's values (its ref,
+    enrolment date, person fields), registrations and self-ratings."""
+    from coordination.statistics import operations as stats
+    from coordination.statistics.models import ProgressionRating
+    from coordination.statistics.queries import participant_for_case
+    from workflows.statistics import PROGRESSION_QUESTIONS, age_at_enrolment
+
+    participant = participant_for_case(case_id)
+    assert participant is not None, "an enrolled case has its SUS record"
+    participant.enrolled_on = enrolled_on
+    for name, value in fields.items():
+        setattr(participant, name, value)
+    if participant.birth_year:
+        participant.age_at_enrolment = age_at_enrolment(participant.birth_year, enrolled_on)
+    for registration in participant.registrations:
+        registration.registered_on = enrolled_on
     for occasion, values in (registrations or {}).items():
         values = dict(values)
         stats.record_registration(

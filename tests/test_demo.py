@@ -63,6 +63,20 @@ def check_the_demo(app, logins) -> None:
     assert "Aisha Demosson" in caseload
     plan = browser.get(f"/cases/{case.id}/plan").get_data(as_text=True)
     assert "Jag vill jobba med djur" in plan
+    # The live programme counts from its first day: the case is in the reports, intake complete.
+    from coordination.statistics import reports
+    from coordination.statistics.reports.base import Filters
+
+    counted = reports.run("participants", Filters()).rows
+    assert [(r.code, r.counts["kvinna"], r.counts["total"]) for r in counted] == [
+        ("enrolled", 1, 1),
+        ("active", 1, 1),
+        ("exited", 0, 0),
+    ]
+    work = reports.run("work", Filters(occasion="intake")).rows
+    assert [(r.code, r.counts["total"]) for r in work] == [("uppgift_saknas", 1)]
+    page = browser.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Inskrivning (SUS)" in page and "Komplett" in page
 
 
 def walk_a_referral_to_a_case(app) -> None:

@@ -19,6 +19,7 @@ from coordination.api import (  # noqa: E402,F401
     conferences,
     consent,
     exits,
+    intake,
     meetings,
     openapi,
     referrals,

@@ -31,12 +31,11 @@ from coordination.exits.models import (
     FollowUp,
 )
 from coordination.exits.permissions import coordinator_id_of
-from coordination.exits.queries import AGENCY_CODES, exit_registration_of, return_referral_of
+from coordination.exits.queries import exit_registration_of, return_referral_of
 from coordination.exits.return_referrals import new_draft, refresh_facts
 from coordination.extensions import db
 from coordination.statistics import operations as stats
-from coordination.statistics.models import SusParticipant
-from coordination.statistics.queries import participant_for_case
+from coordination.statistics.intake import ensure_sus_participant
 from workflows.case import CaseAction, CaseState
 from workflows.case import next_state as case_next_state
 from workflows.return_referral import (
@@ -166,41 +165,6 @@ def _record_sus_exit(case: Case, registration: ExitRegistration) -> None:
         support=list(registration.support_at_exit),
         exit_reason=registration.exit_reason,
     )
-
-
-def ensure_sus_participant(case: Case) -> SusParticipant:
-    """Return the case's SUS record, made with its intake registration from the referral if new."""
-    participant = participant_for_case(case.id)
-    referral = case.referral
-    if participant is None:
-        agency = referral.referring_unit.agency_kind if referral.referring_unit else None
-        person = case.person
-        participant = stats.enrol_participant(
-            programme_id=case.programme_id,
-            participant_ref=f"case-{case.id}",
-            enrolled_on=case.enrolled_on or local_today(),
-            gender=person.gender if person.gender in valid_codes("gender") else None,
-            birth_year=person.birth_date.year if person.birth_date else None,
-            home_municipality=referral.home_municipality,
-            referring_agency=agency if agency in AGENCY_CODES else None,
-            case_id=case.id,
-        )
-    if participant.registration(Occasion.INTAKE) is None:
-        offered = valid_codes("support")
-
-        def offered_code(list_name: str, value: str | None) -> str | None:
-            return value if value in valid_codes(list_name) else None
-
-        stats.record_registration(
-            participant,
-            Occasion.INTAKE,
-            registered_on=participant.enrolled_on,
-            occupation=offered_code("occupation", referral.occupation),
-            education=offered_code("education", referral.education),
-            time_on_support=offered_code("time_on_support", referral.time_on_support),
-            support=[c for c in dict.fromkeys(referral.support_current or []) if c in offered],
-        )
-    return participant
 
 
 def schedule_follow_ups(case: Case, exited_on: date) -> list[FollowUp]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from workflows.statistics import PROGRESSION_QUESTIONS, RATING_MAX, RATING_MIN
 
@@ -106,3 +106,39 @@ RatingLoadSchema = Schema.from_dict(
     name="RatingLoadSchema",
 )
 """A self-rating: the date and the ten scores, 1-10 each (unknown fields are refused)."""
+
+
+CODE = validate.Length(max=80)
+
+
+class IntakeLoadSchema(Schema):
+    """The intake registration the coordinator completes: codes from the lists (offered ones)."""
+
+    class Meta:
+        unknown = RAISE
+
+    work = fields.String(load_default=None, allow_none=True, validate=CODE)
+    occupation = fields.String(load_default=None, allow_none=True, validate=CODE)
+    education = fields.String(load_default=None, allow_none=True, validate=CODE)
+    time_on_support = fields.String(load_default=None, allow_none=True, validate=CODE)
+    support = fields.List(fields.String(validate=CODE), load_default=list)
+
+
+class IntakeDumpSchema(Schema):
+    """A case's SUS record at intake: who (as SUS counts them) and the intake registration."""
+
+    case_id = fields.Integer()
+    participant_id = fields.Integer()
+    enrolled_on = fields.Date()
+    registered_on = fields.Date(allow_none=True)
+    gender = fields.String(allow_none=True)
+    birth_year = fields.Integer(allow_none=True)
+    home_municipality = fields.String(allow_none=True)
+    referring_agency = fields.String(allow_none=True)
+    work = fields.String(allow_none=True)
+    occupation = fields.String(allow_none=True)
+    education = fields.String(allow_none=True)
+    time_on_support = fields.String(allow_none=True)
+    support = fields.List(fields.String())
+    complete = fields.Boolean()
+    missing = fields.List(fields.String())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from coordination.core import events
 from coordination.core.errors import Conflict, ValidationFailed
@@ -117,33 +118,49 @@ def test_rating_due_is_recorded_once_per_due_date(app):
 
 
 def test_the_live_workflow_registers_enrolment_exit_and_follow_up(api):
-    participant = ops.enrol_participant(
-        programme_id=None,
-        participant_ref="case-7",
-        enrolled_on=date(2024, 2, 1),
-        gender="man",
-        birth_year=1990,
-        referring_agency="fk",
-        case_id=7,
+    # The real operations: admission enrols the case (and makes its SUS record with the intake
+    # from the referral), the exit and the 6-month follow-up add theirs to the same record.
+    from datetime import UTC, datetime, time
+
+    from coordination.auth.models import User
+    from coordination.exits import operations as exit_ops
+    from coordination.exits.models import FollowUp
+    from tests.factories import exit_data, make_admitted_case
+
+    admitted_at = datetime(2024, 2, 1, 10, tzinfo=UTC)
+    case = make_admitted_case(
+        admitted_at=admitted_at, gender="man", support_current=["sjukersattning"]
     )
-    ops.record_registration(
-        participant, "intake", registered_on=date(2024, 2, 1), support=["sjukersattning"]
-    )
-    ops.record_registration(
-        participant,
-        "exit",
-        registered_on=date(2024, 9, 2),
-        support=["ingen_offentlig"],
-        work="ej_subventionerat",
-        occupation="arbete",
-        exit_reason="arbete",
-    )
-    ops.record_registration(
-        participant, "follow_up_6", registered_on=date(2025, 3, 2), support=["ingen_offentlig"]
+    participant = queries.participant_for_case(case.id)
+    assert (participant.enrolled_on, participant.gender) == (date(2024, 2, 1), "man")
+    assert participant.registration("intake").support_codes == ["sjukersattning"]
+    coordinator = db.session.get(User, case.coordinator_id)
+    exit_ops.register_exit(
+        case,
+        data=exit_data(
+            exit_reason="arbete",
+            support_at_exit=["ingen_offentlig"],
+            occupation_at_exit="arbete",
+            work_at_exit="ej_subventionerat",
+            exited_on=date(2024, 9, 2),
+        ),
+        by=coordinator,
     )
     db.session.commit()
+    follow_up = db.session.scalar(
+        select(FollowUp).where(FollowUp.case_id == case.id, FollowUp.occasion == "follow_up_6")
+    )
+    assert follow_up.due_on == date(2025, 3, 2)
+    exit_ops.register_follow_up(
+        follow_up,
+        data={"support": ["ingen_offentlig"], "occupation": "arbete", "work": "ej_subventionerat"},
+        by=db.session.get(User, case.coordinator_id),  # loaded again after the commit
+        now=datetime.combine(follow_up.due_on, time(12), tzinfo=UTC),
+    )
+    db.session.commit()
+    assert queries.participant_for_case(case.id) is participant
     assert (participant.exited_on, participant.months_in_programme) == (date(2024, 9, 2), 8)
-    assert queries.participant_for_case(7) is participant
+    assert [r.occasion for r in participant.registrations] == ["intake", "exit", "follow_up_6"]
     with pytest.raises(Conflict):
         ops.enrol_participant(
             programme_id=None,
@@ -151,7 +168,7 @@ def test_the_live_workflow_registers_enrolment_exit_and_follow_up(api):
             enrolled_on=date(2024, 2, 1),
             gender="man",
             birth_year=1990,
-            case_id=7,
+            case_id=case.id,
         )
     with pytest.raises(ValidationFailed) as refused:
         ops.record_registration(
@@ -164,12 +181,12 @@ def test_the_live_workflow_registers_enrolment_exit_and_follow_up(api):
         )
     assert set(refused.value.errors) == {"support", "work", "exit_reason"}
     headers = token_headers(make_user("analyst"))
-    follow_up = api.get(
+    follow_up_report = api.get(
         "/api/v1/statistics/support",
         query_string={"occasion": "follow_up_6", "population": "exited"},
         headers=headers,
     ).get_json()
-    assert [(r["code"], r["man"]) for r in follow_up["rows"]] == [("ingen_offentlig", 1)]
+    assert [(r["code"], r["man"]) for r in follow_up_report["rows"]] == [("ingen_offentlig", 1)]
 
 
 def test_the_daily_command_records_due_ratings(app):
