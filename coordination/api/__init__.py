@@ -20,6 +20,7 @@ from coordination.api import (  # noqa: E402,F401
     consent,
     exits,
     meetings,
+    member_organisations,
     openapi,
     referrals,
     statistics,

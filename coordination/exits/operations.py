@@ -34,6 +34,7 @@ from coordination.exits.permissions import coordinator_id_of
 from coordination.exits.queries import AGENCY_CODES, exit_registration_of, return_referral_of
 from coordination.exits.return_referrals import new_draft, refresh_facts
 from coordination.extensions import db
+from coordination.organisations.members import referring_of
 from coordination.statistics import operations as stats
 from coordination.statistics.models import SusParticipant
 from coordination.statistics.queries import participant_for_case
@@ -173,7 +174,7 @@ def ensure_sus_participant(case: Case) -> SusParticipant:
     participant = participant_for_case(case.id)
     referral = case.referral
     if participant is None:
-        agency = referral.referring_unit.agency_kind if referral.referring_unit else None
+        agency, organisation = referring_of(referral.referring_unit)
         person = case.person
         participant = stats.enrol_participant(
             programme_id=case.programme_id,
@@ -183,6 +184,7 @@ def ensure_sus_participant(case: Case) -> SusParticipant:
             birth_year=person.birth_date.year if person.birth_date else None,
             home_municipality=referral.home_municipality,
             referring_agency=agency if agency in AGENCY_CODES else None,
+            referring_organisation=organisation,
             case_id=case.id,
         )
     if participant.registration(Occasion.INTAKE) is None:
