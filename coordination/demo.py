@@ -19,7 +19,7 @@ from coordination.conferences import operations as conferences
 from coordination.conferences import queries as conference_queries
 from coordination.extensions import db
 from coordination.meetings import operations as meetings
-from coordination.organisations.models import OrganisationUnit
+from coordination.organisations.models import MemberOrganisation, OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
 from coordination.statistics import intake
@@ -38,10 +38,14 @@ def demo_identity(birth: str, serial: str) -> str:
 def load_demo() -> list[tuple[str, str]]:
     """Create the demo data and return (email, role) for each login."""
     ensure_default_codes()
+    members = _demo_member_organisations()
     units = {
         "forbund": OrganisationUnit(name="Samordningsförbundet Södra Dalen", agency_kind="forbund"),
         "kommun": OrganisationUnit(
-            name="Dalby kommun, socialtjänsten", agency_kind="kommun", municipality="Dalby"
+            name="Dalby kommun, socialtjänsten",
+            agency_kind="kommun",
+            municipality="Dalby",
+            member_organisation=members["dalby_kommun"],
         ),
         "af": OrganisationUnit(name="Arbetsförmedlingen Dalby", agency_kind="af"),
         "fk": OrganisationUnit(name="Försäkringskassan Dalby", agency_kind="fk"),
@@ -58,6 +62,23 @@ def load_demo() -> list[tuple[str, str]]:
     db.session.flush()
     _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
     return logins
+
+
+def _demo_member_organisations() -> dict[str, MemberOrganisation]:
+    """The förbund's member organisations, by code (the municipality's unit belongs to one)."""
+    found = {
+        code: MemberOrganisation(code=code, name=name, kind=kind)
+        for code, name, kind in (
+            ("dalby_kommun", "Dalby kommun", "kommun"),
+            ("vaxjo_kommun", "Växjö kommun", "kommun"),
+            ("alvesta_kommun", "Alvesta kommun", "kommun"),
+            ("af_vaxjo", "Arbetsförmedlingen Växjö", "af"),
+            ("fk_vaxjo", "Försäkringskassan Växjö", "fk"),
+            ("region_kronoberg", "Region Kronoberg", "region"),
+        )
+    }
+    db.session.add_all(found.values())
+    return found
 
 
 def _demo_users(units: dict) -> tuple[dict, list[tuple[str, str]]]:

@@ -193,6 +193,7 @@ def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fie
         home_municipality=fields.pop("home_municipality", "Dalby"),
         referring_agency=fields.pop("referring_agency", "kommun"),
         case_id=fields.pop("case_id", None),
+        referring_organisation=fields.pop("referring_organisation", None),
     )
     for occasion, values in (registrations or {}).items():
         values = dict(values)

@@ -35,6 +35,11 @@ GENDERS: tuple[str, ...] = ("kvinna", "man", "annat")
 SINGLE_VALUED: tuple[str, ...] = ("work", "occupation", "education", "time_on_support")
 MULTI_VALUED: tuple[str, ...] = ("support",)
 
+# Reports by referring agency: by the four kinds, or by the förbund's member organisations.
+AGENCY_LEVELS: tuple[str, ...] = ("kind", "organisation")
+# The gender-balance check: per month of enrolment, or over the whole chosen period.
+BALANCE_SPANS: tuple[str, ...] = ("month", "period")
+
 DEFAULT_BAND_START = 15
 DEFAULT_BAND_END = 64
 DEFAULT_BAND_WIDTH = 5
@@ -149,9 +154,15 @@ def suppressed(count: int, threshold: int = SUPPRESSION_THRESHOLD) -> int | str:
 
 
 def outside_balance(women: int, men: int) -> bool:
-    """Tell whether the share of women among women and men lies outside 40-60 %."""
-    share = percent(women, women + men)
-    return share is not None and not (BALANCE_LOW <= share <= BALANCE_HIGH)
+    """Tell whether the share of women among women and men lies outside 40-60 %.
+
+    The exact share is compared, never the rounded one: 39.96 % is outside although it shows as
+    40.0 %.
+    """
+    total = women + men
+    if total == 0:
+        return False
+    return women * 100 < BALANCE_LOW * total or women * 100 > BALANCE_HIGH * total
 
 
 def rating_change(first_total: int, last_total: int) -> str:

@@ -21,6 +21,7 @@ from coordination.api import (  # noqa: E402,F401
     exits,
     intake,
     meetings,
+    member_organisations,
     openapi,
     referrals,
     statistics,

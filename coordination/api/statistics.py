@@ -56,7 +56,8 @@ def list_reports():
     "GET",
     "/statistics/<report_name>",
     "A report as JSON (filters: programme_id, date_from, date_to, municipality, population, "
-    "occasion, suppress, band_start, band_end, band_width)",
+    "occasion, suppress, band_start, band_end, band_width; referring_agency and gender_balance: "
+    "level=kind|organisation; gender_balance: per=month|period)",
     response=ReportSchema,
     roles=perms.REPORT_ROLES,
 )

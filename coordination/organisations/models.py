@@ -9,7 +9,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
-from workflows.organisation import AgencyKind, Role
+from workflows.organisation import MEMBER_AGENCIES, AgencyKind, Role
+
+
+class MemberOrganisation(db.Model):
+    """One of the förbund's member organisations (a municipality, an AF or FK office area, a
+    region unit that refers), with its code and agency kind (../shared/DOMAIN.md §12).
+
+    The code is what imports and SUS records carry: it never changes once given, and neither does
+    the kind it implies; only the name can be corrected.
+    """
+
+    __tablename__ = "member_organisation"
+    __table_args__ = (check_in("kind", [k.value for k in MEMBER_AGENCIES]),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OrganisationUnit(db.Model):
@@ -23,8 +41,11 @@ class OrganisationUnit(db.Model):
     agency_kind: Mapped[str] = mapped_column(String(20))
     municipality: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
+    # The member organisation a referral from this unit comes from (none for the förbund's office).
+    member_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("member_organisation.id"))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="unit")
+    member_organisation: Mapped[MemberOrganisation | None] = relationship()
 
 
 class Membership(db.Model):

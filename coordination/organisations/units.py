@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from coordination.core.errors import ValidationFailed
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
-from coordination.organisations.models import Membership, OrganisationUnit
+from coordination.organisations.models import MemberOrganisation, Membership, OrganisationUnit
 from workflows.organisation import AgencyKind
 
 NAME_MAX = 200
@@ -24,6 +26,7 @@ def units_with_member_counts() -> list[tuple[OrganisationUnit, int]]:
     rows = db.session.execute(
         select(OrganisationUnit, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.unit_id == OrganisationUnit.id)
+        .options(selectinload(OrganisationUnit.member_organisation))
         .order_by(OrganisationUnit.active.desc(), OrganisationUnit.name)
     )
     return [(unit, n) for unit, n in rows]
@@ -36,6 +39,7 @@ def save_unit(
     agency_kind: str | None,
     municipality: str | None,
     active: bool = True,
+    member_organisation_id: str | int | None = None,
 ) -> OrganisationUnit:
     """Create a unit (`unit` None) or change one; every error at once, nothing saved on error.
 
@@ -71,6 +75,7 @@ def save_unit(
         errors["municipality"] = [_("Skriv vilken kommun enheten hör till.")]
     elif municipality is not None and len(municipality) > MUNICIPALITY_MAX:
         errors["municipality"] = [_("Skriv högst %(max)s tecken.", max=MUNICIPALITY_MAX)]
+    member = _member_organisation(member_organisation_id, agency_kind, errors)
     if errors:
         raise ValidationFailed(_("Enheten kunde inte sparas."), errors=errors)
     assert agency_kind is not None  # it is one of the kinds
@@ -81,5 +86,27 @@ def save_unit(
     unit.agency_kind = agency_kind
     unit.municipality = municipality
     unit.active = bool(active)
+    unit.member_organisation = member
     db.session.flush()
     return unit
+
+
+def _member_organisation(
+    raw: str | int | None, agency_kind: str | None, errors: dict[str, list[str]]
+) -> MemberOrganisation | None:
+    """Return the member organisation a unit belongs to (none chosen: None), noting errors.
+
+    It must be registered and of the unit's own kind, or a referral from the unit would carry an
+    organisation of another kind.
+    """
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        return None
+    member = db.session.get(MemberOrganisation, int(text)) if is_digits(text) else None
+    if member is None:
+        errors["member_organisation_id"] = [_("Välj en medlemsorganisation i listan.")]
+    elif agency_kind and member.kind != agency_kind:
+        errors["member_organisation_id"] = [
+            _("Medlemsorganisationen hör till en annan myndighet än enheten.")
+        ]
+    return member

@@ -13,8 +13,8 @@ from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.core.permissions import access
 from coordination.extensions import db
-from coordination.organisations import calendar, grants, units
-from coordination.organisations.models import OrganisationUnit
+from coordination.organisations import calendar, grants, members, units
+from coordination.organisations.models import MemberOrganisation, OrganisationUnit
 from workflows.organisation import AgencyKind, Role
 
 bp = Blueprint("organisations", __name__, url_prefix="/admin")
@@ -70,11 +70,19 @@ def _unit_form_values() -> dict:
         "name": request.form.get("name"),
         "agency_kind": request.form.get("agency_kind"),
         "municipality": request.form.get("municipality"),
+        "member_organisation_id": request.form.get("member_organisation_id"),
     }
 
 
 def _agency_options() -> list[tuple[str, str]]:
     return [(k.value, label("agency", k.value)) for k in AgencyKind]
+
+
+def _member_options() -> list[tuple[str, str]]:
+    return [
+        (str(m.id), f"{m.name} ({label('agency', m.kind)})")
+        for m in members.all_member_organisations()
+    ]
 
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -96,6 +104,7 @@ def units_index():
         "organisations/units.html",
         rows=units.units_with_member_counts(),
         agencies=_agency_options(),
+        member_options=_member_options(),
         errors=errors,
         form=request.form,
     ), (422 if errors else 200)
@@ -112,6 +121,7 @@ def edit_unit(unit_id: int):
         "agency_kind": unit.agency_kind,
         "municipality": unit.municipality or "",
         "active": "on" if unit.active else "",
+        "member_organisation_id": str(unit.member_organisation_id or ""),
     }
     if request.method == "POST":
         form = request.form
@@ -128,6 +138,7 @@ def edit_unit(unit_id: int):
         "organisations/unit.html",
         unit=unit,
         agencies=_agency_options(),
+        member_options=_member_options(),
         errors=errors,
         form=form,
     ), (422 if errors else 200)
@@ -166,3 +177,67 @@ def decide_grant(grant_id: int):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for(".grants_index"))
+
+
+# --- the förbund's member organisations (../shared/DOMAIN.md §12) -----------------------------
+
+
+def _member_kind_options() -> list[tuple[str, str]]:
+    return [(kind, label("agency", kind)) for kind in members.KINDS]
+
+
+@bp.route("/member-organisations", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def member_organisations():
+    """List the förbund's member organisations and register one."""
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            organisation = members.save_member_organisation(
+                None,
+                code=request.form.get("code"),
+                name=request.form.get("name"),
+                kind=request.form.get("kind"),
+            )
+            log_access("member_organisation", organisation.id, action="create")
+            db.session.commit()
+            flash(_("%(name)s är tillagd.", name=organisation.name), "success")
+            return redirect(url_for(".member_organisations"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "organisations/member_organisations.html",
+        rows=members.all_member_organisations(),
+        kinds=_member_kind_options(),
+        errors=errors,
+        form=request.form,
+    ), (422 if errors else 200)
+
+
+@bp.route("/member-organisations/<int:member_organisation_id>", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def edit_member_organisation(member_organisation_id: int):
+    """Correct a member organisation's name (its code and kind never change)."""
+    organisation = db.session.get(MemberOrganisation, member_organisation_id) or abort(404)
+    errors: dict = {}
+    form: dict = {"name": organisation.name}
+    if request.method == "POST":
+        form = request.form
+        try:
+            members.save_member_organisation(
+                organisation, code=None, name=request.form.get("name"), kind=None
+            )
+            log_access("member_organisation", organisation.id, action="update")
+            db.session.commit()
+            flash(_("%(name)s är sparad.", name=organisation.name), "success")
+            return redirect(url_for(".member_organisations"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "organisations/member_organisation.html",
+        organisation=organisation,
+        errors=errors,
+        form=form,
+    ), (422 if errors else 200)

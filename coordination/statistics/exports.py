@@ -17,12 +17,19 @@ from coordination.core.spreadsheet import safe_row
 from coordination.statistics.reports.base import COLUMNS, Report
 
 
-def _header() -> list[str]:
+def _header(report: Report) -> list[str]:
     out = [_("Kod"), _("Benämning")]
     for column in COLUMNS:
         name = label("report_gender", column)
         out += [name, _("%(column)s, procent", column=name)]
-    return out
+    return out + [title for _key, title in report.extra_columns]
+
+
+def _extra_cell(value: object) -> object:
+    """Return an extra column's value as a cell: yes/no for a flag, a number as a number."""
+    if isinstance(value, bool):
+        return _("Ja") if value else _("Nej")
+    return value
 
 
 def _preamble(report: Report) -> list[list]:
@@ -45,6 +52,7 @@ def table_rows(report: Report) -> list[list]:
         for column in COLUMNS:
             pct = report.percent(row, column)
             cells += [report.cell(row.counts[column]), None if pct is None else float(pct)]
+        cells += [_extra_cell(row.extra.get(key)) for key, _title in report.extra_columns]
         rows.append(cells)
     if report.show_totals:
         cells = ["", _("Totalt")]
@@ -62,7 +70,7 @@ def to_csv(report: Report) -> bytes:
     for line in _preamble(report):
         writer.writerow(safe_row(line))
     writer.writerow([])
-    writer.writerow(safe_row(_header()))
+    writer.writerow(safe_row(_header(report)))
     for cells in table_rows(report):
         writer.writerow(
             [
@@ -82,7 +90,7 @@ def to_xlsx(report: Report) -> bytes:
         sheet.append(safe_row(line))
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([])
-    sheet.append(safe_row(_header()))
+    sheet.append(safe_row(_header(report)))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for cells in table_rows(report):

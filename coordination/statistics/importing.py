@@ -23,6 +23,7 @@ from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits
 from coordination.extensions import db
+from coordination.organisations import members
 from coordination.statistics.events import (
     SusParticipantsImported,
 )
@@ -118,6 +119,7 @@ class _Lists:
     def __init__(self) -> None:
         names = ("gender", "support", "work", "occupation", "education", "time_on_support")
         self.codes = {name: known_codes(name) for name in (*names, "exit_reason")}
+        self.member_kinds = {code: m.kind for code, m in members.by_code().items()}
 
 
 def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowError]]:
@@ -231,10 +233,11 @@ def _check_ref(check: _RowCheck, seen_refs: dict[str, int]) -> str:
 
 
 def _check_birth_year(check: _RowCheck) -> int | None:
+    """Return the birth year; none is accepted (anonymous participants in older projects)."""
     raw = check.raw["birth_year"]
     if not raw:
-        check.bad("birth_year", _("Värdet saknas."))
-    elif not is_digits(raw) or len(raw) != 4:
+        return None
+    if not is_digits(raw) or len(raw) != 4:
         check.bad("birth_year", _("Ange födelseåret med fyra siffror."))
     else:
         return int(raw)
@@ -261,6 +264,25 @@ def _check_dates(check: _RowCheck, today: date) -> tuple[date | None, date | Non
     return enrolled_on, exited_on
 
 
+def _check_referring(check: _RowCheck) -> tuple[str | None, str | None]:
+    """Return (kind, member organisation code): the column holds a kind code or a member
+    organisation's code, which implies its kind."""
+    value = check.raw["referring_agency"] or None
+    if value is None or value in REFERRING_AGENCIES:
+        return value, None
+    kind = check.lists.member_kinds.get(value)
+    if kind is None:
+        check.bad(
+            "referring_agency",
+            _(
+                "Ange en av %(agencies)s eller koden för en av förbundets medlemsorganisationer.",
+                agencies=", ".join(REFERRING_AGENCIES),
+            ),
+        )
+        return None, None
+    return kind, value
+
+
 def _check_exit_columns(check: _RowCheck, exit_reason: str | None) -> None:
     exited = bool(check.raw["exited_on"])
     if exited and not exit_reason:
@@ -276,16 +298,11 @@ def _check_row(
 ) -> tuple[ParsedRow | None, list[RowError]]:
     check = _RowCheck(line, raw, lists)
     ref = _check_ref(check, seen_refs)
-    gender = check.code("gender", "gender", required=True)
+    gender = check.code("gender", "gender")  # none: counted as "Annat/ej angivet"
     birth_year = _check_birth_year(check)
     if len(raw["home_municipality"]) > 100:
         check.bad("home_municipality", _("Högst 100 tecken."))
-    agency = raw["referring_agency"] or None
-    if agency and agency not in REFERRING_AGENCIES:
-        check.bad(
-            "referring_agency",
-            _("Ange en av %(agencies)s.", agencies=", ".join(REFERRING_AGENCIES)),
-        )
+    agency, organisation = _check_referring(check)
     enrolled_on, exited_on = _check_dates(check, today)
     if birth_year and enrolled_on:
         age = age_at_enrolment(birth_year, enrolled_on)
@@ -311,6 +328,7 @@ def _check_row(
         "birth_year": birth_year,
         "home_municipality": raw["home_municipality"] or None,
         "referring_agency": agency,
+        "referring_organisation": organisation,
         "enrolled_on": enrolled_on,
         "exited_on": exited_on,
         "exit_reason": exit_reason,
@@ -414,10 +432,13 @@ def _participant_values(batch: ImportBatch, r: ParsedRow, programme_id: int | No
         "birth_year": r.values["birth_year"],
         "home_municipality": r.values["home_municipality"],
         "referring_agency": r.values["referring_agency"],
+        "referring_organisation": r.values["referring_organisation"],
         "enrolled_on": r.values["enrolled_on"],
         "exited_on": r.values["exited_on"],
         "exit_reason": r.values["exit_reason"],
-        "age_at_enrolment": age_at_enrolment(r.values["birth_year"], r.values["enrolled_on"]),
+        "age_at_enrolment": age_at_enrolment(r.values["birth_year"], r.values["enrolled_on"])
+        if r.values["birth_year"]
+        else None,
         "months_in_programme": months_in_programme(r.values["enrolled_on"], r.values["exited_on"])
         if r.values["exited_on"]
         else None,

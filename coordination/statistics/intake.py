@@ -22,6 +22,7 @@ from coordination.core.actor import Actor
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.events import DomainEvent
 from coordination.core.i18n import local_today
+from coordination.organisations.members import referring_of
 from coordination.statistics import operations as stats
 from coordination.statistics.models import SusParticipant, SusRegistration
 from coordination.statistics.queries import participant_for_case
@@ -40,7 +41,7 @@ def ensure_sus_participant(case: Case) -> SusParticipant:
     participant = participant_for_case(case.id)
     referral = case.referral
     if participant is None:
-        agency = referral.referring_unit.agency_kind if referral.referring_unit else None
+        agency, organisation = referring_of(referral.referring_unit)
         person = case.person
         participant = stats.enrol_participant(
             programme_id=case.programme_id,
@@ -50,6 +51,7 @@ def ensure_sus_participant(case: Case) -> SusParticipant:
             birth_year=person.birth_date.year if person.birth_date else None,
             home_municipality=referral.home_municipality,
             referring_agency=agency if agency in stats.REFERRING_AGENCIES else None,
+            referring_organisation=organisation,
             case_id=case.id,
         )
     if participant.registration(Occasion.INTAKE) is None:

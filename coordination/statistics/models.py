@@ -72,6 +72,8 @@ class SusParticipant(db.Model):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     home_municipality: Mapped[str | None] = mapped_column(String(100))
     referring_agency: Mapped[str | None] = mapped_column(String(40))
+    # The member organisation's code (organisations.MemberOrganisation), which implies the kind.
+    referring_organisation: Mapped[str | None] = mapped_column(String(40))
     enrolled_on: Mapped[date] = mapped_column(Date)
     exited_on: Mapped[date | None] = mapped_column(Date)
     exit_reason: Mapped[str | None] = mapped_column(String(80))

@@ -17,6 +17,7 @@ from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.extensions import db
+from coordination.organisations import members
 from coordination.statistics.events import (
     ProgressionRatingDue,
     ProgressionRatingRecorded,
@@ -63,12 +64,26 @@ def enrol_participant(
     home_municipality: str | None = None,
     referring_agency: str | None = None,
     case_id: int | None = None,
+    referring_organisation: str | None = None,
 ) -> SusParticipant:
-    """Create the SUS record of a live participation (one per case)."""
+    """Create the SUS record of a live participation (one per case).
+
+    A referring member organisation implies its kind: the two must agree.
+    """
     errors: dict[str, list[str]] = {}
     _check_code(errors, "gender", gender, valid_codes("gender"))
     if referring_agency and referring_agency not in REFERRING_AGENCIES:
         errors.setdefault("referring_agency", []).append(_("Okänd myndighet."))
+    if referring_organisation:
+        member = members.by_code().get(referring_organisation)
+        if member is None:
+            errors.setdefault("referring_organisation", []).append(_("Okänd medlemsorganisation."))
+        elif referring_agency and member.kind != referring_agency:
+            errors.setdefault("referring_organisation", []).append(
+                _("Medlemsorganisationen hör till en annan myndighet.")
+            )
+        else:
+            referring_agency = member.kind
     if not participant_ref.strip():
         errors.setdefault("participant_ref", []).append(_("Ange en deltagarreferens."))
     if errors:
@@ -84,6 +99,7 @@ def enrol_participant(
         birth_year=birth_year,
         home_municipality=home_municipality,
         referring_agency=referring_agency,
+        referring_organisation=referring_organisation or None,
         enrolled_on=enrolled_on,
         age_at_enrolment=age_at_enrolment(birth_year, enrolled_on) if birth_year else None,
     )

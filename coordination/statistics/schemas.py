@@ -36,6 +36,14 @@ class ReportRowSchema(Schema):
     total = fields.Raw()
     percent = fields.Nested(PercentSchema)
     denominator = fields.Nested(CountsSchema)
+    # By referring agency: the kind, and at level=organisation the member organisation's code.
+    agency = fields.String(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    # Gender balance: the month (YYYY-MM; null over the whole period), the share of women among
+    # women and men (one decimal) and whether the unrounded share lies outside 40-60 %.
+    month = fields.String(allow_none=True)
+    share_women = fields.Float(allow_none=True)
+    flagged = fields.Boolean()
 
 
 class ReportFiltersSchema(Schema):
@@ -51,6 +59,8 @@ class ReportFiltersSchema(Schema):
     band_start = fields.Integer()
     band_end = fields.Integer()
     band_width = fields.Integer()
+    level = fields.String()  # kind or organisation
+    per = fields.String()  # month or period
 
 
 class ReportSchema(Schema):

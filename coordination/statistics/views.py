@@ -96,6 +96,11 @@ def _form_options() -> dict:
         "municipality_options": [(m, m) for m in municipalities],
         "population_options": [(p.value, p.value) for p in Population],
         "occasion_options": [(o.value, o.value) for o in Occasion],
+        "level_options": [
+            ("kind", _("Myndighet")),
+            ("organisation", _("Medlemsorganisation")),
+        ],
+        "per_options": [("month", _("Per månad")), ("period", _("Hela perioden"))],
     }
 
 

@@ -85,7 +85,18 @@ def test_small_cells_are_suppressed(count, shown):
 
 @pytest.mark.parametrize(
     ("women", "men", "flagged"),
-    [(4, 6, False), (6, 4, False), (3, 7, True), (7, 3, True), (0, 0, False), (61, 39, True)],
+    [
+        (4, 6, False),
+        (6, 4, False),
+        (3, 7, True),
+        (7, 3, True),
+        (0, 0, False),
+        (61, 39, True),
+        # The unrounded share: 39.96 % and 60.04 % show as 40.0 and 60.0 but lie outside.
+        (999, 1501, True),
+        (1000, 1500, False),
+        (1501, 999, True),
+    ],
 )
 def test_gender_balance_outside_40_60_is_flagged(women, men, flagged):
     assert outside_balance(women, men) is flagged

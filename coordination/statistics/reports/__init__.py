@@ -38,6 +38,8 @@ class Definition:
     fixed_population: bool = False
     uses_occasion: bool = False
     uses_bands: bool = False
+    uses_level: bool = False  # by agency kind or by member organisation
+    uses_span: bool = False  # per month or over the whole period
 
 
 G_PEOPLE = _l("Deltagare")
@@ -65,6 +67,7 @@ REPORTS: dict[str, Definition] = {
             _l("Remitterande myndighet"),
             G_PEOPLE,
             participants.referring_agency,
+            uses_level=True,
         ),
         *(
             Definition(
@@ -121,6 +124,8 @@ REPORTS: dict[str, Definition] = {
             participants.gender_balance,
             population=Population.ENROLLED.value,
             fixed_population=True,
+            uses_level=True,
+            uses_span=True,
         ),
         Definition(
             "progression",

@@ -23,6 +23,8 @@ from coordination.statistics.models import (
     SusParticipant,
 )
 from workflows.statistics import (
+    AGENCY_LEVELS,
+    BALANCE_SPANS,
     DEFAULT_BAND_END,
     DEFAULT_BAND_START,
     DEFAULT_BAND_WIDTH,
@@ -53,6 +55,8 @@ class Filters:
     band_start: int = DEFAULT_BAND_START
     band_end: int = DEFAULT_BAND_END
     band_width: int = DEFAULT_BAND_WIDTH
+    level: str = AGENCY_LEVELS[0]
+    per: str = BALANCE_SPANS[0]
 
     def as_dict(self) -> dict:
         """Return the filters as JSON-able data."""
@@ -67,6 +71,8 @@ class Filters:
             "band_start": self.band_start,
             "band_end": self.band_end,
             "band_width": self.band_width,
+            "level": self.level,
+            "per": self.per,
         }
 
     def query_args(self) -> dict:
@@ -123,6 +129,12 @@ def parse_filters(args: Mapping) -> Filters:
         setattr(filters, name, default if value is None else value)
     if filters.band_start > filters.band_end and "band_end" not in errors:
         errors["band_end"] = [_("Det sista åldersbandet kan inte börja före det första.")]
+    for name, allowed in (("level", AGENCY_LEVELS), ("per", BALANCE_SPANS)):
+        choice = (args.get(name) or "").strip() or allowed[0]
+        if choice not in allowed:
+            errors[name] = [_("Välj ett av alternativen.")]
+        else:
+            setattr(filters, name, choice)
     if errors:
         raise ValidationFailed(_("Filtret innehåller fel."), errors=errors)
     return filters
@@ -154,6 +166,8 @@ class Report:
     summary: dict = field(default_factory=dict)
     available: bool = True
     matrix: dict | None = None
+    # Columns beyond the counts that the page and every export show: (key in Row.extra, title).
+    extra_columns: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
