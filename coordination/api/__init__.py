@@ -21,6 +21,7 @@ from coordination.api import (  # noqa: E402,F401
     exits,
     meetings,
     openapi,
+    ratings,
     referrals,
     statistics,
 )
