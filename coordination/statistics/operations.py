@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from coordination.cases.models import Case
 from coordination.codes.operations import valid_codes
 from coordination.core import events
 from coordination.core.actor import Actor
@@ -189,7 +190,7 @@ def rating_date_errors(enrolled_on: date, rated_days: set[date], rated_on: date 
     return {}
 
 
-def case_rating_rules(case) -> Callable[[dict], dict]:
+def case_rating_rules(case: Case) -> Callable[[dict], dict]:
     """The day rules of a new rating of a case, for checking whatever a form or body could read
     (the case may have no SUS record yet: then its enrolment day counts)."""
     participant = participant_for_case(case.id)
