@@ -36,6 +36,7 @@ from coordination.consent import registrations as consent
 from coordination.consent.views import bp as consent_bp
 from coordination.core import events, i18n, parsing, permissions
 from coordination.core.errors import register_error_handlers
+from coordination.exits import rating_views  # noqa: F401  (the case's self-ratings on exits_bp)
 from coordination.exits import registrations as exits
 from coordination.exits.views import bp as exits_bp
 from coordination.extensions import babel, csrf, db, login_manager, migrate
@@ -52,6 +53,7 @@ from coordination.referrals import permissions as referral_perms
 from coordination.referrals import registrations as referrals
 from coordination.referrals.views import bp as referrals_bp
 from coordination.statistics import intake_views  # noqa: F401  (pages on cases_bp)
+from coordination.statistics import rating_views as _rating_import  # noqa: F401  (on statistics_bp)
 from coordination.statistics.views import bp as statistics_bp
 
 CSP = (

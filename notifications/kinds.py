@@ -54,6 +54,8 @@ KINDS: dict[str, Kind] = {
     "case_duration": Kind(_l("Ett deltagande närmar sig insatsens längsta tid")),
     # A new account: its owner chooses the password (coordination.auth.activation).
     "account_activation": Kind(_l("Välj lösenord till ett nytt konto"), urgent=True),
+    # Self-rating every three months (../shared/DOMAIN.md §12).
+    "rating_due": Kind(_l("Dags för självskattning med en deltagare")),
 }
 
 TITLES: dict[str, object] = {
@@ -126,4 +128,5 @@ TITLES: dict[str, object] = {
     "case_duration_warning": _l(
         "Deltagande %(case_id)s har nått %(percent)s procent av insatsens längsta tid"
     ),
+    "rating_due": _l("Deltagande %(case_id)s: dags för självskattning, från %(due_on)s"),
 }

@@ -80,12 +80,14 @@ from coordination.referrals.models import Referral
 from coordination.statistics.events import (
     ProgressionRatingDue,
     ProgressionRatingRecorded,
+    ProgressionRatingsImported,
     SusParticipantsImported,
     SusRegistrationRecorded,
 )
 from notifications import case_rules as cases
 from notifications import exit_rules as exits
 from notifications import meeting_rules as meetings
+from notifications import rating_rules as ratings
 from notifications.events import NotificationsQueued
 from notifications.outbox import cancel_pending, notify, preferences_of, remind
 
@@ -349,6 +351,9 @@ RULES: dict[type[DomainEvent], Rule] = {
     TaskCompleted: meetings.task_closed,
     TaskCancelled: meetings.task_closed,
     GroupScheduled: meetings.group_scheduled,
+    # Self-ratings (handlers in notifications/rating_rules.py).
+    ProgressionRatingDue: ratings.rating_due,
+    ProgressionRatingRecorded: ratings.rating_recorded,
 }
 
 # Events that owe nobody a message or a reminder, each for a reason. tests/notifications checks
@@ -374,11 +379,10 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
         ReturnReferralFinalised,
         # Outcomes of the recommendations are statistics for the förbund, not a to-do.
         RecommendationOutcomesRecorded,
-        # SUS statistics: registrations and self-ratings are read in reports, not announced.
+        # SUS statistics: registrations and imported history are read in reports, not announced.
         SusRegistrationRecorded,
         SusParticipantsImported,
-        ProgressionRatingRecorded,
-        ProgressionRatingDue,
+        ProgressionRatingsImported,
         # The notification layer's own announcement: enqueued after the commit by
         # dispatch.enqueue_committed, not turned into rows.
         NotificationsQueued,

@@ -23,6 +23,7 @@ from coordination.api import (  # noqa: E402,F401
     meetings,
     member_organisations,
     openapi,
+    ratings,
     referrals,
     statistics,
 )

@@ -34,3 +34,9 @@ class ProgressionRatingDue(DomainEvent):
     case_id: int | None
     programme_id: int | None
     due_on: date
+
+
+@dataclass(frozen=True)
+class ProgressionRatingsImported(DomainEvent):
+    ratings: int
+    participants: int

@@ -5,11 +5,14 @@ The import of historical records is in statistics.importing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from coordination.cases.models import Case
 from coordination.codes.operations import valid_codes
 from coordination.core import events
 from coordination.core.actor import Actor
@@ -187,6 +190,37 @@ def record_registration(
 # Progression self-rating
 
 
+def rating_date_errors(enrolled_on: date, rated_days: set[date], rated_on: date | None) -> dict:
+    """Check a rating's day: not before enrolment, not in the future, one rating per day.
+
+    Ratings may be entered after the exit too (history is often written down late).
+    """
+    if rated_on is None:
+        return {}
+    if rated_on < enrolled_on:
+        return {"rated_on": [_("Skattningen kan inte vara före inskrivningen.")]}
+    if rated_on > local_today():
+        return {"rated_on": [_("Datumet ligger i framtiden.")]}
+    if rated_on in rated_days:
+        return {"rated_on": [_("Det finns redan en skattning det datumet.")]}
+    return {}
+
+
+def case_rating_rules(case: Case) -> Callable[[dict], dict]:
+    """The day rules of a new rating of a case, for checking whatever a form or body could read
+    (the case may have no SUS record yet: then its enrolment day counts)."""
+    participant = participant_for_case(case.id)
+    enrolled_on = participant.enrolled_on if participant else case.enrolled_on
+    rated_days = {r.rated_on for r in participant.ratings} if participant else set()
+
+    def rules(data: dict) -> dict:
+        if enrolled_on is None:
+            return {}
+        return rating_date_errors(enrolled_on, rated_days, data.get("rated_on"))
+
+    return rules
+
+
 def record_rating(
     participant: SusParticipant, *, rated_on: date, scores: dict[str, int], by: Actor
 ) -> ProgressionRating:
@@ -198,12 +232,11 @@ def record_rating(
             errors[question] = [_("Välj ett värde från 1 till 10.")]
         elif not RATING_MIN <= value <= RATING_MAX:
             errors[question] = [_("Värdet ska vara från 1 till 10.")]
-    if rated_on < participant.enrolled_on:
-        errors["rated_on"] = [_("Skattningen kan inte vara före inskrivningen.")]
-    elif rated_on > local_today():
-        errors["rated_on"] = [_("Datumet ligger i framtiden.")]
-    elif any(r.rated_on == rated_on for r in participant.ratings):
-        errors["rated_on"] = [_("Det finns redan en skattning det datumet.")]
+    errors.update(
+        rating_date_errors(
+            participant.enrolled_on, {r.rated_on for r in participant.ratings}, rated_on
+        )
+    )
     if errors:
         raise ValidationFailed(_("Skattningen kunde inte sparas."), errors=errors)
     rating = ProgressionRating(
@@ -238,6 +271,7 @@ def record_due_ratings(today: date) -> list[int]:
         SusParticipant.exited_on.is_(None),
         SusParticipant.enrolled_on <= today,
     )
+    query = query.options(selectinload(SusParticipant.ratings))
     for participant in db.session.scalars(query.with_for_update(skip_locked=True)):
         due = rating_due_on(participant)
         if due is None or due > today:

@@ -6,6 +6,7 @@ from sqlalchemy import Select, false, select
 
 from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.core.permissions import get_visible
 from coordination.extensions import db
 from coordination.statistics.models import SusParticipant
 from workflows.organisation import Role
@@ -21,7 +22,7 @@ def can_view_reports(user) -> bool:
 
 
 def can_import(user) -> bool:
-    """Admins import historical participant records."""
+    """Admins import historical participant records and self-ratings."""
     return bool(user and user.is_authenticated and user.has_any_role(IMPORT_ROLES))
 
 
@@ -74,5 +75,28 @@ def persons_by_case(participants) -> dict[int, int]:
 
 
 def can_record_rating(user, participant) -> bool:
-    """Who may record a self-rating: the same staff, while the participant is in the programme."""
-    return can_view_participant(user, participant) and participant.exited_on is None
+    """Who may record a self-rating: the same staff, also after exit (history is entered late)."""
+    return can_view_participant(user, participant)
+
+
+def can_rate_case(user, case: Case) -> bool:
+    """The case's coordinator and the team leads see and record its self-ratings (the rule of
+    `can_view_participant`, for a case whose SUS record may not exist yet)."""
+    if not (user and user.is_authenticated and case is not None):
+        return False
+    return user.has_any_role([Role.TEAM_LEAD]) or (
+        user.has_any_role([Role.COORDINATOR]) and case_perms.is_assigned_coordinator(user, case)
+    )
+
+
+def load_rated_case(case_id: int, *, lock: bool = False) -> Case:
+    """Load a case whose self-ratings the user may see and record, else 404."""
+    return get_visible(
+        Case,
+        case_id,
+        can_rate_case,
+        kind="case",
+        glass=("case", case_id),
+        lock=lock,
+        person=lambda case: case.person_id,
+    )

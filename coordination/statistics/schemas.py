@@ -152,3 +152,31 @@ class IntakeDumpSchema(Schema):
     support = fields.List(fields.String())
     complete = fields.Boolean()
     missing = fields.List(fields.String())
+
+
+class RatingApiLoadSchema(Schema):
+    """A self-rating as the API takes it: the day and the ten scores in question order."""
+
+    rated_on = fields.Date(required=True)
+    scores = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(RATING_MIN, RATING_MAX)),
+        required=True,
+        validate=validate.Length(equal=len(PROGRESSION_QUESTIONS)),
+    )
+
+
+class RatingDumpSchema(Schema):
+    """A recorded self-rating: the ten scores in question order and their total."""
+
+    id = fields.Integer()
+    rated_on = fields.Date()
+    scores = fields.List(fields.Integer())
+    total = fields.Integer()
+    recorded_at = fields.AwareDateTime()
+
+
+class RatingImportSummarySchema(Schema):
+    """An accepted import of self-ratings."""
+
+    ratings = fields.Integer()
+    participants = fields.Integer()
