@@ -14,15 +14,28 @@ from openpyxl.styles import Font
 
 from coordination.core.i18n import label
 from coordination.core.spreadsheet import safe_row
-from coordination.statistics.reports.base import COLUMNS, Report
+from coordination.statistics.reports.base import COLUMNS, Report, Row
 
 
-def _header() -> list[str]:
+def _header(report: Report) -> list[str]:
     out = [_("Kod"), _("Benämning")]
     for column in COLUMNS:
         name = label("report_gender", column)
         out += [name, _("%(column)s, procent", column=name)]
+    if report.row_denominators:
+        out.append(_("Nämnare, totalt"))
+    out += [heading for _key, heading, _kind in report.extra_columns]
     return out
+
+
+def _extra_cells(report: Report, row: Row) -> list:
+    cells: list = []
+    if report.row_denominators:
+        cells.append(report.row_denominator(row))
+    for key, _heading, kind in report.extra_columns:
+        value = report.extra_value(row, key, kind)
+        cells.append(float(value) if kind == "percent" and value is not None else value)
+    return cells
 
 
 def _preamble(report: Report) -> list[list]:
@@ -45,9 +58,9 @@ def table_rows(report: Report) -> list[list]:
         for column in COLUMNS:
             pct = report.percent(row, column)
             cells += [report.cell(row.counts[column]), None if pct is None else float(pct)]
-        rows.append(cells)
+        rows.append(cells + _extra_cells(report, row))
     if report.show_totals:
-        cells = ["", _("Totalt")]
+        cells = ["", report.totals_text()]
         for column in COLUMNS:
             total = report.totals[column]
             cells += [report.cell(total), None]
@@ -62,7 +75,7 @@ def to_csv(report: Report) -> bytes:
     for line in _preamble(report):
         writer.writerow(safe_row(line))
     writer.writerow([])
-    writer.writerow(safe_row(_header()))
+    writer.writerow(safe_row(_header(report)))
     for cells in table_rows(report):
         writer.writerow(
             [
@@ -82,7 +95,7 @@ def to_xlsx(report: Report) -> bytes:
         sheet.append(safe_row(line))
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([])
-    sheet.append(safe_row(_header()))
+    sheet.append(safe_row(_header(report)))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for cells in table_rows(report):
