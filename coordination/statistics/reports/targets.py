@@ -38,7 +38,7 @@ def _split(gender: Any, numerator: ColumnElement[bool]) -> list[ColumnElement[in
     """Numerator and denominator counts per gender column and in total."""
     other = or_(gender.is_(None), gender.not_in(("kvinna", "man")))
     per_column = {"kvinna": gender == "kvinna", "man": gender == "man", "annat": other}
-    out = []
+    out: list[ColumnElement[int]] = []
     for column in COLUMNS:
         condition = per_column.get(column, literal(True))
         out.append(func.count().filter(and_(condition, numerator)).label(f"n_{column}"))
