@@ -44,6 +44,7 @@ from coordination.health import bp as health_bp
 from coordination.home import bp as home_bp
 from coordination.meetings import group_views, ladder_views  # noqa: F401  (pages on meetings_bp)
 from coordination.meetings import queries as meeting_queries
+from coordination.meetings import report as meeting_report
 from coordination.meetings.views import bp as meetings_bp
 from coordination.observability.views import bp as observability_bp
 from coordination.organisations.views import bp as organisations_bp
@@ -54,6 +55,7 @@ from coordination.referrals import registrations as referrals
 from coordination.referrals.views import bp as referrals_bp
 from coordination.statistics import intake_views  # noqa: F401  (pages on cases_bp)
 from coordination.statistics import rating_views as _rating_import  # noqa: F401  (on statistics_bp)
+from coordination.statistics import reports as statistics_reports
 from coordination.statistics.views import bp as statistics_bp
 
 CSP = (
@@ -190,6 +192,7 @@ def _register_domains_once() -> None:
         # link to the person, which the referrals' eraser then cuts.
         for domain in (people, conferences, referrals, consent, cases, action_plans, exits):
             domain.register()
+        statistics_reports.register(meeting_report.DEFINITION)
         _registered = True
 
 

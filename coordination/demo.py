@@ -20,6 +20,7 @@ from coordination.conferences import queries as conference_queries
 from coordination.extensions import db
 from coordination.meetings import operations as meetings
 from coordination.organisations.models import MemberOrganisation, OrganisationUnit
+from coordination.programmes import operations as programme_ops
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
 from coordination.statistics import intake
@@ -61,6 +62,7 @@ def load_demo() -> list[tuple[str, str]]:
     referrals = _demo_referrals(programme, units, users, today)
     db.session.flush()
     _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
+    _demo_targets(programme)
     return logins
 
 
@@ -79,6 +81,35 @@ def _demo_member_organisations() -> dict[str, MemberOrganisation]:
     }
     db.session.add_all(found.values())
     return found
+
+
+DEMO_TARGETS = (
+    {
+        "name": "Till arbetsmarknadens förfogande vid avslut",
+        "variable": "exit_reason",
+        "occasion": "exit",
+        "codes": ["arbete", "studier", "fullfoljd_star_till_arbetsmarknadens_forfogande"],
+        "target_percent": "90",
+    },
+    {
+        "name": "I arbete eller studier 12 månader efter avslut",
+        "variable": "occupation",
+        "occasion": "follow_up_12",
+        "codes": ["arbete", "studier"],
+        "target_percent": "35",
+    },
+    {
+        "name": "Beslutade remisser med skriftlig gemensam rekommendation",
+        "variable": "joint_recommendation",
+        "target_percent": "100",
+    },
+)
+
+
+def _demo_targets(programme: Programme) -> None:
+    """The programme's outcome targets (../shared/DOMAIN.md §12, "Programme targets")."""
+    for data in DEMO_TARGETS:
+        programme_ops.add_target(programme, data)
 
 
 def _demo_users(units: dict) -> tuple[dict, list[tuple[str, str]]]:

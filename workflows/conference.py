@@ -179,3 +179,34 @@ def median_working_days(
     """Return the median number of working days from submission to decision, or None."""
     spans = [calendar.working_days_between(submitted, decided) for submitted, decided in pairs]
     return float(median(spans)) if spans else None
+
+
+def median_working_days_counted(
+    groups: Iterable[tuple[date, date, int]], calendar: WorkingCalendar
+) -> float | None:
+    """Return the median working days from submission to decision of grouped referrals.
+
+    Each group is (submitted on, decided on, how many referrals share those two dates), as a
+    GROUP BY returns them; the median is the one of the referrals, not of the groups.
+    """
+    spans: dict[int, int] = {}
+    for submitted, decided, count in groups:
+        if count > 0:
+            span = calendar.working_days_between(submitted, decided)
+            spans[span] = spans.get(span, 0) + count
+    total = sum(spans.values())
+    if total == 0:
+        return None
+    ordered = sorted(spans.items())
+
+    def nth(index: int) -> int:  # the index-th span (0-based) in sorted order
+        for span, count in ordered:
+            if index < count:
+                return span
+            index -= count
+        raise IndexError(index)
+
+    middle = total // 2
+    if total % 2:
+        return float(nth(middle))
+    return (nth(middle - 1) + nth(middle)) / 2

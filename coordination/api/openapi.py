@@ -144,6 +144,8 @@ class Components:
         _constraints(field, out)
         if out and (field.allow_none or (dumped and not field.required)):
             out = _nullable(out)
+        if field.metadata.get("description"):
+            out = dict(out, description=field.metadata["description"])
         return out
 
 

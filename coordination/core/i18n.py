@@ -273,6 +273,17 @@ LABELS: dict[str, dict[str, object]] = {
         "referrals": _l("remisser"),
         "enrolments": _l("inskrivningar"),
         "cases": _l("ärenden"),
+        "meetings": _l("möten med registrerad närvaro"),
+        "targets": _l("mål"),
+    },
+    "target_variable": {
+        "exit_reason": _l("Avslutsanledning"),
+        "occupation": _l("Sysselsättning"),
+        "work": _l("Arbete"),
+        "education": _l("Utbildning"),
+        "time_on_support": _l("Tid i offentlig försörjning"),
+        "support": _l("Försörjning"),
+        "joint_recommendation": _l("Beslutade remisser med gemensam rekommendation"),
     },
     "funnel": {
         "received": _l("Mottagna remisser"),

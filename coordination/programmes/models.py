@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.core.db import check_in
+from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
-from workflows.programme import CountingMode, Eligibility, PriorityRule
+from workflows.programme import (
+    TARGET_OCCASIONS,
+    CountingMode,
+    Eligibility,
+    PriorityRule,
+    TargetVariable,
+)
 
 
 class Programme(db.Model):
@@ -56,3 +63,28 @@ class Programme(db.Model):
     def eligibility(self) -> Eligibility:
         """Return the eligibility rule of the programme."""
         return Eligibility(self.min_age, self.max_age, self.min_agencies)
+
+
+class ProgrammeTarget(db.Model):
+    """An outcome target of a programme: the share of a population whose SUS variable at an
+    occasion is one of a set of codes (or of decided referrals with a joint recommendation)."""
+
+    __tablename__ = "programme_target"
+    __table_args__ = (
+        check_in("variable", [v.value for v in TargetVariable]),
+        check_in("occasion", list(TARGET_OCCASIONS)),
+        CheckConstraint("target_percent BETWEEN 0 AND 100", name="target_percent_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    variable: Mapped[str] = mapped_column(String(40))
+    occasion: Mapped[str | None] = mapped_column(String(20))
+    codes: Mapped[list] = mapped_column(JSON, default=list)
+    target_percent: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    programme = relationship("Programme")

@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 
 from coordination.core.i18n import label
 from coordination.core.spreadsheet import safe_row
-from coordination.statistics.reports.base import COLUMNS, Report
+from coordination.statistics.reports.base import COLUMNS, Report, Row
 
 
 def _header(report: Report) -> list[str]:
@@ -22,14 +22,20 @@ def _header(report: Report) -> list[str]:
     for column in COLUMNS:
         name = label("report_gender", column)
         out += [name, _("%(column)s, procent", column=name)]
-    return out + [title for _key, title in report.extra_columns]
+    if report.row_denominators:
+        out.append(_("Nämnare, totalt"))
+    out += [heading for _key, heading, _kind in report.extra_columns]
+    return out
 
 
-def _extra_cell(value: object) -> object:
-    """Return an extra column's value as a cell: yes/no for a flag, a number as a number."""
-    if isinstance(value, bool):
-        return _("Ja") if value else _("Nej")
-    return value
+def _extra_cells(report: Report, row: Row) -> list:
+    cells: list = []
+    if report.row_denominators:
+        cells.append(report.row_denominator(row))
+    for key, _heading, kind in report.extra_columns:
+        value = report.extra_value(row, key, kind)
+        cells.append(float(value) if kind == "percent" and value is not None else value)
+    return cells
 
 
 def _preamble(report: Report) -> list[list]:
@@ -52,10 +58,9 @@ def table_rows(report: Report) -> list[list]:
         for column in COLUMNS:
             pct = report.percent(row, column)
             cells += [report.cell(row.counts[column]), None if pct is None else float(pct)]
-        cells += [_extra_cell(row.extra.get(key)) for key, _title in report.extra_columns]
-        rows.append(cells)
+        rows.append(cells + _extra_cells(report, row))
     if report.show_totals:
-        cells = ["", _("Totalt")]
+        cells = ["", report.totals_text()]
         for column in COLUMNS:
             total = report.totals[column]
             cells += [report.cell(total), None]

@@ -6,14 +6,32 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from workflows.statistics import PROGRESSION_QUESTIONS, RATING_MAX, RATING_MIN
 
+_COUNT = "A count; null when suppressed (the column is then listed in `suppressed`)"
+_SUPPRESSED = (
+    "The count columns (kvinna, man, annat, total) hidden as small cells (1-4) when the report "
+    "was asked for with suppress=1; their values are null. Empty when nothing is hidden."
+)
+
+
+def _count() -> fields.Integer:
+    return fields.Integer(allow_none=True, metadata={"description": _COUNT})
+
+
+def _suppressed() -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(("kvinna", "man", "annat", "total"))),
+        metadata={"description": _SUPPRESSED},
+    )
+
 
 class CountsSchema(Schema):
-    """A count (or "<5" when suppressed) per gender and in total."""
+    """A count per gender and in total: a number, or null when suppressed (see `suppressed`)."""
 
-    kvinna = fields.Raw()
-    man = fields.Raw()
-    annat = fields.Raw()
-    total = fields.Raw()
+    kvinna = _count()
+    man = _count()
+    annat = _count()
+    total = _count()
+    suppressed = _suppressed()
 
 
 class PercentSchema(Schema):
@@ -30,12 +48,32 @@ class ReportRowSchema(Schema):
 
     code = fields.String(allow_none=True)
     label = fields.String()
-    kvinna = fields.Raw()
-    man = fields.Raw()
-    annat = fields.Raw()
-    total = fields.Raw()
+    kvinna = _count()
+    man = _count()
+    annat = _count()
+    total = _count()
+    suppressed = _suppressed()
     percent = fields.Nested(PercentSchema)
-    denominator = fields.Nested(CountsSchema)
+    denominator = fields.Nested(
+        CountsSchema,
+        metadata={"description": "The row's own denominator, when it is not the report's"},
+    )
+    target_percent = fields.Float(
+        metadata={"description": "Report `targets`: the programme's target, percent"}
+    )
+    met = fields.Boolean(
+        metadata={"description": "Report `targets`: the outcome (total) reached the target"}
+    )
+    programme_id = fields.Integer(metadata={"description": "Report `targets`: the programme"})
+    variable = fields.String(
+        metadata={"description": "Report `targets`: the SUS variable (or joint_recommendation)"}
+    )
+    occasion = fields.String(
+        allow_none=True, metadata={"description": "Report `targets`: the occasion measured"}
+    )
+    codes = fields.List(
+        fields.String(), metadata={"description": "Report `targets`: the codes that count"}
+    )
     # By referring agency: the kind, and at level=organisation the member organisation's code.
     agency = fields.String(allow_none=True)
     organisation = fields.String(allow_none=True)
@@ -75,7 +113,15 @@ class ReportSchema(Schema):
     denominator_text = fields.String()
     note = fields.String()
     rows = fields.List(fields.Nested(ReportRowSchema))
-    totals = fields.Nested(CountsSchema)
+    totals = fields.Nested(
+        CountsSchema,
+        allow_none=True,
+        metadata={
+            "description": "The totals row: the sum of the rows, or what `totals_label` says "
+            "(e.g. the number of referrals in the funnel); null when the rows do not add up"
+        },
+    )
+    totals_label = fields.String(metadata={"description": "What the totals row counts"})
     summary = fields.Dict()
 
 

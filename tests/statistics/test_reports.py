@@ -134,7 +134,7 @@ def test_api_shape(api, sample):
     assert {"report", "filters", "denominator", "rows", "totals"} <= set(body)
     assert body["report"] == "exit_reason"
     assert body["filters"]["programme_id"] == sample.id
-    assert body["denominator"] == {"kvinna": 6, "man": 2, "annat": 0, "total": 8}
+    assert body["denominator"] == {"kvinna": 6, "man": 2, "annat": 0, "total": 8, "suppressed": []}
     first = body["rows"][0]
     assert set(first) >= {"code", "label", "kvinna", "man", "annat", "total"}
     assert [(r["code"], r["label"], r["total"]) for r in body["rows"]] == [
@@ -157,9 +157,11 @@ def test_small_cells_are_shown_as_under_5(api, client, sample):
     work = body["rows"][0]
     assert (work["kvinna"], work["man"], work["total"]) == (6, 0, 6)
     studies = body["rows"][1]
-    assert (studies["man"], studies["total"]) == ("<5", "<5")
+    assert (studies["man"], studies["total"]) == (None, None)  # numbers or null, never "<5"
+    assert studies["suppressed"] == ["man", "total"]
+    assert work["suppressed"] == []
     assert studies["percent"]["man"] is None
-    assert body["denominator"]["man"] == "<5"
+    assert (body["denominator"]["man"], body["denominator"]["suppressed"]) == (None, ["man"])
     _login(client, "analyst")
     html = client.get("/statistics/reports/exit_reason?suppress=1").get_data(as_text=True)
     assert "&lt;5" in html and "Antal under 5 visas som &lt;5" in html
@@ -283,7 +285,8 @@ def test_funnel_with_the_conference_decisions(api):
     assert counts["received"] == (2, 1, 3)
     assert counts["decided"] == (1, 1, 2)
     assert (counts["admitted"], counts["recommended"]) == ((1, 0, 1), (0, 1, 1))
-    assert funnel["summary"]["median_days_to_decision"] is not None
+    assert funnel["summary"]["median_working_days_to_decision"] is not None
+    assert funnel["totals"]["total"] == 3  # the referrals, not the stages added together
     share = api.get(
         "/api/v1/statistics/joint_recommendation", query_string=query, headers=headers
     ).get_json()

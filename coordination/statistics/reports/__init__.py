@@ -21,6 +21,7 @@ from coordination.statistics.reports import (
     progression,
     referrals,
     sus,
+    targets,
 )
 from coordination.statistics.reports.base import Filters, Report
 from workflows.statistics import Population
@@ -48,6 +49,8 @@ G_OUTCOME = _l("Avslut och resultat")
 G_REFERRAL = _l("Remisser")
 G_PROGRESSION = _l("Stegförflyttning")
 G_CONTINUITY = _l("Kontinuitet")
+G_TARGETS = _l("Mål")
+G_MEETINGS = _l("Möten och närvaro")
 
 REPORTS: dict[str, Definition] = {
     d.name: d
@@ -149,8 +152,21 @@ REPORTS: dict[str, Definition] = {
             continuity.coordinator_changes,
             population=None,
         ),
+        Definition(
+            "targets",
+            _l("Mål och utfall"),
+            G_TARGETS,
+            targets.targets,
+            population=None,
+        ),
     )
 }
+
+
+def register(definition: Definition) -> None:
+    """Add a report built by a package above statistics (e.g. meetings' attendance), at the end
+    of the list; registering the same name again replaces it in place."""
+    REPORTS[definition.name] = definition
 
 
 def run(name: str, filters: Filters) -> Report:

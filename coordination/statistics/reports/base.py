@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_
 
 from coordination.codes.operations import all_codes, label_of
 from coordination.core.errors import ValidationFailed
-from coordination.core.i18n import label
+from coordination.core.i18n import STOCKHOLM, label
 from coordination.core.parsing import is_digits
 from coordination.statistics.models import (
     SusParticipant,
@@ -147,7 +147,8 @@ class Row:
     code: str | None
     label: str
     counts: dict[str, int]
-    denominator: dict[str, int] | None = None  # a row group's own denominator, if any
+    # A row group's own denominator, if any; {} for a count that has no percentage.
+    denominator: dict[str, int] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -166,22 +167,59 @@ class Report:
     summary: dict = field(default_factory=dict)
     available: bool = True
     matrix: dict | None = None
-    # Columns beyond the counts that the page and every export show: (key in Row.extra, title).
-    extra_columns: list[tuple[str, str]] = field(default_factory=list)
+    # A report whose rows do not add up (stages of one flow, rates) states its own total row:
+    # what it counts (total_label) and the figures (fixed_totals), or none (no_totals).
+    fixed_totals: dict[str, int] | None = None
+    total_label: str | None = None
+    no_totals: bool = False
+    # Rows with their own denominator (a rate among counts) show it in a column of its own.
+    row_denominators: bool = False
+    # Further columns of the table and the exports: (key in Row.extra, heading, kind).
+    extra_columns: list[tuple[str, str, str]] = field(default_factory=list)
+    denominator_description: str = ""  # when every row states its own denominator
 
     @property
     def totals(self) -> dict[str, int]:
-        """Return the sum of the rows per column."""
+        """Return the total row: the sum of the rows per column unless the report states it."""
+        if self.fixed_totals is not None:
+            return self.fixed_totals
         return {c: sum(r.counts[c] for r in self.rows) for c in COLUMNS}
 
     @property
     def show_totals(self) -> bool:
         """Tell whether a totals row adds up to something meaningful."""
+        if self.no_totals:
+            return False
         return self.name not in ("participants", "gender_balance", "progression_age")
+
+    def totals_text(self) -> str:
+        """Return the heading of the totals row."""
+        return self.total_label or _("Totalt")
+
+    def _denominator_of(self, row: Row) -> dict[str, int]:
+        # None: the report's denominator; {}: the row is a count without a percentage.
+        return self.denominator if row.denominator is None else row.denominator
+
+    def row_denominator(self, row: Row, column: str = "total") -> int | str | None:
+        """Return the denominator a row's percentage is computed on, as published (None when
+        the row has no percentage)."""
+        denominator = self._denominator_of(row)
+        return self.cell(denominator[column]) if column in denominator else None
+
+    def extra_value(self, row: Row, key: str, kind: str) -> object:
+        """Return an extra column's value as published (counts suppressed, yes/no in words)."""
+        value = row.extra.get(key)
+        if value is None:
+            return None
+        if kind == "count":
+            return self.cell(int(value))
+        if kind == "yesno":
+            return _("Ja") if value else _("Nej")
+        return value
 
     def percent(self, row: Row, column: str) -> Decimal | None:
         """Return a cell's percentage of its denominator, None when hidden or undefined."""
-        denominator = (row.denominator or self.denominator).get(column, 0)
+        denominator = self._denominator_of(row).get(column, 0)
         if self.filters.suppress and is_suppressed(row.counts[column]):
             return None
         return percent(row.counts[column], denominator)
@@ -192,6 +230,8 @@ class Report:
 
     def denominator_text(self) -> str:
         """Return the denominator in words, e.g. "Andel av 398 deltagare (212 kvinnor ...)"."""
+        if self.denominator_description:
+            return self.denominator_description
         d = self.denominator
         return _(
             "Procent av %(total)s %(unit)s: kvinnor %(kvinna)s, män %(man)s, "
@@ -203,30 +243,45 @@ class Report:
             annat=self.cell(d["annat"]),
         )
 
+    def json_counts(self, counts: dict[str, int]) -> dict[str, Any]:
+        """Return counts for the API: numbers, or null plus the column in `suppressed`.
+
+        A small cell is never a string in a numeric field: with suppression on it becomes null
+        and its column is listed in the object's `suppressed` (empty when nothing is hidden).
+        """
+        hidden = [c for c in COLUMNS if self.filters.suppress and is_suppressed(counts[c])]
+        out: dict[str, Any] = {c: None if c in hidden else counts[c] for c in COLUMNS}
+        out["suppressed"] = hidden
+        return out
+
     def as_json(self) -> dict:
-        """Return the report in the shape of ../shared/API.md."""
+        """Return the report in the shape of ../shared/API.md (small cells null, see
+        json_counts)."""
         rows = []
         for row in self.rows:
             item: dict[str, Any] = {"code": row.code, "label": row.label}
-            item.update({c: self.cell(row.counts[c]) for c in COLUMNS})
+            item.update(self.json_counts(row.counts))
             item["percent"] = {c: as_float(self.percent(row, c)) for c in COLUMNS}
             if row.denominator:
-                item["denominator"] = {c: self.cell(row.denominator[c]) for c in COLUMNS}
+                item["denominator"] = self.json_counts(row.denominator)
             item.update(row.extra)
             rows.append(item)
-        return {
+        out = {
             "report": self.name,
             "title": self.title,
             "available": self.available,
             "filters": self.filters.as_dict() | {"population": self.population},
             "unit": self.unit,
-            "denominator": {c: self.cell(self.denominator[c]) for c in COLUMNS},
+            "denominator": self.json_counts(self.denominator),
             "denominator_text": self.denominator_text(),
             "note": self.note,
             "rows": rows,
-            "totals": {c: self.cell(v) for c, v in self.totals.items()},
+            "totals": None if self.no_totals else self.json_counts(self.totals),
             "summary": self.summary,
         }
+        if self.total_label:
+            out["totals_label"] = self.total_label
+        return out
 
 
 def as_float(value: Decimal | None) -> float | None:
@@ -267,6 +322,19 @@ def filter_conditions(
         conditions.append(day >= filters.date_from)
     if filters.date_to:
         conditions.append(day <= filters.date_to)
+    return conditions
+
+
+def period_on_timestamp(filters: Filters, at: SQLColumnExpression[Any]) -> list[Any]:
+    """Return the period's conditions on a UTC timestamp column: local (Stockholm) days, both
+    ends included."""
+    conditions: list[Any] = []
+    if filters.date_from:
+        low = datetime.combine(filters.date_from, time(0), tzinfo=STOCKHOLM)
+        conditions.append(at >= low.astimezone(UTC))
+    if filters.date_to:
+        high = datetime.combine(filters.date_to + timedelta(days=1), time(0), tzinfo=STOCKHOLM)
+        conditions.append(at < high.astimezone(UTC))
     return conditions
 
 

@@ -243,8 +243,8 @@ def gender_balance(filters: Filters, population: str) -> Report:
         + _("Andelen jämförs utan avrundning: 39,96 procent visas som 40,0 men flaggas."),
         summary={"flagged": sum(1 for r in rows if r.extra["flagged"])},
         extra_columns=[
-            ("share_women", _("Andel kvinnor, procent")),
-            ("flagged", _("Utanför 40–60 procent")),
+            ("share_women", _("Andel kvinnor, procent"), "percent"),
+            ("flagged", _("Utanför 40–60 procent"), "yesno"),
         ],
     )
 

@@ -38,7 +38,12 @@ from coordination.statistics.reports.base import (
     zero_counts,
 )
 from workflows.calendar import WorkingCalendar
-from workflows.conference import Funnel, Outcome, median_working_days
+from workflows.conference import (
+    Funnel,
+    Outcome,
+    median_working_days,
+    median_working_days_counted,
+)
 from workflows.referral import ReferralAction, ReferralState
 
 
@@ -51,12 +56,40 @@ def _referral_conditions(filters: Filters) -> list:
     )
 
 
-def _days_between(
-    later: SQLColumnExpression[Any], earlier: SQLColumnExpression[Any]
-) -> ColumnElement[Any]:
+def _decided_hour(decided_at: SQLColumnExpression[Any]) -> ColumnElement[Any]:
+    """The decision time cut to the hour (UTC), for grouping.
+
+    Stockholm's offset from UTC is whole hours, so the hour fixes the local day of the decision;
+    grouping by it keeps the working-day count exact with one row per (day, hour) pair.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400.0
-    return func.julianday(later) - func.julianday(earlier)
+        return func.date_trunc("hour", decided_at)
+    return func.strftime("%Y-%m-%d %H:00:00", decided_at)
+
+
+def _local_day(value: Any) -> date:
+    """Return the Stockholm date of a UTC hour as either database returns it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(STOCKHOLM).date()
+
+
+def median_working_days_to_decision(filters: Filters) -> float | None:
+    """Return the median working days from referral date to decision (the local day), counted
+    as the conference overview counts them: Swedish holidays and the förbund's days off."""
+    hour = _decided_hour(Decision.decided_at).label("hour")
+    grouped = db.session.execute(
+        select(Referral.referral_date, hour, func.count().label("n"))
+        .select_from(Referral)
+        .join(Decision, Referral.decision_id == Decision.id)
+        .where(Referral.state == ReferralState.DECIDED.value, *_referral_conditions(filters))
+        .group_by(Referral.referral_date, hour)
+    ).all()
+    return median_working_days_counted(
+        ((r.referral_date, _local_day(r.hour), int(r.n)) for r in grouped), working_calendar()
+    )
 
 
 def referral_funnel(filters: Filters, population: str | None) -> Report:
@@ -89,22 +122,14 @@ def referral_funnel(filters: Filters, population: str | None) -> Report:
         Row(kind, label("funnel", kind), {c: int(getattr(record, f"{kind}_{c}")) for c in COLUMNS})
         for kind, _condition in kinds
     ]
-    decided_at = (
-        select(ReferralHistory.referral_id, func.min(ReferralHistory.at).label("at"))
-        .where(ReferralHistory.to_state == "decided")
-        .group_by(ReferralHistory.referral_id)
-        .subquery()
+    median = median_working_days_to_decision(filters)
+    note = _(
+        "Stegen räknas var för sig och ska inte läggas ihop: en remiss som beslutats räknas både "
+        "som mottagen och som beslutad. Mottagna: remisser som skickats in någon gång under "
+        "perioden (efter remissdatum). Procent av mottagna remisser. Tiden till beslut räknas i "
+        "arbetsdagar från remissdatum till beslutsdagen (helgdagar och förbundets lediga dagar "
+        "räknas inte)."
     )
-    days = _days_between(decided_at.c.at, Referral.submitted_at)
-    median = None
-    if db.session.get_bind().dialect.name == "postgresql":
-        median = db.session.scalar(
-            select(func.percentile_cont(0.5).within_group(days))
-            .select_from(Referral)
-            .join(decided_at, decided_at.c.referral_id == Referral.id)
-            .where(*conditions)
-        )
-    note = _("Mottagna: remisser som skickats in någon gång. Procent av mottagna remisser.")
     return Report(
         "referral_funnel",
         _("Remissflödet"),
@@ -113,7 +138,9 @@ def referral_funnel(filters: Filters, population: str | None) -> Report:
         rows,
         rows[0].counts,
         note=note,
-        summary={"median_days_to_decision": None if median is None else round(float(median), 1)},
+        summary={"median_working_days_to_decision": None if median is None else round(median, 1)},
+        fixed_totals=rows[0].counts,
+        total_label=_("Antal remisser (nämnare)"),
     )
 
 
