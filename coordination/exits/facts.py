@@ -22,7 +22,7 @@ from coordination.exits.queries import exit_registration_of
 from coordination.extensions import db
 from coordination.meetings.models import Attendance, Meeting
 from coordination.referrals.models import Referral
-from coordination.statistics.models import SusParticipant, SusRegistration
+from coordination.statistics.models import ProgressionRating, SusParticipant, SusRegistration
 from coordination.statistics.queries import participant_for_case
 from workflows.statistics import rating_change
 
@@ -80,7 +80,7 @@ def progression_facts(participant: SusParticipant | None) -> dict:
     """
     ratings = list(participant.ratings) if participant is not None else []
 
-    def one(rating) -> dict:
+    def one(rating: ProgressionRating) -> dict:
         return {"rated_on": isoformat_or_none(rating.rated_on), "total": rating.total}
 
     return {
