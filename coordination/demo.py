@@ -152,7 +152,7 @@ def _demo_referrals(programme: Programme, units: dict, users: dict, today) -> di
         "gender": "kvinna",
         "preferred_channel": "sms",
         "phone": "070-000 00 00",
-        "home_municipality": "Dalby",
+        "home_municipality": "1281",  # Lund
         "reason": "psykiska_besvar",
         "agencies_needed": ["kommun", "af", "region"],
         "support_current": ["forsorjningsstod"],

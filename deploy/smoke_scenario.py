@@ -240,7 +240,7 @@ def referrer_submits_a_referral(ctx: Context) -> None:
         "interpreter_needed": False,
         "interpreter_language": None,
         "protected_identity": False,
-        "home_municipality": "Dalby",
+        "home_municipality": "1281",  # Lund
         "reason": "psykiska_besvar",
         "agencies_needed": ["kommun", "af"],
         "support_current": ["forsorjningsstod"],

@@ -96,7 +96,7 @@ def referral_data(**overrides) -> dict:
         "interpreter_needed": False,
         "interpreter_language": None,
         "protected_identity": False,
-        "home_municipality": "Dalby",
+        "home_municipality": "1281",  # Lund
         "reason": "psykiska_besvar",
         "agencies_needed": ["kommun", "af"],
         "support_current": ["forsorjningsstod"],
@@ -190,7 +190,7 @@ def make_sus_participant(*, registrations: dict | None = None, ratings=(), **fie
         enrolled_on=enrolled_on,
         gender=fields.pop("gender", "kvinna"),
         birth_year=fields.pop("birth_year", 1995),
-        home_municipality=fields.pop("home_municipality", "Dalby"),
+        home_municipality=fields.pop("home_municipality", "1281"),
         referring_agency=fields.pop("referring_agency", "kommun"),
         case_id=fields.pop("case_id", None),
         referring_organisation=fields.pop("referring_organisation", None),

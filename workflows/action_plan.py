@@ -44,6 +44,21 @@ class ActionStatus(StrEnum):
 OPEN_ACTION_STATUSES = frozenset({ActionStatus.PLANNED, ActionStatus.ONGOING})
 
 
+class GoalStatus(StrEnum):
+    """How far a short-term goal was reached, judged at a plan review or at exit."""
+
+    REACHED = "reached"
+    PARTLY_REACHED = "partly_reached"
+    NOT_REACHED = "not_reached"
+
+
+class GoalReviewOccasion(StrEnum):
+    """When a goal's status was recorded."""
+
+    REVIEW = "review"
+    EXIT = "exit"
+
+
 class SignOffMethod(StrEnum):
     """How the participant agreed to the plan (recorded by the coordinator)."""
 

@@ -91,27 +91,35 @@ class QueueEntry:
     queued_at: datetime
 
 
+# The default age band of the priority rule; each programme sets its own (DOMAIN.md §4).
 PRIORITY_AGE_BAND = (25, 45)
 
 
-def is_prioritised(entry: QueueEntry) -> bool:
-    """Tell whether the person was 25–45 at the referral date with children in the household."""
-    low, high = PRIORITY_AGE_BAND
+def is_prioritised(entry: QueueEntry, band: tuple[int, int] = PRIORITY_AGE_BAND) -> bool:
+    """Tell whether the person's age at the referral date lies in the band (inclusive) and there
+    are children in the household."""
+    low, high = band
     age = age_on(entry.birth_date, entry.referral_date)
     return bool(entry.children_in_household) and low <= age <= high
 
 
-def queue_key(entry: QueueEntry, rule: PriorityRule | str) -> tuple:
+def queue_key(
+    entry: QueueEntry, rule: PriorityRule | str, band: tuple[int, int] = PRIORITY_AGE_BAND
+) -> tuple:
     """Return the sort key of a waiting case under the programme's priority rule."""
     tiebreak = (entry.referral_date, entry.queued_at, entry.case_id)
     if PriorityRule(rule) is PriorityRule.AGE_25_45_CHILDREN_FIRST:
-        return (0 if is_prioritised(entry) else 1, *tiebreak)
+        return (0 if is_prioritised(entry, band) else 1, *tiebreak)
     return tiebreak
 
 
-def order_queue(entries: Iterable[QueueEntry], rule: PriorityRule | str) -> list[QueueEntry]:
+def order_queue(
+    entries: Iterable[QueueEntry],
+    rule: PriorityRule | str,
+    band: tuple[int, int] = PRIORITY_AGE_BAND,
+) -> list[QueueEntry]:
     """Return the waiting cases in the order they are offered a place."""
-    return sorted(entries, key=lambda e: queue_key(e, rule))
+    return sorted(entries, key=lambda e: queue_key(e, rule, band))
 
 
 class PauseReason(StrEnum):

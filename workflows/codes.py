@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from workflows.municipalities import MUNICIPALITIES
+
 DEFAULT_CODE_LISTS: dict[str, list[tuple[str, str, str]]] = {
     "gender": [
         ("kvinna", "Kvinna", "Woman"),
@@ -95,6 +97,8 @@ DEFAULT_CODE_LISTS: dict[str, list[tuple[str, str, str]]] = {
         ("sprak", "Språk", "Language"),
         ("annat", "Annat", "Other"),
     ],
+    # SCB's municipality codes; the name is the same in both languages.
+    "municipality": [(code, name, name) for code, name in MUNICIPALITIES],
 }
 
 CODE_LIST_NAMES: dict[str, tuple[str, str]] = {
@@ -106,4 +110,5 @@ CODE_LIST_NAMES: dict[str, tuple[str, str]] = {
     "time_on_support": ("Tid i offentlig försörjning", "Time on public support"),
     "exit_reason": ("Avslutsanledning", "Exit reason"),
     "referral_reason": ("Remissorsak", "Reason for referral"),
+    "municipality": ("Hemkommun", "Home municipality"),
 }

@@ -23,6 +23,8 @@ from workflows.action_plan import (
     ActionContent,
     ActionStatus,
     GoalContent,
+    GoalReviewOccasion,
+    GoalStatus,
     PlanContent,
     PlanState,
     SignOffMethod,
@@ -104,9 +106,22 @@ class PlanVersion(db.Model):
 
 
 class PlanGoal(db.Model):
-    """A short-term goal of one version, with its date."""
+    """A short-term goal of one version, with its date and how far it was reached.
+
+    The status is progress, not a change of the plan: it is recorded at a plan review or at the
+    exit (who and when with it) and carried to a later version that keeps the goal's text.
+    """
 
     __tablename__ = "plan_goal"
+    __table_args__ = (
+        check_in("status", [s.value for s in GoalStatus]),
+        check_in("status_occasion", [o.value for o in GoalReviewOccasion]),
+        CheckConstraint(
+            "(status IS NULL) = (status_at IS NULL) "
+            "AND (status IS NULL) = (status_occasion IS NULL)",
+            name="status_recorded",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(
@@ -115,8 +130,13 @@ class PlanGoal(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     text: Mapped[str] = mapped_column(Text)
     target_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(20))
+    status_occasion: Mapped[str | None] = mapped_column(String(10))
+    status_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     version: Mapped[PlanVersion] = relationship(back_populates="goals")
+    status_by = relationship("User")
 
 
 class PlanAction(db.Model):

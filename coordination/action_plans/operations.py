@@ -33,6 +33,7 @@ from coordination.core.db import utcnow
 from coordination.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.extensions import db
+from coordination.organisations.calendar import working_calendar
 from workflows.action_plan import (
     PARTICIPANT,
     ActionContent,
@@ -40,6 +41,8 @@ from workflows.action_plan import (
     ActionStatus,
     ChangeMode,
     GoalContent,
+    GoalReviewOccasion,
+    GoalStatus,
     PlanContent,
     PlanState,
     ReminderFacts,
@@ -242,7 +245,25 @@ def content_from(data: dict) -> PlanContent:
     )
 
 
-def _write(version: PlanVersion, content: PlanContent) -> None:
+GoalRecord = tuple[str, str, int | None, datetime]  # status, occasion, by, at
+
+
+def _goal_records(version: PlanVersion | None) -> dict[str, GoalRecord]:
+    """Return the recorded goal statuses of a version, by the goal's text."""
+    if version is None:
+        return {}
+    return {
+        g.text: (g.status, g.status_occasion, g.status_by_id, g.status_at)
+        for g in version.goals
+        if g.status is not None and g.status_occasion is not None and g.status_at is not None
+    }
+
+
+def _write(
+    version: PlanVersion, content: PlanContent, carry: dict[str, GoalRecord] | None = None
+) -> None:
+    """Write the content into the version; a goal whose text is kept keeps its status."""
+    carry = _goal_records(version) if carry is None else carry
     version.own_goal = content.own_goal
     version.long_term_goal = content.long_term_goal
     version.overall_agency = content.overall_agency
@@ -253,7 +274,18 @@ def _write(version: PlanVersion, content: PlanContent) -> None:
     version.actions.clear()
     db.session.flush()
     for position, goal in enumerate(content.goals):
-        version.goals.append(PlanGoal(position=position, text=goal.text, target_on=goal.target_on))
+        status, occasion, by_id, at = carry.get(goal.text, (None, None, None, None))
+        version.goals.append(
+            PlanGoal(
+                position=position,
+                text=goal.text,
+                target_on=goal.target_on,
+                status=status,
+                status_occasion=occasion,
+                status_by_id=by_id,
+                status_at=at,
+            )
+        )
     for position, action in enumerate(content.actions):
         version.actions.append(
             PlanAction(
@@ -293,6 +325,8 @@ def save_plan(case: Case, data: dict, *, by: Actor, now: datetime | None = None)
     if content.review_on is None:
         start = case.enrolled_on or today
         review_on = default_review_on(max(start, today), case.programme.plan_review_months)
+        # A review falls on a working day of the förbund (not on one of its days off).
+        review_on = working_calendar().working_day_on_or_after(review_on)
         content = replace(content, review_on=review_on)
     note = (data.get("change_note") or "").strip() or None
 
@@ -352,7 +386,7 @@ def _new_version(
         updated_at=now,
     )
     db.session.add(version)
-    _write(version, content)
+    _write(version, content, _goal_records(previous))
     db.session.flush()
     events.record(
         db.session,
@@ -518,6 +552,71 @@ def set_action_status(
         ),
     )
     return action
+
+
+# --- goals reached: at a plan review and at exit ---------------------------------------------
+
+
+def goal_review_errors(version: PlanVersion | None, rows: list[dict]) -> dict[str, list[str]]:
+    """Return the problems of a goal review, by row (`goals.<i>.status`)."""
+    errors: dict[str, list[str]] = {}
+    ids = {g.id for g in version.goals} if version is not None else set()
+    statuses = {s.value for s in GoalStatus}
+    for i, row in enumerate(rows):
+        if row.get("goal_id") not in ids:
+            errors.setdefault(f"goals.{i}.goal_id", []).append(
+                _("Delmålet finns inte i den senaste versionen av planen.")
+            )
+        if row.get("status") and row["status"] not in statuses:
+            errors.setdefault(f"goals.{i}.status", []).append(_("Välj hur långt delmålet nåddes."))
+    return errors
+
+
+def record_goal_statuses(
+    case: Case,
+    rows: list[dict],
+    *,
+    by: Actor,
+    occasion: GoalReviewOccasion = GoalReviewOccasion.REVIEW,
+    now: datetime | None = None,
+) -> list[PlanGoal]:
+    """Record how far each goal of the newest version was reached (an empty status leaves it).
+
+    At a review the case must run; at exit the exit's own rules apply. The status is recorded in
+    every live version that has the same goal, with who recorded it and when; a status that is
+    not changed keeps its earlier record. Return the goals that changed.
+    """
+    now = now or utcnow()
+    if occasion is GoalReviewOccasion.REVIEW:
+        refuse_unless_open(case)
+    version = latest_version(case.id)
+    if version is None:
+        raise NotFound(_("Det finns ingen handlingsplan med delmål ännu."))
+    errors = goal_review_errors(version, rows)
+    if errors:
+        raise ValidationFailed(_("Delmålens status kunde inte sparas."), errors=errors)
+    wanted = {row["goal_id"]: row["status"] for row in rows if row.get("status")}
+    texts = {g.text: wanted[g.id] for g in version.goals if g.id in wanted}
+    live = db.session.scalars(
+        select(PlanGoal)
+        .join(PlanVersion, PlanVersion.id == PlanGoal.version_id)
+        .where(
+            PlanVersion.case_id == case.id,
+            PlanVersion.state != PlanState.SUPERSEDED.value,
+            PlanGoal.text.in_(list(texts)),
+        )
+    )
+    changed = []
+    for goal in live:
+        status = texts[goal.text]
+        if goal.status != status:
+            goal.status = status
+            goal.status_occasion = occasion.value
+            goal.status_by_id = by.id
+            goal.status_at = now
+            changed.append(goal)
+    db.session.flush()
+    return changed
 
 
 # --- what the reminders need --------------------------------------------------------------------

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from coordination.action_plans.models import AGENCIES
-from workflows.action_plan import PARTICIPANT, ActionStatus, SignOffMethod
+from workflows.action_plan import PARTICIPANT, ActionStatus, GoalStatus, SignOffMethod
 
 TEXT = validate.Length(max=5000)
 
@@ -90,11 +90,39 @@ class ActionStatusLoadSchema(Schema):
     )
 
 
-class GoalDumpSchema(Schema):
-    """A goal as the API returns it."""
+class GoalStatusLoadSchema(Schema):
+    """How far one goal was reached (an empty status leaves the goal as it is)."""
 
+    class Meta:
+        unknown = RAISE
+
+    goal_id = fields.Integer(required=True)
+    status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["", *(s.value for s in GoalStatus)]),
+    )
+
+
+class GoalReviewLoadSchema(Schema):
+    """A plan review of the goals: each goal of the newest version with its status."""
+
+    class Meta:
+        unknown = RAISE
+
+    goals = fields.List(fields.Nested(GoalStatusLoadSchema), required=True)
+
+
+class GoalDumpSchema(Schema):
+    """A goal as the API returns it, with how far it was reached, by whom and when."""
+
+    id = fields.Integer()
     text = fields.String()
     target_on = fields.Date(allow_none=True)
+    status = fields.String(allow_none=True)
+    status_occasion = fields.String(allow_none=True)
+    status_by_id = fields.Integer(allow_none=True)
+    status_at = fields.AwareDateTime(allow_none=True)
 
 
 class ActionDumpSchema(Schema):

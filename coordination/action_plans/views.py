@@ -13,6 +13,7 @@ from coordination.action_plans import permissions as perms
 from coordination.action_plans.models import PlanAction
 from coordination.action_plans.schemas import (
     ActionStatusLoadSchema,
+    GoalReviewLoadSchema,
     PlanLoadSchema,
     SignOffLoadSchema,
 )
@@ -32,6 +33,7 @@ from coordination.organisations.models import Membership, OrganisationUnit
 from workflows.action_plan import (
     PARTICIPANT,
     ActionStatus,
+    GoalStatus,
     SignOffMethod,
     compare_actions,
     compare_fields,
@@ -87,6 +89,7 @@ def _version_users(*versions) -> dict[int, User]:
         if version is None:
             continue
         ids |= {a.contact_id for a in version.actions}
+        ids |= {g.status_by_id for g in version.goals}
         ids |= {s.signed_by_id for s in version.sign_offs}
         ids |= {version.coordinator_id}
     return _users(ids)
@@ -112,6 +115,11 @@ def _plan_context(case: Case, *, errors: dict | None = None) -> dict:
         missing=ops.missing_of(latest) if latest else [],
         may_sign=perms.parties_user_may_sign(current_user, case, latest),
         can_edit=perms.can_edit(current_user, case),
+        can_review_goals=perms.can_edit(current_user, case)
+        and latest is not None
+        and bool(latest.goals)
+        and case.state in [s.value for s in ops.PLAN_STATES],
+        goal_statuses=[s.value for s in GoalStatus],
         can_print=perms.can_print(current_user, case) and latest is not None,
         may_update=lambda action: ops.may_update_action(current_user, case, action),
         methods=[m.value for m in SignOffMethod],
@@ -313,6 +321,26 @@ def action_status(case_id: int, action_id: int):
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     flash(_("Insatsens status är sparad."), "success")
+    return redirect(url_for(".plan", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/plan/goals")
+@access(*MANAGERS)
+def review_goals(case_id: int):
+    """Record at a plan review how far each goal of the newest version was reached."""
+    case = load_visible(case_id, lock=True)
+    require(perms.can_edit(current_user, case))
+    try:
+        data = load_form(GoalReviewLoadSchema(), request.form, filled_by={"goals": ("goal_id",)})
+        changed = ops.record_goal_statuses(case, data["goals"], by=current_user)
+    except (ValidationFailed, Conflict) as exc:
+        return _plan_error(case, exc.errors or {"_general": [exc.message]}, exc.status)
+    log_access("action_plan", case.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    if changed:
+        flash(_("Delmålens status är sparad."), "success")
+    else:
+        flash(_("Inget är ändrat."), "success")
     return redirect(url_for(".plan", case_id=case.id))
 
 

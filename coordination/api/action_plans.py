@@ -10,6 +10,7 @@ from coordination.action_plans import permissions as perms
 from coordination.action_plans.models import PlanAction, PlanVersion
 from coordination.action_plans.schemas import (
     ActionStatusLoadSchema,
+    GoalReviewLoadSchema,
     PlanDumpSchema,
     PlanLoadSchema,
     SignOffDumpSchema,
@@ -144,3 +145,28 @@ def set_action_status(case_id: int, action_id: int):
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     return jsonify(dump_version(action.version))
+
+
+@endpoint(
+    bp,
+    "POST",
+    "/cases/<int:case_id>/plan/goal-review",
+    "Record at a plan review how far each goal of the newest version was reached "
+    "(reached, partly_reached, not_reached; not a change of the plan)",
+    body=GoalReviewLoadSchema,
+    response=PlanDumpSchema,
+    roles=MANAGERS,
+)
+def review_goals(case_id: int):
+    """Record the goals' statuses."""
+    case = load_visible(case_id, lock=True)
+    require(perms.can_edit(current_user, case))
+    data = load_checked(
+        GoalReviewLoadSchema(),
+        json_body(),
+        lambda d: ops.goal_review_errors(ops.latest_version(case.id), d.get("goals") or []),
+    )
+    ops.record_goal_statuses(case, data["goals"], by=current_user)
+    log_access("action_plan", case.id, action="update", person_id=case.person_id)
+    db.session.commit()
+    return jsonify(dump_version(_latest(case.id)))

@@ -124,7 +124,8 @@ def queue(programme_id: int) -> list[Case]:
         )
         for case, birth_date, referral_date, children in rows
     ]
-    return [cases[e.case_id] for e in order_queue(entries, programme.priority_rule)]
+    ordered = order_queue(entries, programme.priority_rule, programme.priority_age_band)
+    return [cases[e.case_id] for e in ordered]
 
 
 # --- coordinators: profiles, load and suggestion ---------------------------------------------

@@ -397,7 +397,7 @@ def _queues(loads: list) -> list[dict]:
                     "age": age_on(birth, on),
                     "prioritised": programme.priority_rule
                     == PriorityRule.AGE_25_45_CHILDREN_FIRST.value
-                    and is_prioritised(_entry(case, birth, on)),
+                    and is_prioritised(_entry(case, birth, on), programme.priority_age_band),
                     "show_identity": referral_perms.can_see_identity(current_user, referral),
                 }
             )

@@ -15,6 +15,7 @@ from coordination.codes.models import Code
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
 from workflows.codes import CODE_LIST_NAMES, DEFAULT_CODE_LISTS
+from workflows.municipalities import municipality_code
 
 
 def ensure_default_codes() -> int:
@@ -335,3 +336,33 @@ def load_code_file(filename: str, content: bytes) -> dict[str, int]:
             updated += 1
     db.session.flush()
     return {"added": added, "updated": updated}
+
+
+# --- home municipality --------------------------------------------------------------------------
+
+
+def municipality_entries() -> list[tuple[str, str]]:
+    """Return (code, Swedish name) of every code of the municipality list, historical included."""
+    return [
+        (code, name)
+        for code, name in db.session.execute(
+            select(Code.code, Code.label_sv)
+            .where(Code.list_name == "municipality")
+            .order_by(Code.position, Code.id)
+        )
+    ]
+
+
+def imported_municipality(
+    value: str | None, entries: list[tuple[str, str]]
+) -> tuple[str | None, str | None]:
+    """Read an imported home municipality: a code or a municipality's name gives its code; an
+    empty value gives none; anything else is refused (the code, and the problem or None)."""
+    text = (value or "").strip()
+    if not text:
+        return None, None
+    code = municipality_code(text, entries)
+    if code is None:
+        message = _("Okänd kommun. Ange kommunkod eller kommunnamn, till exempel 0780 eller Växjö.")
+        return None, message
+    return code, None

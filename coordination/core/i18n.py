@@ -88,6 +88,15 @@ LABELS: dict[str, dict[str, object]] = {
         "done": _l("Klar"),
         "cancelled": _l("Struken"),
     },
+    "goal_status": {
+        "reached": _l("Nått"),
+        "partly_reached": _l("Delvis nått"),
+        "not_reached": _l("Inte nått"),
+    },
+    "goal_occasion": {
+        "review": _l("vid uppföljning av planen"),
+        "exit": _l("vid avslut"),
+    },
     "sign_off_method": {
         "in_person": _l("Vid ett möte"),
         "phone": _l("Per telefon"),
@@ -159,7 +168,7 @@ LABELS: dict[str, dict[str, object]] = {
         "benefits": _l("Ersättningar"),
     },
     "priority_rule": {
-        "age_25_45_children_first": _l("Ålder 25–45 med barn först, sedan remissdatum"),
+        "age_25_45_children_first": _l("Prioriterad ålder med barn först, sedan remissdatum"),
         "referral_date": _l("Remissdatum"),
     },
     "counting_mode": {

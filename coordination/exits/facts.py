@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from coordination.action_plans.models import PlanVersion
+from coordination.action_plans.models import PlanGoal, PlanVersion
 from coordination.auth.models import User
 from coordination.cases.models import Case
 from coordination.codes.operations import code_label
@@ -22,8 +22,9 @@ from coordination.exits.queries import exit_registration_of
 from coordination.extensions import db
 from coordination.meetings.models import Attendance, Meeting
 from coordination.referrals.models import Referral
-from coordination.statistics.models import SusRegistration
+from coordination.statistics.models import ProgressionRating, SusParticipant, SusRegistration
 from coordination.statistics.queries import participant_for_case
+from workflows.statistics import rating_change
 
 
 def isoformat_or_none(value: date | datetime | None) -> str | None:
@@ -60,6 +61,36 @@ def _registration_facts(registration: SusRegistration | None) -> dict | None:
     }
 
 
+def _goal_facts(goal: PlanGoal) -> dict:
+    return {
+        "text": goal.text,
+        "target_on": isoformat_or_none(goal.target_on),
+        "status": goal.status,
+        "status_occasion": goal.status_occasion,
+        "status_at": isoformat_or_none(goal.status_at),
+        "status_by": goal.status_by.name if goal.status_by is not None else None,
+    }
+
+
+def progression_facts(participant: SusParticipant | None) -> dict:
+    """Return the participant's first and last self-rating and the change between them.
+
+    The change is classified only with at least two ratings (DOMAIN.md §12); with fewer it is
+    None and `ratings` says how many there are.
+    """
+    ratings = list(participant.ratings) if participant is not None else []
+
+    def one(rating: ProgressionRating) -> dict:
+        return {"rated_on": isoformat_or_none(rating.rated_on), "total": rating.total}
+
+    return {
+        "ratings": len(ratings),
+        "first": one(ratings[0]) if ratings else None,
+        "last": one(ratings[-1]) if len(ratings) > 1 else None,
+        "change": rating_change(ratings[0].total, ratings[-1].total) if len(ratings) > 1 else None,
+    }
+
+
 def plan_facts(case_id: int) -> dict:
     """Return the plan versions with their goals and actions."""
     versions = db.session.scalars(
@@ -75,9 +106,7 @@ def plan_facts(case_id: int) -> dict:
                 "long_term_goal": v.long_term_goal or "",
                 "overall_agency": v.overall_agency,
                 "planned_exit_on": isoformat_or_none(v.planned_exit_on),
-                "goals": [
-                    {"text": g.text, "target_on": isoformat_or_none(g.target_on)} for g in v.goals
-                ],
+                "goals": [_goal_facts(g) for g in v.goals],
                 "actions": [
                     {
                         "what": a.what,
@@ -168,6 +197,7 @@ def compile_facts(case: Case) -> dict:
         },
         "plan": plan_facts(case.id),
         "meetings": meeting_facts(case.id),
+        "progression": progression_facts(participant),
     }
 
 
@@ -241,7 +271,16 @@ def drafted_sections(facts: dict) -> dict:
             )
         )
     for goal in latest["goals"] if latest else []:
-        results.append(_("Delmål: %(goal)s", goal=goal["text"]))
+        if goal.get("status"):
+            results.append(
+                _(
+                    "Delmål: %(goal)s (%(status)s)",
+                    goal=goal["text"],
+                    status=label("goal_status", goal["status"]),
+                )
+            )
+        else:
+            results.append(_("Delmål: %(goal)s", goal=goal["text"]))
     return {
         "purpose": "\n".join(purpose),
         "actions_taken": "\n".join(actions),

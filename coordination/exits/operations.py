@@ -12,6 +12,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from coordination.action_plans import operations as plan_ops
 from coordination.auth.models import User
 from coordination.cases.models import Case
 from coordination.cases.operations import change_state, get_case
@@ -36,6 +37,7 @@ from coordination.exits.return_referrals import new_draft, refresh_facts
 from coordination.extensions import db
 from coordination.statistics import operations as stats
 from coordination.statistics.intake import ensure_sus_participant
+from workflows.action_plan import GoalReviewOccasion
 from workflows.case import CaseAction, CaseState
 from workflows.case import next_state as case_next_state
 from workflows.return_referral import (
@@ -65,6 +67,10 @@ def exit_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
         add("occupation_at_exit", _("Välj sysselsättning vid avslutet."))
     if data.get("work_at_exit") not in valid_codes("work"):
         add("work_at_exit", _("Välj om personen har arbete vid avslutet."))
+    if data.get("goals"):
+        version = plan_ops.latest_version(case.id)
+        for field, messages in plan_ops.goal_review_errors(version, data["goals"]).items():
+            errors.setdefault(field, []).extend(messages)
     exited_on = data.get("exited_on")
     if exited_on is not None:
         if exited_on > today:
@@ -127,6 +133,10 @@ def register_exit(
     registration.updated_at = now
     db.session.flush()
     _record_sus_exit(case, registration)
+    if data.get("goals"):
+        plan_ops.record_goal_statuses(
+            case, data["goals"], by=by, occasion=GoalReviewOccasion.EXIT, now=now
+        )
     follow_ups = schedule_follow_ups(case, exited_on)
     if draft is None:
         draft = new_draft(case, by, now)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from coordination.action_plans.schemas import GoalStatusLoadSchema
+
 TEXT = validate.Length(max=20000)
 CODE = validate.Length(max=80)
 
@@ -23,6 +25,11 @@ class ExitLoadSchema(Schema):
     occupation_at_exit = fields.String(load_default=None, allow_none=True, validate=CODE)
     work_at_exit = fields.String(load_default=None, allow_none=True, validate=CODE)
     exited_on = fields.Date(load_default=None, allow_none=True)
+    goals = fields.List(
+        fields.Nested(GoalStatusLoadSchema),
+        load_default=list,
+        metadata={"description": "How far each goal of the newest plan version was reached"},
+    )
 
 
 class RecommendationSchema(Schema):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from coordination.action_plans import operations as plan_ops
 from coordination.audit.operations import log_access
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.codes.operations import choices
@@ -38,6 +39,7 @@ from coordination.exits.schemas import (
 )
 from coordination.extensions import db
 from coordination.meetings.models import Escalation
+from workflows.action_plan import GoalStatus
 from workflows.case import CaseState
 from workflows.organisation import MEMBER_AGENCIES, Role
 from workflows.return_referral import (
@@ -187,7 +189,15 @@ def _exit_form_context(case: Case, form, errors, message=None) -> dict:
         supports=choices("support"),
         occupations=choices("occupation"),
         works=choices("work"),
+        goals=_plan_goals(case),
+        goal_statuses=[(s.value, label("goal_status", s.value)) for s in GoalStatus],
     )
+
+
+def _plan_goals(case: Case) -> list:
+    """The goals of the newest plan version, whose status the exit records."""
+    version = plan_ops.latest_version(case.id)
+    return list(version.goals) if version is not None else []
 
 
 def _discharged(case: Case) -> bool:
@@ -203,15 +213,16 @@ def _discharged(case: Case) -> bool:
 
 def _exit_defaults(case: Case) -> dict:
     registration = queries.exit_registration_of(case.id)
+    goals = {f"goals.{i}.status": g.status or "" for i, g in enumerate(_plan_goals(case))}
     if registration is not None:
-        return {
+        return goals | {
             "exit_reason": registration.exit_reason,
             "support_at_exit": list(registration.support_at_exit),
             "occupation_at_exit": registration.occupation_at_exit,
             "work_at_exit": registration.work_at_exit,
             "exited_on": registration.exited_on.isoformat(),
         }
-    defaults = {"exited_on": local_today().isoformat()}
+    defaults = goals | {"exited_on": local_today().isoformat()}
     if _discharged(case):
         defaults["exit_reason"] = "avbrutit_uteblivit"
     return defaults
@@ -234,6 +245,7 @@ def register_exit(case_id: int):
             ExitLoadSchema(),
             request.form,
             lambda d: ops.exit_errors(case, d, local_today()),
+            filled_by={"goals": ("goal_id",)},
             message=_("Avslutet kunde inte registreras. Rätta felen nedan."),
         )
         ops.register_exit(case, data=data, by=current_user)

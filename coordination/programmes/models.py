@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from workflows.case import PRIORITY_AGE_BAND
 from workflows.programme import (
     TARGET_OCCASIONS,
     CountingMode,
@@ -30,6 +31,11 @@ class Programme(db.Model):
         CheckConstraint("min_agencies BETWEEN 1 AND 4", name="min_agencies_range"),
         CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
         CheckConstraint("complexity_default BETWEEN 1 AND 3", name="complexity_range"),
+        CheckConstraint(
+            "priority_age_low >= 0 AND priority_age_low <= priority_age_high "
+            "AND priority_age_high <= 120",
+            name="priority_age_band",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +64,13 @@ class Programme(db.Model):
     plan_review_months: Mapped[int] = mapped_column(default=3)
     completion_deadline_working_days: Mapped[int] = mapped_column(default=10)
     complexity_default: Mapped[int] = mapped_column(default=1)
+    priority_age_low: Mapped[int] = mapped_column(default=PRIORITY_AGE_BAND[0])
+    priority_age_high: Mapped[int] = mapped_column(default=PRIORITY_AGE_BAND[1])
+
+    @property
+    def priority_age_band(self) -> tuple[int, int]:
+        """Return the ages (inclusive) the priority rule puts first when there are children."""
+        return (self.priority_age_low, self.priority_age_high)
 
     @property
     def eligibility(self) -> Eligibility:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from workflows.case import PRIORITY_AGE_BAND
 from workflows.programme import CountingMode, PriorityRule
 
 
@@ -49,11 +50,21 @@ class ProgrammeSchema(Schema):
         load_default=10, validate=validate.Range(1, 60)
     )
     complexity_default = fields.Integer(load_default=1, validate=validate.Range(1, 3))
+    priority_age_low = fields.Integer(
+        load_default=PRIORITY_AGE_BAND[0], validate=validate.Range(0, 120)
+    )
+    priority_age_high = fields.Integer(
+        load_default=PRIORITY_AGE_BAND[1], validate=validate.Range(0, 120)
+    )
 
     @validates_schema
     def _age_band(self, data, **kwargs):
+        errors = {}
         if data.get("min_age") is not None and data.get("max_age") is not None:
             if data["min_age"] > data["max_age"]:
-                raise ValidationError(
-                    "The lowest age must not be above the highest.", field_name="max_age"
-                )
+                errors["max_age"] = ["The lowest age must not be above the highest."]
+        low, high = data.get("priority_age_low"), data.get("priority_age_high")
+        if low is not None and high is not None and low > high:
+            errors["priority_age_high"] = ["The lowest age must not be above the highest."]
+        if errors:
+            raise ValidationError(errors)

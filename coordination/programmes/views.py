@@ -48,8 +48,9 @@ def form_input(form: MultiDict) -> dict:
 
 def _messages(exc: SchemaError) -> dict:
     messages = translate_schema_messages(exc.messages)
-    if "max_age" in exc.messages and any("lowest age" in m for m in exc.messages["max_age"]):
-        messages["max_age"] = [_("Den lägsta åldern får inte vara högre än den högsta.")]
+    for name in ("max_age", "priority_age_high"):
+        if name in exc.messages and any("lowest age" in m for m in exc.messages[name]):
+            messages[name] = [_("Den lägsta åldern får inte vara högre än den högsta.")]
     return messages
 
 

@@ -16,6 +16,7 @@ from coordination.core.db import get_row, utcnow
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.extensions import db
+from coordination.organisations.calendar import working_calendar
 from coordination.organisations.models import OrganisationUnit
 from coordination.people.models import CHANNELS, GENDERS, Person
 from coordination.programmes.models import Programme
@@ -162,6 +163,8 @@ def _person_errors(referral: Referral, add: Add) -> None:
         add("interpreter_language", _("Ange vilket språk tolken ska tala."))
     if not referral.home_municipality:
         add("home_municipality", _("Ange hemkommun."))
+    elif referral.home_municipality not in valid_codes("municipality"):
+        add("home_municipality", _("Välj hemkommun ur listan."))
 
 
 def _situation_errors(referral: Referral, add: Add) -> set[str]:
@@ -355,8 +358,9 @@ def request_completion(
     now = now or utcnow()
     target = next_state(referral.state, ReferralAction.REQUEST_COMPLETION)
     today = local_today(now)
+    # The förbund's calendar: weekends, public holidays and its own days off.
+    calendar = calendar or working_calendar()
     if due_on is None:
-        calendar = calendar or WorkingCalendar()
         due_on = calendar.add_working_days(
             today, referral.programme.completion_deadline_working_days
         )
@@ -365,7 +369,6 @@ def request_completion(
             _("Sista dag måste ligga efter i dag."),
             errors={"due_on": [_("Sista dag måste ligga efter i dag.")]},
         )
-    calendar = calendar or WorkingCalendar()
     referral.completion_note = note
     referral.completion_due_at = calendar.end_of_working_day(due_on)
     _move(referral, target, ReferralAction.REQUEST_COMPLETION, by, note=note)

@@ -107,7 +107,17 @@ def _form_context(referral, form, errors, message=None):
         educations=choices("education"),
         times=choices("time_on_support"),
         genders=choices("gender"),
+        municipalities=_municipality_choices(form),
     )
+
+
+def _municipality_choices(form) -> list[tuple[str, str]]:
+    """The municipality list; a value saved before the list existed is offered as it reads."""
+    options = choices("municipality")
+    current = ((form.get("home_municipality") if form else "") or "").strip()
+    if current and current not in {code for code, _label in options}:
+        options.append((current, current))
+    return options
 
 
 # Chosen when the draft is created; the schema reads them, the view checks them.

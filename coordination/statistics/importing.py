@@ -15,7 +15,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
-from coordination.codes.operations import known_codes
+from coordination.codes.operations import imported_municipality, known_codes, municipality_entries
 from coordination.core import events
 from coordination.core.actor import Actor
 from coordination.core.db import utcnow
@@ -120,6 +120,7 @@ class _Lists:
         names = ("gender", "support", "work", "occupation", "education", "time_on_support")
         self.codes = {name: known_codes(name) for name in (*names, "exit_reason")}
         self.member_kinds = {code: m.kind for code, m in members.by_code().items()}
+        self.municipalities = municipality_entries()
 
 
 def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowError]]:
@@ -300,8 +301,12 @@ def _check_row(
     ref = _check_ref(check, seen_refs)
     gender = check.code("gender", "gender")  # none: counted as "Annat/ej angivet"
     birth_year = _check_birth_year(check)
-    if len(raw["home_municipality"]) > 100:
-        check.bad("home_municipality", _("Högst 100 tecken."))
+    # The home municipality: a code or a name of the municipality list (codes.operations).
+    home_municipality, problem = imported_municipality(
+        raw["home_municipality"], lists.municipalities
+    )
+    if problem:
+        check.bad("home_municipality", problem)
     agency, organisation = _check_referring(check)
     enrolled_on, exited_on = _check_dates(check, today)
     if birth_year and enrolled_on:
@@ -326,7 +331,7 @@ def _check_row(
         "participant_ref": ref,
         "gender": gender,
         "birth_year": birth_year,
-        "home_municipality": raw["home_municipality"] or None,
+        "home_municipality": home_municipality,
         "referring_agency": agency,
         "referring_organisation": organisation,
         "enrolled_on": enrolled_on,

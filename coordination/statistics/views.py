@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coordination.audit.operations import log_access
+from coordination.codes.operations import choices, code_label
 from coordination.conferences.views import bp as conferences_bp
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today, translate_schema_messages
@@ -91,9 +92,12 @@ def _form_options() -> dict:
         .group_by(SusParticipant.home_municipality)
         .order_by(SusParticipant.home_municipality)
     ).all()
+    named = dict(choices("municipality"))
     return {
         "programme_options": [(str(p.id), p.name) for p in programmes],
-        "municipality_options": [(m, m) for m in municipalities],
+        "municipality_options": [
+            (m, named.get(m) or code_label("municipality", m)) for m in municipalities
+        ],
         "population_options": [(p.value, p.value) for p in Population],
         "occasion_options": [(o.value, o.value) for o in Occasion],
         "level_options": [

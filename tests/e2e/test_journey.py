@@ -83,7 +83,7 @@ def test_referrer_submits_a_referral(cast, browser):
     page.get_by_role("group", name="Kön").get_by_label("Kvinna").check()
     page.get_by_role("textbox", name="Telefon").fill("070-123 45 67")
     page.get_by_role("group", name="Hur vill personen bli kontaktad?").get_by_label("SMS").check()
-    page.get_by_label("Hemkommun").fill("Dalby")
+    page.get_by_label("Hemkommun").select_option(label="Lund")
     page.get_by_label("Orsak till remissen").select_option(label="Psykiska besvär")
     needed = page.get_by_role("group", name="Vilka myndigheters stöd behöver personen?")
     for agency in ("Kommun", "Arbetsförmedlingen", "Region (hälso- och sjukvård)"):

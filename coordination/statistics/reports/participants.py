@@ -19,6 +19,7 @@ from coordination.statistics.reports.base import (
     Report,
     Row,
     as_float,
+    code_rows,
     counts_of,
     gender_counts,
     not_given,
@@ -91,10 +92,9 @@ def municipality(filters: Filters, population: str) -> Report:
         select(P.home_municipality, *gender_counts(P.gender))
         .where(*population_conditions(filters, population))
         .group_by(P.home_municipality)
-        .order_by(P.home_municipality)
     ).all()
-    rows = [Row(r[0], r[0], counts_of(r)) for r in grouped if r[0] is not None]
-    rows += [Row(None, not_given(), counts_of(r)) for r in grouped if r[0] is None]
+    # Labelled by the municipality list; a free text kept from before the list shows as it reads.
+    rows = code_rows("municipality", grouped)
     return simple_report("municipality", _("Hemkommun"), filters, rows)
 
 
