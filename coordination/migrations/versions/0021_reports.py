@@ -1,7 +1,7 @@
 """reports: programme outcome targets
 
-Revision ID: 0019_reports
-Revises: 0018_more_page_indexes
+Revision ID: 0021_reports
+Revises: 0020_member_orgs
 Create Date: 2026-12-06 10:00:00
 
 A programme's outcome targets (../shared/DOMAIN.md §12, "Programme targets"): a SUS variable, an
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_reports'
-down_revision = '0018_more_page_indexes'
+revision = '0021_reports'
+down_revision = '0020_member_orgs'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """member organisations: the förbund's register, the unit's link and the SUS record's code
 
-Revision ID: 0019_member_orgs
-Revises: 0018_more_page_indexes
+Revision ID: 0020_member_orgs
+Revises: 0019_live_intake
 Create Date: 2026-12-05 10:00:00
 
 Besides the four agency kinds, the förbund registers its member organisations (each municipality,
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_member_orgs'
-down_revision = '0018_more_page_indexes'
+revision = '0020_member_orgs'
+down_revision = '0019_live_intake'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """workflow18: goal status, the programme's priority age band, the municipality code list
 
-Revision ID: 0019_workflow18
-Revises: 0018_more_page_indexes
+Revision ID: 0022_workflow18
+Revises: 0021_reports
 Create Date: 2026-12-05 10:00:00
 
 - plan_goal: how far the goal was reached (reached / partly_reached / not_reached), at a plan
@@ -18,8 +18,8 @@ from alembic import op
 from workflows.municipalities import MUNICIPALITIES, municipality_code
 
 # revision identifiers, used by Alembic.
-revision = "0019_workflow18"
-down_revision = "0018_more_page_indexes"
+revision = "0022_workflow18"
+down_revision = '0021_reports'
 branch_labels = None
 depends_on = None
 
