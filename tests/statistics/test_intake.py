@@ -44,13 +44,13 @@ def _coordinator(case) -> User:
 
 
 def test_an_enrolled_case_gets_its_sus_record_and_intake_from_the_referral():
-    case = make_case(home_municipality="Dalby", occupation="arbetssokande_utan_sysselsattning")
+    case = make_case(home_municipality="0780", occupation="arbetssokande_utan_sysselsattning")
     participant = participant_for_case(case.id)
     assert participant is not None
     assert (participant.participant_ref, participant.source) == (f"case-{case.id}", "live")
     assert participant.enrolled_on == case.enrolled_on == local_today()
     assert participant.gender == "kvinna" and participant.birth_year == case.person.birth_date.year
-    assert (participant.home_municipality, participant.referring_agency) == ("Dalby", "kommun")
+    assert (participant.home_municipality, participant.referring_agency) == ("0780", "kommun")
     intake = participant.registration("intake")
     assert (intake.work, intake.occupation, intake.education, intake.time_on_support) == (
         None,

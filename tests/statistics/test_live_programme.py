@@ -22,6 +22,8 @@ from coordination.exits import operations as exit_ops
 from coordination.exits.models import FollowUp
 from coordination.extensions import db
 from coordination.meetings.ladder import record_attendance
+from coordination.organisations import members
+from coordination.programmes import operations as programme_ops
 from coordination.statistics import intake
 from coordination.statistics import reports as registry
 from coordination.statistics.queries import participant_for_case
@@ -40,6 +42,7 @@ from tests.factories import (
 from workflows.statistics import Occasion
 
 OCCASIONS = [o.value for o in Occasion]
+LEVELLED = ("referring_agency", "gender_balance")  # by agency kind and by member organisation
 STAGES = ("submitted", "enrolled", "intake", "active", "exited", "follow_up_6", "follow_up_12")
 
 
@@ -58,9 +61,12 @@ def _observe(programme_id: int) -> dict[str, dict]:
     )
     seen: dict[str, dict] = {}
     for name, definition in registry.REPORTS.items():
-        keys = [(f"{name}@{o}", o) for o in OCCASIONS] if definition.uses_occasion else []
-        for key, occasion in keys or [(name, Occasion.INTAKE.value)]:
-            report = registry.run(name, Filters(occasion=occasion, **filters))
+        keys = [(f"{name}@{o}", o, "kind") for o in OCCASIONS] if definition.uses_occasion else []
+        if name in LEVELLED:
+            keys = [(name, Occasion.INTAKE.value, "kind")]
+            keys.append((f"{name}@organisation", Occasion.INTAKE.value, "organisation"))
+        for key, occasion, level in keys or [(name, Occasion.INTAKE.value, "kind")]:
+            report = registry.run(name, Filters(occasion=occasion, level=level, **filters))
             rows = {r.code: r.counts["total"] for r in report.rows if r.counts["total"]}
             for row in report.rows:
                 assert row.counts["kvinna"] == row.counts["total"], (key, row.code)
@@ -68,12 +74,12 @@ def _observe(programme_id: int) -> dict[str, dict]:
     return seen
 
 
-def _expected(stage: str, *, month: str, band: str) -> dict[str, dict]:
+def _expected(stage: str, *, month: str, band: str, targets: dict[str, str]) -> dict[str, dict]:
     """What every report shows of the person once the stage is reached."""
     at = STAGES.index(stage)
     enrolled, intake_done, exited = at >= 1, at >= 2, at >= 4
     follow_6, follow_12 = at >= 5, at >= 6
-    person = {"Dalby": 1} if enrolled else {}
+    person = {"1281": 1} if enrolled else {}  # Lund, by its code
 
     def variable(name: str) -> dict[str, dict]:
         by_occasion: dict[str, dict] = {o: {} for o in OCCASIONS}
@@ -119,6 +125,7 @@ def _expected(stage: str, *, month: str, band: str) -> dict[str, dict]:
         "age": {band: 1} if enrolled else {},
         "municipality": person,
         "referring_agency": {"kommun": 1} if enrolled else {},
+        "referring_agency@organisation": {"lunds_kommun": 1} if enrolled else {},
         **variable("work"),
         **variable("occupation"),
         **variable("education"),
@@ -132,10 +139,24 @@ def _expected(stage: str, *, month: str, band: str) -> dict[str, dict]:
         ),
         "joint_recommendation": {"with_recommendation": 1} if enrolled else {},
         "gender_balance": {f"{month}:kommun": 1} if enrolled else {},
+        "gender_balance@organisation": {f"{month}:lunds_kommun": 1} if enrolled else {},
         # No self-rating is recorded here: a person is classified only with two ratings.
         "progression": {},
         "progression_age": {},
         "coordinator_changes": {"0": 1} if enrolled else {},
+        # The one meeting of the active stage, attended; no escalation.
+        "attendance": {"attended": 1, "attendance_rate": 1} if at >= 3 else {},
+        # Each target's numerator once reached: the decision had a written recommendation, the
+        # exit was to studies, and at 12 months the person works.
+        "targets": {
+            targets[name]: 1
+            for name, reached in (
+                ("recommendation", enrolled),
+                ("exit", exited),
+                ("follow_up_12", follow_12),
+            )
+            if reached
+        },
     }
     return expected
 
@@ -146,11 +167,44 @@ def test_every_report_counts_a_live_participant_from_enrolment_to_the_last_follo
     coordinator = make_user("coordinator")
     month = f"{today:%Y-%m}"
     observed: dict[str, dict[str, dict]] = {}
+    target_ids = {
+        key: str(programme_ops.add_target(programme, data).id)
+        for key, data in (
+            (
+                "recommendation",
+                {
+                    "name": "Rekommendation",
+                    "variable": "joint_recommendation",
+                    "target_percent": "100",
+                },
+            ),
+            (
+                "exit",
+                {
+                    "name": "Förfogande",
+                    "variable": "exit_reason",
+                    "occasion": "exit",
+                    "codes": ["arbete", "studier"],
+                    "target_percent": "90",
+                },
+            ),
+            (
+                "follow_up_12",
+                {
+                    "name": "Arbete efter 12 månader",
+                    "variable": "occupation",
+                    "occasion": "follow_up_12",
+                    "codes": ["arbete"],
+                    "target_percent": "35",
+                },
+            ),
+        )
+    }
 
     def check(stage: str) -> None:
         age = today.year - referral.person.birth_date.year  # SUS: year of enrolment - birth year
         band = f"{age // 5 * 5}_{age // 5 * 5 + 4}"
-        expected = _expected(stage, month=month, band=band)
+        expected = _expected(stage, month=month, band=band, targets=target_ids)
         assert {k.split("@")[0] for k in expected} == set(registry.REPORTS), (
             "every report in REPORTS needs its expected figures at each stage"
         )
@@ -158,8 +212,12 @@ def test_every_report_counts_a_live_participant_from_enrolment_to_the_last_follo
         observed[stage] = seen
         assert seen == expected, stage
 
-    # A referral is submitted: only the referral reports see it.
+    # A referral is submitted from a unit of Lunds kommun: only the referral reports see it.
     referral = make_referral("submitted", programme=programme)
+    referral.referring_unit.member_organisation = members.save_member_organisation(
+        None, code="lunds_kommun", name="Lunds kommun", kind="kommun"
+    )
+    db.session.commit()
     check("submitted")
 
     # The conference admits it while the programme has room: the case is enrolled today.
