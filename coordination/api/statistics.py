@@ -57,7 +57,10 @@ def list_reports():
     "/statistics/<report_name>",
     "A report as JSON (filters: programme_id, date_from, date_to, municipality, population, "
     "occasion, suppress, band_start, band_end, band_width; referring_agency and gender_balance: "
-    "level=kind|organisation; gender_balance: per=month|period)",
+    "level=kind|organisation; gender_balance: per=month|period). Counts are integers; with "
+    "suppress=1 a count of 1-4 is null and its column is listed in the object's `suppressed`. "
+    "Among the reports: `attendance` (attendance and escalations) and `targets` (each programme "
+    "target against its outcome, with numerator, denominator and `met`)",
     response=ReportSchema,
     roles=perms.REPORT_ROLES,
 )
