@@ -191,7 +191,7 @@ def build(conn, participants: int, *, secret_key: str, password_hash: str) -> Da
         "agenda_cutoff_working_days, prepare_reminder_working_days, quorum_all_named_agencies, "
         "priority_rule, missed_threshold, counting_mode, group_sessions_count, "
         "escalation_decision_working_days, plan_review_months, completion_deadline_working_days, "
-        "complexity_default, max_duration_days",
+        "complexity_default, max_duration_days, priority_age_low, priority_age_high",
         (
             (
                 pid,
@@ -217,6 +217,8 @@ def build(conn, participants: int, *, secret_key: str, password_hash: str) -> Da
                 10,
                 1,
                 730,
+                25,
+                45,
             )
             for pid in programmes
         ),
