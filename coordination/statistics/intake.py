@@ -10,8 +10,6 @@ record through `ensure_sus_participant`, the one function that makes it.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -109,10 +107,9 @@ def intake_errors(data: dict) -> dict[str, list[str]]:
     return errors
 
 
-def register_intake(
-    case: Case, *, data: dict, by: Actor, now: datetime | None = None
-) -> SusRegistration:
-    """Complete (or correct) the intake registration of an enrolled case."""
+def register_intake(case: Case, *, data: dict, by: Actor) -> SusRegistration:
+    """Complete (or correct) the intake registration of an enrolled case (`by`: who, for the
+    caller's access log; the registration is the case's, whoever completes it)."""
     if case.enrolled_on is None:
         raise Conflict(
             _("Personen är inte inskriven ännu. Inskrivningen registreras när hen får en plats.")
