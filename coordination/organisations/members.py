@@ -16,7 +16,7 @@ from coordination.extensions import db
 from coordination.organisations.models import MemberOrganisation, OrganisationUnit
 from workflows.organisation import MEMBER_AGENCIES
 
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}\Z")  # \Z: no trailing newline
 NAME_MAX = 200
 KINDS: tuple[str, ...] = tuple(k.value for k in MEMBER_AGENCIES)
 

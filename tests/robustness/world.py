@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Flask
 
 from coordination.extensions import db
+from coordination.organisations.models import MemberOrganisation
 from tests.factories import (
     PASSWORD,
     make_case,
@@ -83,6 +84,9 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
         make_user("auditor"),
     ]
     item = make_inbox_item(coordinator)
+    member = MemberOrganisation(code="vaxjo_kommun", name="Växjö kommun", kind="kommun")
+    db.session.add(member)
+    db.session.flush()
     ids = {
         "case_id": case.id,
         "referral_id": draft.id,
@@ -100,6 +104,7 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
         "action_id": version.actions[0].id if version.actions else 1,
         "id": case.id,
         "report": 0,
+        "member_organisation_id": member.id,
     }
     db.session.commit()
     actors = []
