@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -106,7 +106,8 @@ class ParsedRow:
     support_after: list[str] = field(default_factory=list)
 
 
-def _parse_date(text: str) -> date | None:
+def parse_date(text: str) -> date | None:
+    """Return the ISO date the text holds, or None."""
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -123,30 +124,31 @@ class _Lists:
         self.municipalities = municipality_entries()
 
 
-def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowError]]:
-    """Read and check an import file; return the valid rows and every problem found."""
-    errors: list[RowError] = []
+def csv_rows(
+    content: bytes, columns: Sequence[str], errors: list[RowError]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line, {column: trimmed cell}) for each non-blank row of an import file whose header
+    names exactly `columns` (in any order). The file's own problems (encoding, empty, header,
+    a row with the wrong number of fields) are added to `errors`; after a bad header no row is
+    read."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [RowError(1, "-", _("Filen måste vara kodad som UTF-8."))]
+        errors.append(RowError(1, "-", _("Filen måste vara kodad som UTF-8.")))
+        return
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        return [], [RowError(1, "-", _("Filen är tom."))]
+        errors.append(RowError(1, "-", _("Filen är tom.")))
+        return
     header = [h.strip() for h in header]
-    missing = [c for c in IMPORT_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in IMPORT_COLUMNS]
-    for column in missing:
-        errors.append(RowError(1, column, _("Kolumnen saknas i rubrikraden.")))
-    for column in unknown:
-        errors.append(RowError(1, column, _("Okänd kolumn.")))
-    if errors:
-        return [], errors
-    lists = _Lists()
-    today = local_today()
-    rows: list[ParsedRow] = []
-    seen_refs: dict[str, int] = {}
+    problems = [
+        RowError(1, c, _("Kolumnen saknas i rubrikraden.")) for c in columns if c not in header
+    ]
+    problems += [RowError(1, c, _("Okänd kolumn.")) for c in header if c not in columns]
+    if problems:
+        errors.extend(problems)
+        return
     line = reader.line_num
     for record in reader:
         line_start = line + 1
@@ -166,8 +168,19 @@ def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowErro
                 )
             )
             continue
-        raw = {name: cell.strip() for name, cell in zip(header, record, strict=True)}
-        row, row_errors = _check_row(line_start, raw, lists, today, seen_refs)
+        yield line_start, {name: cell.strip() for name, cell in zip(header, record, strict=True)}
+
+
+def parse_participant_csv(content: bytes) -> tuple[list[ParsedRow], list[RowError]]:
+    """Read and check an import file; return the valid rows and every problem found."""
+    errors: list[RowError] = []
+    rows: list[ParsedRow] = []
+    seen_refs: dict[str, int] = {}
+    lists: _Lists | None = None
+    today = local_today()
+    for line, raw in csv_rows(content, IMPORT_COLUMNS, errors):
+        lists = lists or _Lists()
+        row, row_errors = _check_row(line, raw, lists, today, seen_refs)
         errors.extend(row_errors)
         if row is not None:
             rows.append(row)
@@ -250,12 +263,12 @@ def _check_dates(check: _RowCheck, today: date) -> tuple[date | None, date | Non
     enrolled_on = exited_on = None
     if not raw["enrolled_on"]:
         check.bad("enrolled_on", _("Värdet saknas."))
-    elif (enrolled_on := _parse_date(raw["enrolled_on"])) is None:
+    elif (enrolled_on := parse_date(raw["enrolled_on"])) is None:
         check.bad("enrolled_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
     elif enrolled_on > today:
         check.bad("enrolled_on", _("Datumet ligger i framtiden."))
     if raw["exited_on"]:
-        exited_on = _parse_date(raw["exited_on"])
+        exited_on = parse_date(raw["exited_on"])
         if exited_on is None:
             check.bad("exited_on", _("Ange datumet som ÅÅÅÅ-MM-DD."))
         elif exited_on > today:

@@ -8,8 +8,6 @@ nothing: a file with any bad row imports nothing and every problem is reported a
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +24,7 @@ from coordination.core.i18n import local_today
 from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.statistics.events import ProgressionRatingsImported
-from coordination.statistics.importing import ImportRejected, RowError
+from coordination.statistics.importing import ImportRejected, RowError, csv_rows, parse_date
 from coordination.statistics.models import ProgressionRating, SusParticipant
 from workflows.statistics import PROGRESSION_QUESTIONS, RATING_MAX, RATING_MIN
 
@@ -55,13 +53,6 @@ class RatingImportSummary:
     persons: dict[int, int]  # participant id -> person id, for those of a live case
 
 
-def _parse_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _check_row(line: int, raw: dict, today: date) -> tuple[RatingRow | None, list[RowError]]:
     problems: list[RowError] = []
     ref = raw["participant_ref"]
@@ -72,7 +63,7 @@ def _check_row(line: int, raw: dict, today: date) -> tuple[RatingRow | None, lis
     rated_on = None
     if not raw["rated_on"]:
         problems.append(RowError(line, "rated_on", _("Värdet saknas.")))
-    elif (rated_on := _parse_date(raw["rated_on"])) is None:
+    elif (rated_on := parse_date(raw["rated_on"])) is None:
         problems.append(RowError(line, "rated_on", _("Ange datumet som ÅÅÅÅ-MM-DD.")))
     elif rated_on > today:
         problems.append(RowError(line, "rated_on", _("Datumet ligger i framtiden.")))
@@ -92,49 +83,12 @@ def _check_row(line: int, raw: dict, today: date) -> tuple[RatingRow | None, lis
 
 def parse_rating_csv(content: bytes) -> tuple[list[RatingRow], list[RowError]]:
     """Read and check a rating file on its own; return the valid rows and every problem found."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [RowError(1, "-", _("Filen måste vara kodad som UTF-8."))]
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        return [], [RowError(1, "-", _("Filen är tom."))]
-    header = [h.strip() for h in header]
-    errors = [
-        RowError(1, column, _("Kolumnen saknas i rubrikraden."))
-        for column in RATING_COLUMNS
-        if column not in header
-    ]
-    errors += [
-        RowError(1, column, _("Okänd kolumn.")) for column in header if column not in RATING_COLUMNS
-    ]
-    if errors:
-        return [], errors
+    errors: list[RowError] = []
     today = local_today()
     rows: list[RatingRow] = []
     seen: dict[tuple[str, date], int] = {}
-    line = reader.line_num
-    for record in reader:
-        line_start = line + 1
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(header):
-            errors.append(
-                RowError(
-                    line_start,
-                    "-",
-                    _(
-                        "Raden har %(found)s fält, rubrikraden %(expected)s.",
-                        found=len(record),
-                        expected=len(header),
-                    ),
-                )
-            )
-            continue
-        raw = {name: cell.strip() for name, cell in zip(header, record, strict=True)}
-        row, problems = _check_row(line_start, raw, today)
+    for line, raw in csv_rows(content, RATING_COLUMNS, errors):
+        row, problems = _check_row(line, raw, today)
         errors += problems
         if row is None:
             continue
