@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from coordination.action_plans import goals
 from coordination.action_plans import operations as ops
 from coordination.action_plans import permissions as perms
 from coordination.action_plans.models import PlanAction
@@ -332,7 +333,7 @@ def review_goals(case_id: int):
     require(perms.can_edit(current_user, case))
     try:
         data = load_form(GoalReviewLoadSchema(), request.form, filled_by={"goals": ("goal_id",)})
-        changed = ops.record_goal_statuses(case, data["goals"], by=current_user)
+        changed = goals.record_goal_statuses(case, data["goals"], by=current_user)
     except (ValidationFailed, Conflict) as exc:
         return _plan_error(case, exc.errors or {"_general": [exc.message]}, exc.status)
     log_access("action_plan", case.id, action="update", person_id=case.person_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 
+from coordination.action_plans import goals
 from coordination.action_plans import operations as ops
 from coordination.action_plans import permissions as perms
 from coordination.action_plans.models import PlanAction, PlanVersion
@@ -164,9 +165,9 @@ def review_goals(case_id: int):
     data = load_checked(
         GoalReviewLoadSchema(),
         json_body(),
-        lambda d: ops.goal_review_errors(ops.latest_version(case.id), d.get("goals") or []),
+        lambda d: goals.goal_review_errors(ops.latest_version(case.id), d.get("goals") or []),
     )
-    ops.record_goal_statuses(case, data["goals"], by=current_user)
+    goals.record_goal_statuses(case, data["goals"], by=current_user)
     log_access("action_plan", case.id, action="update", person_id=case.person_id)
     db.session.commit()
     return jsonify(dump_version(_latest(case.id)))

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from coordination.action_plans import goals as plan_goals
 from coordination.action_plans import operations as plan_ops
 from coordination.auth.models import User
 from coordination.cases.models import Case
@@ -69,7 +70,7 @@ def exit_errors(case: Case, data: dict, today: date) -> dict[str, list[str]]:
         add("work_at_exit", _("Välj om personen har arbete vid avslutet."))
     if data.get("goals"):
         version = plan_ops.latest_version(case.id)
-        for field, messages in plan_ops.goal_review_errors(version, data["goals"]).items():
+        for field, messages in plan_goals.goal_review_errors(version, data["goals"]).items():
             errors.setdefault(field, []).extend(messages)
     exited_on = data.get("exited_on")
     if exited_on is not None:
@@ -134,7 +135,7 @@ def register_exit(
     db.session.flush()
     _record_sus_exit(case, registration)
     if data.get("goals"):
-        plan_ops.record_goal_statuses(
+        plan_goals.record_goal_statuses(
             case, data["goals"], by=by, occasion=GoalReviewOccasion.EXIT, now=now
         )
     follow_ups = schedule_follow_ups(case, exited_on)
