@@ -5,7 +5,7 @@ three times the rows, as each role that sees them; the paged lists lose and repe
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -271,7 +271,9 @@ def test_the_review_sample_sends_as_many_statements_for_three_times_the_entries(
     reader = make_user("coordinator")
     case = make_case()
     client.login(auditor.email, PASSWORD)
-    at = datetime.now(UTC) - timedelta(days=400)  # a period of its own: only these rows
+    # A period of its own (only these rows), at midday: the sample's period is in local days,
+    # and late in the UTC evening the UTC date is already the next local day.
+    at = datetime.combine(date.today() - timedelta(days=400), time(12), tzinfo=UTC)
 
     def sample(n: int) -> str:
         _entries(n, user_id=reader.id, person_id=case.person_id, at=at)
