@@ -160,7 +160,7 @@ def report_export(name: str, fmt: str):
     result = reports.run(name, filters)
     log_access("statistics", name, action="export")
     db.session.commit()
-    stamp = date.today().isoformat()
+    stamp = local_today().isoformat()
     if fmt == "csv":
         body, mimetype = exports.to_csv(result), "text/csv; charset=utf-8"
     else:

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
+from coordination.core.i18n import local_today
 from tests.factories import birth_for_age, identity_number
 from workflows.calendar import WorkingCalendar
 
@@ -100,7 +101,7 @@ def test_referrer_submits_a_referral(cast, browser):
     )
     page.get_by_label("Fråga till remissgruppen").fill("Kan hon skrivas in i Steget vidare?")
     page.get_by_label("Datum då samtycket gavs").fill(
-        (date.today() - timedelta(days=2)).isoformat()
+        (local_today() - timedelta(days=2)).isoformat()
     )
     page.get_by_role("group", name="Hur gavs samtycket?").get_by_label("Skriftligt").check()
     consent = page.get_by_role("group", name="Myndigheter som samtycket omfattar")
@@ -135,7 +136,7 @@ def test_conference_admits_with_a_written_recommendation(cast, browser):
     page.get_by_role("link", name="Planera ett möte").click()
     browser.check(page, "plan a conference")
     page.get_by_label("Insats", exact=True).select_option(label="Steget vidare")
-    page.get_by_label("Datum").fill(_next_working_day(date.today()).isoformat())
+    page.get_by_label("Datum").fill(_next_working_day(local_today()).isoformat())
     page.get_by_label("Tid", exact=True).fill("13:00")
     page.get_by_label("Plats", exact=True).fill("Kommunhuset, sal 3")
     members = page.get_by_role("group", name="Ledamöter")
@@ -276,7 +277,7 @@ def test_coordinator_draws_up_the_plan_and_the_parties_sign_it(cast, browser):
     page.get_by_role("link", name="Öppna handlingsplanen").click()
     page.get_by_role("link", name="Påbörja handlingsplanen").click()
     browser.check(page, "new joint action plan")
-    today = date.today()
+    today = local_today()
     page.get_by_label("Deltagarens eget mål").fill("Jag vill jobba med djur.")
     page.get_by_label("Långsiktigt mål (arbete eller studier)").fill("Arbete inom djurvård.")
     goal = page.get_by_role("group", name="Delmål 1")
@@ -325,7 +326,7 @@ def test_coordinator_books_meetings_and_records_three_misses(cast, browser):
         if n == 1:
             browser.check(page, "book a meeting")
         page.get_by_role("group", name="Slags möte").get_by_label("Coachningssamtal").check()
-        page.get_by_label("Datum").fill((date.today() - timedelta(days=days_ago)).isoformat())
+        page.get_by_label("Datum").fill((local_today() - timedelta(days=days_ago)).isoformat())
         page.get_by_label("Börjar").fill("10:00")
         page.get_by_label("Slutar").fill("11:00")
         page.get_by_label("Plats eller länk till videomötet").fill("Samordningsförbundet, rum 2")

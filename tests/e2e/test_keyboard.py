@@ -9,11 +9,12 @@ reads where the focus is; every change is a key press.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from coordination.core.i18n import local_today
 from tests.factories import birth_for_age, identity_number
 
 pytestmark = pytest.mark.e2e
@@ -143,7 +144,7 @@ def test_referral_form_by_keyboard_only(stack, cast, browser):
         type_into(page, "field-background", "Behöver stöd från kommunen och Arbetsförmedlingen.")
         type_into(page, "field-question_to_conference", "Kan hon skrivas in?")
         tab_to(page, "field-consent_given_on")
-        page.keyboard.type((date.today() - timedelta(days=1)).isoformat())
+        page.keyboard.type((local_today() - timedelta(days=1)).isoformat())
         space_on(page, option_id(page, "consent_form", "Skriftligt"))
         for label in ("Kommun", "Arbetsförmedlingen"):
             space_on(page, option_id(page, "consent_agencies", label))

@@ -3,11 +3,10 @@ to one, and a live case's SUS record carrying the referring organisation (DOMAIN
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from coordination.audit.models import AccessLogEntry
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import MemberOrganisation, OrganisationUnit
 from coordination.statistics.queries import participant_for_case
@@ -212,7 +211,7 @@ def test_a_live_case_carries_its_referring_member_organisation_into_the_statisti
     unit.member_organisation = alvesta
     db.session.commit()
     case = make_case(referrer=make_user("referrer", unit=unit))
-    make_return_referral("acknowledged", case=case, exited_on=date.today())
+    make_return_referral("acknowledged", case=case, exited_on=local_today())
     participant = participant_for_case(case.id)
     assert (participant.referring_agency, participant.referring_organisation) == (
         "kommun",

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from coordination.audit import review
 from coordination.audit.models import AccessLogEntry
 from coordination.core import paging
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.meetings import groups as group_ops
 from tests.factories import (
@@ -273,7 +274,7 @@ def test_the_review_sample_sends_as_many_statements_for_three_times_the_entries(
     client.login(auditor.email, PASSWORD)
     # A period of its own (only these rows), at midday: the sample's period is in local days,
     # and late in the UTC evening the UTC date is already the next local day.
-    at = datetime.combine(date.today() - timedelta(days=400), time(12), tzinfo=UTC)
+    at = datetime.combine(local_today() - timedelta(days=400), time(12), tzinfo=UTC)
 
     def sample(n: int) -> str:
         _entries(n, user_id=reader.id, person_id=case.person_id, at=at)
