@@ -134,6 +134,7 @@ class CaseColumns:
     def __init__(self, *, today: date, calendar: WorkingCalendar, now: datetime | None = None):
         self.today = today
         self.figures = {**hooks.plan_columns(), **hooks.meeting_columns(now or utcnow())}
+        self.signed_review_on = self.figures.pop("signed_review_on")  # for the warnings alone
         self.warning_count = self._warning_count(today, calendar)
 
     def _warning_count(self, today: date, calendar: WorkingCalendar):
@@ -144,12 +145,16 @@ class CaseColumns:
         ).all()
         over_by = {p: thresholds.over_max_by(d) for p, d, _pct in limits if d}
         near_by = {p: thresholds.near_max_by(d, pct) for p, d, pct in limits if d}
-        signed = self.figures["in_force_version"].is_not(None)
+        # One read of the version in force: its review date is past, or (none signed, so NULL)
+        # the plan is overdue unsigned.
+        plan_late = func.coalesce(
+            self.signed_review_on < today,
+            Case.enrolled_on <= thresholds.plan_unsigned_by,
+        )
         over = _enrolled_by(over_by)
         conditions = (
             self.figures["escalated"],
-            and_(~signed, Case.enrolled_on <= thresholds.plan_unsigned_by),
-            and_(signed, self.figures["review_on"] < today),
+            plan_late,
             over,
             and_(~over, _enrolled_by(near_by)),
         )
