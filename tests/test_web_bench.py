@@ -1,6 +1,8 @@
 """The bench's data generator (make bench-web builds 200,000 participants with it) writes rows
 the app reads as its own: a tiny set in the test database, read through the pages."""
 
+import re
+
 import pytest
 from flask import current_app
 
@@ -8,6 +10,7 @@ from coordination.audit import chain
 from coordination.auth.passwords import hash_password
 from coordination.cases.models import Case
 from coordination.extensions import db
+from coordination.web_bench import floor
 from coordination.web_bench.data import PASSWORD, build
 
 
@@ -58,3 +61,18 @@ def test_the_seeded_access_log_is_a_verifiable_chain(seeded):
     intact, broken_at, checked = chain.verify(db.session)
     assert intact, f"the chain breaks at {broken_at}"
     assert checked >= 60 * 5
+
+
+def test_the_team_leads_caseload_floor_returns_the_rows_the_page_shows(client, seeded):
+    """The floor it is measured against is the same rows in the same order: warnings first."""
+    lead = seeded.users["team_lead"][0]
+    assert client.login(lead.email, PASSWORD).status_code == 302
+    text = client.get("/cases/").get_data(as_text=True)
+    shown = [int(i) for i in re.findall(r'href="/cases/(\d+)"', text)]
+
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    rows = floor.caseload_team_lead(cursor, lead.id)
+
+    assert [row[0] for row in rows] == list(dict.fromkeys(shown))
+    assert {row[-1] for row in rows} == {len(seeded.open_case_ids)}
+    assert rows[0][-2] > rows[-1][-2]  # the warned cases come first

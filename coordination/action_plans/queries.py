@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import Date, func, literal, select
+from sqlalchemy import case as sql_case
 
 from coordination.action_plans.models import PlanAction, PlanVersion
 from coordination.cases.models import Case

@@ -84,15 +84,75 @@ def api_cases_team_lead(cur, user: int) -> list:
     return [*rows, *_all(cur, "SELECT count(*) FROM case_record")]
 
 
-def caseload_team_lead(cur, user: int) -> list:
-    """The first page of every open case, and their number."""
-    rows = _all(
+def _warning_dates(cur) -> dict:
+    """The dates the warnings compare with today, as the app's `workflows.caseload` gives them."""
+    from zoneinfo import ZoneInfo
+
+    from workflows.calendar import WorkingCalendar
+    from workflows.caseload import warning_thresholds
+
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    days_off = [r[0] for r in _all(cur, "SELECT date FROM day_off")]
+    thresholds = warning_thresholds(today, WorkingCalendar(extra_days_off=days_off))
+    limits = _all(
         cur,
-        f"SELECT {_CASE_COLUMNS} FROM case_record c {_CASE_JOINS} "
-        f"WHERE c.state IN {OPEN_STATES} ORDER BY c.id LIMIT %(n)s",
-        {"n": PAGE},
+        "SELECT id, max_duration_days, duration_warning_percent FROM programme "
+        "WHERE max_duration_days > 0",
     )
-    return [*rows, *_all(cur, f"SELECT count(*) FROM case_record WHERE state IN {OPEN_STATES}")]
+    return {
+        "today": today,
+        "plan_by": thresholds.plan_unsigned_by,
+        "limits": [
+            (pid, thresholds.over_max_by(days), thresholds.near_max_by(days, percent))
+            for pid, days, percent in limits
+        ]
+        or [(0, today, today)],
+    }
+
+
+def caseload_team_lead(cur, user: int) -> list:
+    """The first page of every open case, warnings first as the page sorts, and their number.
+
+    The warnings counted as `workflows.caseload.warnings` counts them: an open escalation, the
+    plan unsigned 20 working days after enrolment or its review date past, and the programme's
+    maximum duration reached or near.
+    """
+    dates = _warning_dates(cur)
+    pids, over, near = (list(column) for column in zip(*dates["limits"], strict=True))
+    return _all(
+        cur,
+        f"""
+        WITH ranked AS MATERIALIZED (
+            SELECT c.id,
+                (EXISTS (SELECT 1 FROM escalation e
+                         WHERE e.case_id = c.id AND e.status = 'open'))::int
+                + coalesce((SELECT coalesce(v.review_on, 'infinity') FROM plan_version v
+                             WHERE v.case_id = c.id AND v.state = 'signed'
+                             ORDER BY v.number DESC LIMIT 1) < %(today)s,
+                            c.enrolled_on <= %(plan_by)s)::int
+                + coalesce((c.enrolled_on <= lim.over_by)::int, 0)
+                + coalesce((c.enrolled_on > lim.over_by AND c.enrolled_on <= lim.near_by)::int, 0)
+                AS warnings
+            FROM case_record c
+            LEFT JOIN unnest(%(pids)s::int[], %(over)s::date[], %(near)s::date[])
+                AS lim(programme_id, over_by, near_by)
+                ON lim.programme_id = c.programme_id
+            WHERE c.state IN {OPEN_STATES}
+        ),
+        page AS (SELECT * FROM ranked ORDER BY warnings DESC, id LIMIT %(n)s)
+        SELECT {_CASE_COLUMNS}, page.warnings, (SELECT count(*) FROM ranked)
+        FROM page JOIN case_record c ON c.id = page.id {_CASE_JOINS}
+        ORDER BY page.warnings DESC, c.id
+        """,
+        {
+            "today": dates["today"],
+            "plan_by": dates["plan_by"],
+            "pids": pids,
+            "over": over,
+            "near": near,
+            "n": PAGE,
+        },
+    )
 
 
 def case_page(cur, user: int, case_id: int) -> list:
@@ -162,6 +222,20 @@ def referral_list(cur, user: int, lead: bool = True) -> list:
         "WHERE (%(lead)s AND r.state <> 'draft') OR r.referrer_id = %(user)s "
         "ORDER BY r.updated_at DESC, r.id DESC LIMIT %(n)s",
         {"user": user, "n": PAGE, "lead": lead},
+    )
+
+
+def account(cur, user: int) -> list:
+    """The user's own account page: their name and their API tokens that still work.
+
+    The page reads almost nothing, so its figure is what any signed-in page costs before it
+    reads its own rows (session, user, header, rendering, the access log).
+    """
+    return _all(
+        cur,
+        "SELECT u.name, t.id, t.label, t.expires_at FROM user_account u LEFT JOIN api_token t "
+        "ON t.user_id = u.id AND NOT t.revoked AND t.expires_at > now() WHERE u.id = %(user)s",
+        {"user": user},
     )
 
 
@@ -344,6 +418,8 @@ def _route(cur, path: str, user: int):
         return referral_list(cur, user, lead), False
     if path == "/inbox":
         return inbox(cur, user), False
+    if path == "/account":
+        return account(cur, user), False
     if path.startswith("/statistics/reports/"):
         return statistics_report(cur, user), False
     return None
