@@ -47,6 +47,7 @@ from coordination.meetings import queries as meeting_queries
 from coordination.meetings import report as meeting_report
 from coordination.meetings.views import bp as meetings_bp
 from coordination.observability.views import bp as observability_bp
+from coordination.organisations import letterhead
 from coordination.organisations.views import bp as organisations_bp
 from coordination.people import registrations as people
 from coordination.programmes.views import bp as programmes_bp
@@ -98,6 +99,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app, persist_refusals=access_log.persist_refusals)
     permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
     i18n.install(app)
+    app.jinja_env.globals.update(document_sender=letterhead.sender)  # documents' letterhead
     _install_notifications(app)
 
     register_cli(app)

@@ -119,3 +119,20 @@ class DayOff(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[dt.date] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class Letterhead(db.Model):
+    """The förbund's name and contact details, printed at the top of every document (one row).
+
+    Until an admin saves it, documents carry the name of the förbund's own unit.
+    """
+
+    __tablename__ = "letterhead"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

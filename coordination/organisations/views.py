@@ -1,4 +1,5 @@
-"""Admin pages of the organisation: its units, the förbund's own days off, role grants."""
+"""Admin pages of the organisation: its units, the förbund's own days off, role grants, the
+letterhead on its documents."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import label, local_today
 from coordination.core.permissions import access
 from coordination.extensions import db
-from coordination.organisations import calendar, grants, members, units
+from coordination.organisations import calendar, grants, letterhead, members, units
 from coordination.organisations.models import MemberOrganisation, OrganisationUnit
 from workflows.organisation import AgencyKind, Role
 
@@ -240,4 +241,38 @@ def edit_member_organisation(member_organisation_id: int):
         organisation=organisation,
         errors=errors,
         form=form,
+    ), (422 if errors else 200)
+
+
+@bp.route("/letterhead", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def letterhead_edit():
+    """The förbund's name and contact details, printed at the top of every document."""
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            saved = letterhead.save_letterhead(
+                **{k: request.form.get(k) for k in letterhead.LIMITS}
+            )
+            log_access("letterhead", saved.id, action="update")
+            db.session.commit()
+            flash(_("Brevhuvudet är sparat. Det syns på nya utskrifter."), "success")
+            return redirect(url_for(".letterhead_edit"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+    current = letterhead.sender()
+    form = (
+        request.form
+        if errors
+        else {
+            "name": current.name,
+            "address": current.address,
+            "phone": current.phone,
+            "email": current.email,
+            "website": current.website,
+        }
+    )
+    return render_template(
+        "organisations/letterhead.html", form=form, errors=errors, saved=letterhead.stored()
     ), (422 if errors else 200)
