@@ -165,6 +165,13 @@ def record_consent(
     return consent
 
 
+def withdrawal_reason_errors(data: dict) -> dict[str, list[str]]:
+    """The withdrawal page asks why (the note kept with the withdrawal); the API may leave it out."""
+    if not (data.get("note") or "").strip():
+        return {"note": [_("Skriv varför samtycket återkallas, till exempel att personen bad om det.")]}
+    return {}
+
+
 def withdraw_consent(consent: Consent, *, by: Actor, note: str = "") -> Consent:
     """Withdraw a consent; it stops covering anything at once."""
     if consent.withdrawn_at is not None:
@@ -172,7 +179,7 @@ def withdraw_consent(consent: Consent, *, by: Actor, note: str = "") -> Consent:
     # The column is nullable, but every consent is recorded for a person and erased with them.
     assert consent.person_id is not None
     consent.withdrawn_at = utcnow()
-    consent.withdrawal_note = note or None
+    consent.withdrawal_note = (note or "").strip() or None
     db.session.flush()
     events.record(
         db.session,
