@@ -334,7 +334,7 @@ def withdraw_consent(case_id: int, consent_id: int):
             data = load_form(
                 ConsentWithdrawSchema(), request.form, consent_ops.withdrawal_reason_errors
             )
-            consent_ops.withdraw_consent(consent, by=current_user, **data)
+            consent_ops.withdraw_consent(consent, by=current_user, reason_required=True, **data)
             log_access("consent", consent.id, action="update", person_id=case.person_id)
             db.session.commit()
             flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")

@@ -76,7 +76,7 @@ def withdraw(consent_id: int):
     if request.method == "POST":
         try:
             data = load_form(ConsentWithdrawSchema(), request.form, ops.withdrawal_reason_errors)
-            ops.withdraw_consent(consent, by=current_user, **data)
+            ops.withdraw_consent(consent, by=current_user, reason_required=True, **data)
             log_access("consent", consent.id, action="update", person_id=consent.person_id)
             db.session.commit()
             flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")

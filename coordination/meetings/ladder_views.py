@@ -152,6 +152,8 @@ def decide(escalation_id: int):
             return _discharge_page(item, {}, form)
         rules = _discharge_reason if confirmed else None
         data = load_form(EscalationDecisionSchema(), form, rules)
+        if rules is not None and (errors := rules(data)):
+            raise ValidationFailed(errors["comment"][0], errors=errors)
         ladder.decide_escalation(item.case, by=current_user, **data)
     except ValidationFailed as exc:
         db.session.rollback()
