@@ -304,7 +304,9 @@ def close(
     next one."""
     now = now or utcnow()
     target = next_state(conference.state, ConferenceAction.CLOSE).value
-    reason = _reason(reason, _("Skriv varför mötet avslutas, till exempel att alla remisser är behandlade."))
+    reason = _reason(
+        reason, _("Skriv varför mötet avslutas, till exempel att alla remisser är behandlade.")
+    )
     conference.state = target
     conference.closed_at = now
     conference.close_reason = reason

@@ -68,7 +68,10 @@ def agenda_item(conference_id: int, referral_id: int):
             )
             log_access("referral", referral.id, action="update", person_id=referral.person_id)
             db.session.commit()
-            flash(_("Ställningstagandet är sparat. Du kan ändra det tills beslutet är fattat."), "success")
+            flash(
+                _("Ställningstagandet är sparat. Du kan ändra det tills beslutet är fattat."),
+                "success",
+            )
             return redirect(
                 url_for(".agenda_item", conference_id=conference.id, referral_id=referral.id)
             )

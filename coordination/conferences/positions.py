@@ -53,16 +53,12 @@ def stance_from(action: str, text: str) -> tuple[str, dict[str, list[str]]]:
     elif action == SAVE:
         stance = text
         if not text:
-            errors["stance"] = [
-                _("Skriv myndighetens ställningstagande, eller välj Tillstyrker.")
-            ]
+            errors["stance"] = [_("Skriv myndighetens ställningstagande, eller välj Tillstyrker.")]
     else:
         stance = text
         errors["stance"] = [_("Välj Tillstyrker eller Spara ställningstagandet.")]
     if len(stance) > STANCE_MAX:
-        errors.setdefault("stance", []).append(
-            _("Skriv högst %(max)s tecken.", max=STANCE_MAX)
-        )
+        errors.setdefault("stance", []).append(_("Skriv högst %(max)s tecken.", max=STANCE_MAX))
     return stance, errors
 
 

@@ -166,7 +166,7 @@ def record_consent(
 
 
 def withdrawal_reason_errors(data: dict) -> dict[str, list[str]]:
-    """The withdrawal page asks why (the note kept with the withdrawal); the API may leave it out."""
+    """The withdrawal page asks why (kept as the withdrawal's note); the API may leave it out."""
     if not (data.get("note") or "").strip():
         return {
             "note": [_("Skriv varför samtycket återkallas, till exempel att personen bad om det.")]
