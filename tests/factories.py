@@ -302,6 +302,10 @@ def decide_referral(referral, conference, *, outcome="recommend", coordinator=No
 
     if outcome == "admit" and coordinator is None:
         coordinator = make_user("coordinator")
+    now = fields.pop("now", None)
+    if now is not None and now < conference.starts_at:
+        # A decision dated in the past: the factory's conference met then (none before it starts).
+        conference.starts_at = now
     decision = conf_decisions.decide(
         referral.id,
         conference=conference,
@@ -317,7 +321,7 @@ def decide_referral(referral, conference, *, outcome="recommend", coordinator=No
             coordinator_id=coordinator.id if outcome == "admit" else None,
             complexity_weight=fields.pop("complexity_weight", 2) if outcome == "admit" else None,
         ),
-        now=fields.pop("now", None),
+        now=now,
     )
     db.session.commit()
     return decision
