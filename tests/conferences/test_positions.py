@@ -184,3 +184,16 @@ def test_the_member_sees_the_agenda_link_on_the_conference_page(client):
     page = client.get(f"/conferences/{conference.id}").get_data(as_text=True)
     assert f"/conferences/{conference.id}/referrals/{referral.id}" in page
     assert "Ta ställning" in page
+
+
+def test_hostile_text_in_the_position_is_refused_and_kept(client):
+    conference, referral = _upcoming()
+    item_url = f"/conferences/{conference.id}/referrals/{referral.id}"
+    client.login(_member(conference, "kommun").email, PASSWORD)
+    for text in ("Zq7nul\x00byte", "Zq7long" + "xå" * 5_000):
+        response = client.post_form(item_url, {"action": "save", "stance": text})
+        assert response.status_code == 422
+        assert "Zq7" in response.get_data(as_text=True)  # what was typed is shown again
+    odd = client.post_form(item_url, {"action": "delete-everything", "stance": "x"})
+    assert odd.status_code == 422
+    assert _positions(referral.id) == {}
