@@ -63,9 +63,7 @@ def test_started_months_in_the_programme(enrolled, exited, months):
     assert months_in_programme(enrolled, exited) == months
 
 
-@pytest.mark.parametrize(
-    ("months", "label"), [(1, "1–3"), (3, "1–3"), (4, "4–6"), (27, "25–27")]
-)
+@pytest.mark.parametrize(("months", "label"), [(1, "1–3"), (3, "1–3"), (4, "4–6"), (27, "25–27")])
 def test_three_month_bins(months, label):
     assert three_month_bin(months).label == label
 
