@@ -1,5 +1,5 @@
-"""Discharging after missed meetings goes through a confirmation page that asks why; the reason
-is kept with the decision and shown in the case's meeting history."""
+"""Discharging after missed meetings and cancelling a meeting go through a confirmation page that
+asks why; the reason is kept (with the decision, on the meeting) and shown."""
 
 from __future__ import annotations
 
@@ -51,3 +51,36 @@ def test_continue_needs_no_confirmation(client, enqueued):
     assert response.status_code == 302
     db.session.expire_all()
     assert queries.open_escalation(case.id) is None
+
+
+def test_cancelling_a_case_meeting_is_confirmed_with_a_reason(client, enqueued):
+    from coordination.meetings.models import Meeting
+    from tests.factories import make_case, make_meeting
+
+    case = make_case()
+    meeting = make_meeting(case)
+    coordinator = case.active_assignment.coordinator
+    client.login(coordinator.email, PASSWORD)
+    url = f"/meetings/{meeting.id}/cancel"
+    detail = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert f'href="{url}"' in detail  # a link to the confirmation, not a one-click button
+    page = client.get(url)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Det går inte att ångra." in body and "Nej, tillbaka till mötet" in body
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == "booked"  # GET changed nothing
+
+    refused = client.post_form(url, {"cancel_reason": "  "})
+    assert refused.status_code == 422
+    assert "Skriv varför mötet ställs in." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == "booked"
+
+    reason = "Deltagaren är sjuk; mötet bokas om."
+    done = client.post_form(url, {"cancel_reason": reason}, follow_redirects=True)
+    assert done.status_code == 200
+    assert reason in done.get_data(as_text=True)
+    db.session.expire_all()
+    cancelled = db.session.get(Meeting, meeting.id)
+    assert cancelled.status == "cancelled" and cancelled.cancel_reason == reason
