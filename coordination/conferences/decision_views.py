@@ -125,6 +125,7 @@ def decide(conference_id: int, referral_id: int):
             referral = db.session.get(Referral, referral_id)
             errors, message = exc.errors, exc.message
     loads = case_queries.coordinator_loads()
+    item = queries.pending_item(conference, referral.id)
     if request.method != "POST":
         # The suggestion: the lowest load ratio among the coordinators the case fits.
         weight = conference.programme.complexity_default
@@ -134,9 +135,8 @@ def decide(conference_id: int, referral_id: int):
             "coordinator_id": str(suggested.coordinator_id) if suggested else "",
         }
         # The form starts from the positions the members recorded before the meeting.
-        recorded = positions.recorded_positions(queries.pending_item(conference, referral.id))
+        recorded = positions.recorded_positions(item)
         form.update({f"position_{a}": p.stance for a, p in recorded.items()})
-    item = queries.pending_item(conference, referral.id)
     log_access("referral", referral.id, action="read", person_id=referral.person_id)
     db.session.commit()
     programme = conference.programme
