@@ -17,6 +17,7 @@ from coordination.conferences import agenda as conference_agenda
 from coordination.conferences import decisions as conference_decisions
 from coordination.conferences import operations as conferences
 from coordination.conferences import queries as conference_queries
+from coordination.core.db import utcnow
 from coordination.extensions import db
 from coordination.meetings import operations as meetings
 from coordination.organisations.models import MemberOrganisation, OrganisationUnit
@@ -202,8 +203,14 @@ def _demo_referrals(programme: Programme, units: dict, users: dict, today) -> di
 
 
 def _demo_case(programme, users, admitted, waiting, today) -> None:
-    """A published conference that admitted one referral (another on its agenda); its case."""
+    """A published conference that admitted one referral (another on its agenda); its case.
+
+    The meeting was held on the last working day and is still open, so the chair can record the
+    waiting referral's decision (none is saved before a meeting starts). It was planned three
+    weeks before; the demo's referrals were put on its agenda and published as it is seeded.
+    """
     calendar = WorkingCalendar()
+    planned_at = utcnow() - timedelta(days=21)
     lead = users["samordnare@demo.example"]
     coordinator = users["koordinator@demo.example"]
     members = {
@@ -212,11 +219,12 @@ def _demo_case(programme, users, admitted, waiting, today) -> None:
     }
     conference = conferences.create_conference(
         programme=programme,
-        held_on=calendar.add_working_days(today, 5),
+        held_on=calendar.previous_working_day(today),
         place="Kommunhuset, sal Åsen",
         members=members,
         chair=lead,
         by=lead,
+        now=planned_at,
         calendar=calendar,
     )
     for referral in (admitted, waiting):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordination.cases import caseload
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.conferences import permissions as conference_perms
-from coordination.conferences.models import Conference, ConferenceMember
+from coordination.conferences.models import Conference, ConferenceMember, MemberPosition
 from coordination.conferences.queries import working_calendar
 from coordination.core.db import utcnow
 from coordination.core.i18n import STOCKHOLM, local_today
@@ -50,6 +50,7 @@ class Start:
     next_conference: Conference | None = None
     agenda: list = field(default_factory=list)
     agenda_visible: bool = False
+    positioned: set = field(default_factory=set)  # agenda item ids with the member's position
     caseload: dict | None = None
     meetings_today: list = field(default_factory=list)
     tasks: Page | None = None
@@ -98,6 +99,16 @@ def _member(start: Start, user, now: datetime) -> None:
         start.agenda_visible = conference_perms.can_see_agenda(user, start.next_conference)
         if start.agenda_visible:
             start.agenda = list(start.next_conference.agenda)
+            member = conference_perms.membership(user, start.next_conference)
+            if member is not None and start.agenda:
+                start.positioned = set(
+                    db.session.scalars(
+                        select(MemberPosition.agenda_item_id).where(
+                            MemberPosition.agenda_item_id.in_([i.id for i in start.agenda]),
+                            MemberPosition.agency == member.agency,
+                        )
+                    )
+                )
 
 
 def _coordinator(start: Start, user, now: datetime) -> None:

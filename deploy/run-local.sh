@@ -7,6 +7,9 @@ BIN=.venv/bin
 export FLASK_APP=wsgi.py
 # The local demo signs in with a password only; production requires two-factor (see README).
 export COORD_REQUIRE_TOTP="${COORD_REQUIRE_TOTP:-false}"
+# Links in emails and SMS point at this server's port (make run PORT=5106), unless a base URL of
+# your own is set with COORD_BASE_URL.
+export COORD_BASE_URL="${COORD_BASE_URL:-http://127.0.0.1:$PORT}"
 mkdir -p instance
 
 pids=()
@@ -47,6 +50,7 @@ done
 cat <<MSG
 
   Samordning is running at http://127.0.0.1:$PORT
+  (links in emails point at $COORD_BASE_URL)
   (web, one Celery worker and beat; logs in instance/*.log;
   $MAIL_NOTE; SMS in instance/sms.log)
 

@@ -13,6 +13,7 @@ import pyotp
 
 from coordination.auth.operations import create_user, issue_token
 from coordination.auth.security import enrol_totp
+from coordination.core.db import utcnow
 from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
@@ -250,11 +251,14 @@ def make_conference(
     video_link: str | None = None,
     present=None,
     now=None,
+    started: bool | None = None,
 ):
     """Create a conference: one member per agency kind and a team-lead chair.
 
     state: planned, published or closed. present: the agency kinds recorded as present
     ("all" for every member); attendance is only recorded on a published conference.
+    started (default: published or closed): the meeting began an hour before `now`, so the chair
+    may record decisions (none before the meeting starts); the day and cut-offs stay as planned.
     """
     from coordination.conferences import agenda as conf_agenda
     from coordination.conferences import operations as conf_ops
@@ -276,6 +280,10 @@ def make_conference(
         now=now,
         calendar=calendar,
     )
+    if started is None:
+        started = state in ("published", "closed")
+    if started:
+        conference.starts_at = min(conference.starts_at, (now or utcnow()) - timedelta(hours=1))
     if state in ("published", "closed"):
         conf_agenda.publish(conference, by=chair, now=now)
         if present is not None:
@@ -283,7 +291,7 @@ def make_conference(
             ids = [m.user_id for m in conference.agency_members if m.agency in chosen]
             conf_ops.record_attendance(conference, present_user_ids=ids + [chair.id], by=chair)
     if state == "closed":
-        conf_ops.close(conference, by=chair, now=now)
+        conf_ops.close(conference, by=chair, reason="Alla remisser är behandlade.", now=now)
     db.session.commit()
     return conference
 
@@ -294,6 +302,10 @@ def decide_referral(referral, conference, *, outcome="recommend", coordinator=No
 
     if outcome == "admit" and coordinator is None:
         coordinator = make_user("coordinator")
+    now = fields.pop("now", None)
+    if now is not None and now < conference.starts_at:
+        # A decision dated in the past: the factory's conference met then (none before it starts).
+        conference.starts_at = now
     decision = conf_decisions.decide(
         referral.id,
         conference=conference,
@@ -309,7 +321,7 @@ def decide_referral(referral, conference, *, outcome="recommend", coordinator=No
             coordinator_id=coordinator.id if outcome == "admit" else None,
             complexity_weight=fields.pop("complexity_weight", 2) if outcome == "admit" else None,
         ),
-        now=fields.pop("now", None),
+        now=now,
     )
     db.session.commit()
     return decision

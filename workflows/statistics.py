@@ -77,8 +77,9 @@ class Band:
 
     @property
     def label(self) -> str:
-        """Return the label as SUS prints it, e.g. "15 - 19"."""
-        return f"{self.low} - {self.high}"
+        """Return the range as the app writes every range, e.g. "15–19" (SUS prints "15 - 19";
+        pages use coordination.core.formats.band_label, the same in the reader's language)."""
+        return f"{self.low}\u2013{self.high}"
 
 
 def age_bands(

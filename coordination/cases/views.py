@@ -314,10 +314,11 @@ def record_consent(case_id: int):
     return redirect(url_for(".detail", case_id=case.id) + "#heading-consent")
 
 
-@bp.post("/<int:case_id>/consents/<int:consent_id>/withdraw")
+@bp.route("/<int:case_id>/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
 @access(*MANAGERS)
 def withdraw_consent(case_id: int, consent_id: int):
-    """Withdraw a consent as the participant asked; it stops covering anything at once."""
+    """Withdraw a consent as the participant asked, after a confirmation page that asks why; it
+    stops covering anything at once. GET only shows the page."""
     case = load_visible(case_id)
     require(perms.can_manage(current_user, case))
     consent = db.session.get(Consent, consent_id)
@@ -325,14 +326,35 @@ def withdraw_consent(case_id: int, consent_id: int):
         consent is not None and consent.person_id == case.person_id,
         subject=("consent", consent_id, case.person_id),
     )
-    data = load_form(ConsentWithdrawSchema(), request.form)
-    consent_ops.withdraw_consent(consent, by=current_user, **data)
-    log_access("consent", consent.id, action="update", person_id=case.person_id)
-    db.session.commit()
-    flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
-    if not perms.can_view(current_user, case):
-        return redirect(url_for(".index"))
-    return redirect(url_for(".detail", case_id=case.id) + "#heading-consent")
+    assert consent is not None
+    back = url_for(".detail", case_id=case.id) + "#heading-consent"
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = load_form(
+                ConsentWithdrawSchema(), request.form, consent_ops.withdrawal_reason_errors
+            )
+            consent_ops.withdraw_consent(consent, by=current_user, reason_required=True, **data)
+            log_access("consent", consent.id, action="update", person_id=case.person_id)
+            db.session.commit()
+            flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
+            if not perms.can_view(current_user, case):
+                return redirect(url_for(".index"))
+            return redirect(back)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            consent = db.session.get(Consent, consent_id)
+            errors = exc.errors
+    return render_read(
+        "consent/confirm_withdraw.html",
+        ("consent", consent.id, case.person_id),
+        422 if errors else 200,
+        consent=consent,
+        action=url_for(".withdraw_consent", case_id=case.id, consent_id=consent.id),
+        back=back,
+        errors=errors,
+        form=request.form,
+    )
 
 
 # --- coordinators and capacity ------------------------------------------------------------------

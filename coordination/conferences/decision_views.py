@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from coordination.audit.operations import log_access
 from coordination.cases import queries as case_queries
-from coordination.conferences import agenda, decisions, queries
+from coordination.conferences import agenda, decisions, positions, queries
 from coordination.conferences import permissions as perms
 from coordination.conferences.models import Conference, Decision
 from coordination.conferences.schemas import DecisionLoadSchema
@@ -72,7 +72,7 @@ def _load_decision_form(conference: Conference, referral: Referral) -> decisions
         data = load_checked(
             DecisionLoadSchema(),
             raw,
-            lambda d: decisions.decision_errors(conference, referral, _decision_input(d)),
+            lambda d: decisions.decision_errors(conference, referral, _decision_input(d), utcnow()),
         )
     except ValidationFailed as exc:
         errors = form_errors(DecisionLoadSchema(), exc.errors)
@@ -89,7 +89,8 @@ def _position_field(key: str) -> str:
     return key
 
 
-def _load_agenda_referral(conference: Conference, referral_id: int) -> Referral:
+def load_agenda_referral(conference: Conference, referral_id: int) -> Referral:
+    """Load a referral on the conference's agenda that the current user may read, or 404."""
     return get_visible(
         Referral,
         referral_id,
@@ -106,7 +107,7 @@ def decide(conference_id: int, referral_id: int):
     """The chair records the agencies' positions and the one decision, with the recommendation."""
     conference = load_visible(conference_id)
     require(perms.can_chair(current_user, conference))
-    referral = _load_agenda_referral(conference, referral_id)
+    referral = load_agenda_referral(conference, referral_id)
     errors: dict = {}
     message = None
     form = request.form
@@ -124,6 +125,7 @@ def decide(conference_id: int, referral_id: int):
             referral = db.session.get(Referral, referral_id)
             errors, message = exc.errors, exc.message
     loads = case_queries.coordinator_loads()
+    item = queries.pending_item(conference, referral.id)
     if request.method != "POST":
         # The suggestion: the lowest load ratio among the coordinators the case fits.
         weight = conference.programme.complexity_default
@@ -132,6 +134,9 @@ def decide(conference_id: int, referral_id: int):
             "complexity_weight": str(weight),
             "coordinator_id": str(suggested.coordinator_id) if suggested else "",
         }
+        # The form starts from the positions the members recorded before the meeting.
+        recorded = positions.recorded_positions(item)
+        form.update({f"position_{a}": p.stance for a, p in recorded.items()})
     log_access("referral", referral.id, action="read", person_id=referral.person_id)
     db.session.commit()
     programme = conference.programme
@@ -139,7 +144,10 @@ def decide(conference_id: int, referral_id: int):
         "conferences/decision.html",
         conference=conference,
         referral=referral,
-        item=queries.pending_item(conference, referral.id),
+        item=item,
+        recorded=positions.recorded_positions(item),
+        started=decisions.has_started(conference),
+        not_started=decisions.not_started_message(conference),
         form=form,
         errors=errors,
         message=message,
@@ -161,7 +169,7 @@ def send_back(conference_id: int, referral_id: int):
     """Send a referral on the agenda back to the referrer for completion."""
     conference = load_visible(conference_id)
     require(perms.can_chair(current_user, conference))
-    referral = _load_agenda_referral(conference, referral_id)
+    referral = load_agenda_referral(conference, referral_id)
     errors: dict = {}
     if request.method == "POST":
         try:

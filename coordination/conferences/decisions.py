@@ -55,8 +55,24 @@ class DecisionInput:
     over_capacity_reason: str = ""
 
 
+def not_started_message(conference: Conference) -> str:
+    """Say that the meeting has not started and when decisions can be saved (Stockholm time)."""
+    return _(
+        "Mötet har inte börjat. Beslut kan sparas från mötets start %(when)s.",
+        when=conference.starts_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def has_started(conference: Conference, now: datetime | None = None) -> bool:
+    """Tell whether the meeting has started (its date and time, Stockholm time, has come)."""
+    return (now or utcnow()) >= conference.starts_at
+
+
 def decision_errors(
-    conference: Conference, referral: Referral, data: DecisionInput
+    conference: Conference,
+    referral: Referral,
+    data: DecisionInput,
+    now: datetime | None = None,
 ) -> dict[str, list[str]]:
     """Return every rule the decision violates, by field; empty when it may be recorded."""
     errors: dict[str, list[str]] = {}
@@ -64,6 +80,8 @@ def decision_errors(
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    if not has_started(conference, now):
+        add("starts_at", not_started_message(conference))
     present = conference.present_agencies
     if not present:
         add("attendance", _("Registrera vilka ledamöter som är närvarande innan ni beslutar."))
@@ -86,7 +104,7 @@ def decision_errors(
         if not (data.positions.get(agency) or "").strip():
             add(
                 f"position_{agency}",
-                _("Skriv %(agency)s ställningstagande.", agency=label("agency", agency)),
+                _("Skriv ställningstagandet för %(agency)s.", agency=label("agency", agency)),
             )
     for agency in sorted(set(data.positions) - present):
         if (data.positions.get(agency) or "").strip():
@@ -145,7 +163,7 @@ def decide(
     # The row lock makes a second, simultaneous decision wait here and then see the first one.
     referral = referral_ops.get_referral(referral_id, lock=True)
     item = _item_to_decide(conference, referral)
-    errors = decision_errors(conference, referral, data)
+    errors = decision_errors(conference, referral, data, now)
     if errors:
         raise ValidationFailed(
             _("Beslutet kunde inte sparas. Rätta felen nedan."),

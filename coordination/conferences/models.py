@@ -64,6 +64,9 @@ class Conference(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -167,6 +170,35 @@ class AgendaItem(db.Model):
     conference: Mapped[Conference] = relationship(back_populates="agenda")
     referral = relationship("Referral")
     added_by = relationship("User")
+    positions: Mapped[list[MemberPosition]] = relationship(
+        back_populates="item", order_by="MemberPosition.id", cascade="all, delete-orphan"
+    )
+
+
+class MemberPosition(db.Model):
+    """An agency's position on a referral on the agenda, recorded by its member before the meeting.
+
+    The chair's decision form starts from these; the decision keeps its own AgencyPosition rows.
+    """
+
+    __tablename__ = "member_position"
+    __table_args__ = (
+        UniqueConstraint("agenda_item_id", "agency", name="uq_member_position_agency"),
+        check_in("agency", [k.value for k in AgencyKind]),
+        CheckConstraint("length(trim(stance)) > 0", name="has_text"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True
+    )
+    agency: Mapped[str] = mapped_column(String(20))
+    stance: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[AgendaItem] = relationship(back_populates="positions")
+    recorded_by = relationship("User")
 
 
 class Decision(db.Model):

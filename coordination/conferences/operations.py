@@ -53,6 +53,7 @@ from workflows.conference import (
 from workflows.organisation import AgencyKind, Role
 
 DEFAULT_START = time(9, 0)
+REASON_MAX = 2000
 
 
 def _member_errors(members: Mapping[str, User | None], chair: User | None) -> dict[str, list[str]]:
@@ -267,23 +268,48 @@ def schedule_ahead(
     return created
 
 
-def cancel(conference: Conference, *, by: Actor, now: datetime | None = None) -> Conference:
-    """Cancel a conference; referrals waiting on its agenda go back to wait for the next one."""
-    conference.state = next_state(conference.state, ConferenceAction.CANCEL).value
-    release_pending(conference, by, _("Mötet ställdes in."))
+def _reason(reason: str | None, message: str) -> str:
+    """The reason an irreversible action was taken, required (every error at once)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(message, errors={"reason": [message]})
+    if len(reason) > REASON_MAX:
+        too_long = _("Skriv högst %(max)s tecken.", max=REASON_MAX)
+        raise ValidationFailed(too_long, errors={"reason": [too_long]})
+    return reason
+
+
+def cancel(
+    conference: Conference, *, by: Actor, reason: str, now: datetime | None = None
+) -> Conference:
+    """Cancel a conference, with the reason; referrals waiting on its agenda go back to wait for
+    the next one (their history says why)."""
+    now = now or utcnow()
+    target = next_state(conference.state, ConferenceAction.CANCEL).value
+    reason = _reason(reason, _("Skriv varför mötet ställs in."))
+    conference.state = target
+    conference.cancelled_at = now
+    conference.cancel_reason = reason
+    release_pending(conference, by, _("Mötet ställdes in: %(reason)s", reason=reason))
     conference.version += 1
     db.session.flush()
-    events.record(
-        db.session, ConferenceCancelled(conference_id=conference.id, occurred_at=now or utcnow())
-    )
+    events.record(db.session, ConferenceCancelled(conference_id=conference.id, occurred_at=now))
     return conference
 
 
-def close(conference: Conference, *, by: Actor, now: datetime | None = None) -> Conference:
-    """Close a held conference; undecided referrals go back to wait for the next one."""
+def close(
+    conference: Conference, *, by: Actor, reason: str, now: datetime | None = None
+) -> Conference:
+    """Close a held conference, with the reason; undecided referrals go back to wait for the
+    next one."""
     now = now or utcnow()
-    conference.state = next_state(conference.state, ConferenceAction.CLOSE).value
+    target = next_state(conference.state, ConferenceAction.CLOSE).value
+    reason = _reason(
+        reason, _("Skriv varför mötet avslutas, till exempel att alla remisser är behandlade.")
+    )
+    conference.state = target
     conference.closed_at = now
+    conference.close_reason = reason
     release_pending(conference, by, _("Inte behandlad på mötet; tas upp på nästa möte."))
     conference.version += 1
     db.session.flush()

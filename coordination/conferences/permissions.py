@@ -28,6 +28,12 @@ def membership(user, conference: Conference) -> ConferenceMember | None:
     return next((m for m in conference.members if m.user_id == user.id), None)
 
 
+def is_agency_member(user, conference: Conference) -> bool:
+    """Tell whether the user represents an agency at the conference (not only chairs it)."""
+    member = membership(user, conference)
+    return member is not None and member.role == MemberRole.MEMBER.value
+
+
 def can_view(user, conference: Conference) -> bool:
     """Team leads see every conference; members see the conferences they belong to."""
     return is_team_lead(user) or membership(user, conference) is not None

@@ -73,6 +73,25 @@ class PositionSchema(Schema):
     position = fields.String(required=True, validate=validate.Length(max=5000))
 
 
+class MemberPositionFormSchema(Schema):
+    """A member's own agency's position before the meeting: a quick support or a text."""
+
+    class Meta:
+        unknown = RAISE
+
+    action = fields.String(load_default="", validate=validate.Length(max=20))
+    stance = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class EndReasonSchema(Schema):
+    """Why the meeting is closed or cancelled (asked on the confirmation page)."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class DecisionLoadSchema(Schema):
     """The conference's decision on a referral (../shared/API.md)."""
 

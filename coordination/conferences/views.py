@@ -33,6 +33,7 @@ from coordination.conferences.schemas import (
     AgendaAddSchema,
     AttendanceSchema,
     ConferenceFormSchema,
+    EndReasonSchema,
 )
 from coordination.core.db import utcnow
 from coordination.core.errors import ValidationFailed
@@ -330,6 +331,7 @@ def detail(conference_id: int):
         show_agenda=show_agenda,
         can_manage=can_manage,
         can_chair=perms.can_chair(current_user, conference),
+        is_member=perms.is_agency_member(current_user, conference),
         addable=addable,
         can_see_identity=lambda r: referral_perms.can_see_identity(current_user, r),
         errors={},
@@ -396,30 +398,63 @@ def attendance(conference_id: int):
     return redirect(url_for(".detail", conference_id=conference.id))
 
 
-@bp.post("/<int:conference_id>/close")
+_END_FROM = {"close": ("published",), "cancel": ("planned", "published")}
+
+
+def _end_page(conference_id: int, action: str, *, allowed, run, done: str):
+    """A confirmation page for closing or cancelling: what will happen, why (required), one
+    primary action and a way back. GET only shows the page; POST with a reason acts."""
+    conference = load_visible(conference_id, lock=request.method == "POST")
+    require(allowed(current_user, conference))
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = load_form(EndReasonSchema(), request.form)
+            run(conference, by=current_user, reason=data["reason"])
+            log_access("conference", conference.id, action="update")
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for(".detail", conference_id=conference.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            conference = db.session.get(Conference, conference_id)
+            errors = exc.errors
+    pending = [i for i in conference.agenda if i.status == AgendaStatus.PENDING.value]
+    return render_template(
+        "conferences/confirm_end.html",
+        conference=conference,
+        action=action,
+        can_act=conference.state in _END_FROM[action],
+        pending=len(pending),
+        errors=errors,
+        form=request.form,
+    ), (422 if errors else 200)
+
+
+@bp.route("/<int:conference_id>/close", methods=["GET", "POST"])
 @access(Role.TEAM_LEAD)
 def close(conference_id: int):
-    """Close the held conference; undecided referrals wait for the next one."""
-    conference = load_visible(conference_id, lock=True)
-    require(perms.can_chair(current_user, conference))
-    ops.close(conference, by=current_user)
-    log_access("conference", conference.id, action="update")
-    db.session.commit()
-    flash(_("Mötet är avslutat. Protokollet är klart."), "success")
-    return redirect(url_for(".detail", conference_id=conference.id))
+    """Close the held conference, with a reason; undecided referrals wait for the next one."""
+    return _end_page(
+        conference_id,
+        "close",
+        allowed=perms.can_chair,
+        run=ops.close,
+        done=_("Mötet är avslutat. Protokollet är klart."),
+    )
 
 
-@bp.post("/<int:conference_id>/cancel")
+@bp.route("/<int:conference_id>/cancel", methods=["GET", "POST"])
 @access(Role.TEAM_LEAD)
 def cancel(conference_id: int):
-    """Cancel a conference; its referrals wait for the next one."""
-    conference = load_visible(conference_id, lock=True)
-    require(perms.can_manage(current_user, conference))
-    ops.cancel(conference, by=current_user)
-    log_access("conference", conference.id, action="update")
-    db.session.commit()
-    flash(_("Mötet är inställt."), "success")
-    return redirect(url_for(".detail", conference_id=conference.id))
+    """Cancel a conference, with a reason; its referrals wait for the next one."""
+    return _end_page(
+        conference_id,
+        "cancel",
+        allowed=perms.can_manage,
+        run=ops.cancel,
+        done=_("Mötet är inställt."),
+    )
 
 
 @bp.cli.command("schedule")
@@ -443,3 +478,4 @@ def cutoffs_command():
 
 # The decision pages register their routes on bp (imported last: they import from this module).
 from coordination.conferences import decision_views as _decision_views  # noqa: E402,F401
+from coordination.conferences import position_views as _position_views  # noqa: E402,F401

@@ -165,14 +165,29 @@ def record_consent(
     return consent
 
 
-def withdraw_consent(consent: Consent, *, by: Actor, note: str = "") -> Consent:
-    """Withdraw a consent; it stops covering anything at once."""
+def withdrawal_reason_errors(data: dict) -> dict[str, list[str]]:
+    """The withdrawal page asks why (kept as the withdrawal's note); the API may leave it out."""
+    if not (data.get("note") or "").strip():
+        return {
+            "note": [_("Skriv varför samtycket återkallas, till exempel att personen bad om det.")]
+        }
+    return {}
+
+
+def withdraw_consent(
+    consent: Consent, *, by: Actor, note: str = "", reason_required: bool = False
+) -> Consent:
+    """Withdraw a consent; it stops covering anything at once. The pages require the reason
+    (`reason_required`), kept as the withdrawal's note."""
     if consent.withdrawn_at is not None:
         raise IllegalTransition(_("Samtycket är redan återkallat."))
+    errors = withdrawal_reason_errors({"note": note}) if reason_required else {}
+    if errors:
+        raise ValidationFailed(errors["note"][0], errors=errors)
     # The column is nullable, but every consent is recorded for a person and erased with them.
     assert consent.person_id is not None
     consent.withdrawn_at = utcnow()
-    consent.withdrawal_note = note or None
+    consent.withdrawal_note = (note or "").strip() or None
     db.session.flush()
     events.record(
         db.session,

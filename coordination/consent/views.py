@@ -12,6 +12,7 @@ from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
+from coordination.core.pages import render_read
 from coordination.core.parsing import load_form
 from coordination.core.permissions import access, get_visible
 from coordination.extensions import db
@@ -63,15 +64,34 @@ def for_referral(referral_id: int):
     ), (422 if errors else 200)
 
 
-@bp.post("/<int:consent_id>/withdraw")
+@bp.route("/<int:consent_id>/withdraw", methods=["GET", "POST"])
 @access(Role.REFERRER, Role.TEAM_LEAD)
 def withdraw(consent_id: int):
-    """Withdraw a consent; it stops covering anything at once."""
+    """Withdraw a consent after a confirmation page that asks why; it stops covering anything at
+    once. GET only shows the page."""
     consent = get_visible(Consent, consent_id, can_manage_consent)
     referral = db.session.get(Referral, consent.referral_id)
-    data = load_form(ConsentWithdrawSchema(), request.form)
-    ops.withdraw_consent(consent, by=current_user, **data)
-    log_access("consent", consent.id, action="update", person_id=consent.person_id)
-    db.session.commit()
-    flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
-    return redirect(url_for(".for_referral", referral_id=referral.id))
+    back = url_for(".for_referral", referral_id=referral.id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = load_form(ConsentWithdrawSchema(), request.form, ops.withdrawal_reason_errors)
+            ops.withdraw_consent(consent, by=current_user, reason_required=True, **data)
+            log_access("consent", consent.id, action="update", person_id=consent.person_id)
+            db.session.commit()
+            flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
+            return redirect(back)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            consent = db.session.get(Consent, consent_id)
+            errors = exc.errors
+    return render_read(
+        "consent/confirm_withdraw.html",
+        ("consent", consent.id, consent.person_id),
+        422 if errors else 200,
+        consent=consent,
+        action=url_for(".withdraw", consent_id=consent.id),
+        back=back,
+        errors=errors,
+        form=request.form,
+    )

@@ -106,20 +106,60 @@ def escalation(escalation_id: int):
     return _escalation_page(item, {}, {})
 
 
+def _discharge_page(escalation: Escalation, errors: dict, form, status: int = 200):
+    """The confirmation before a discharge: what will happen, why (required), one primary action
+    and a way back. Nothing is recorded until it is confirmed with a reason."""
+    case = escalation.case
+    return render_read(
+        "meetings/confirm_discharge.html",
+        ("case", case.id, case.person_id),
+        status,
+        escalation=escalation,
+        case=case,
+        participant=perms.participant_label(current_user, case),
+        can_decide=escalation.status == "open" and perms.can_decide(current_user, case),
+        errors=errors,
+        form=form,
+    )
+
+
+def _discharge_reason(data: dict) -> dict[str, list[str]]:
+    if data.get("decision") == "discharge" and not (data.get("comment") or "").strip():
+        return {"comment": [_("Skriv varför insatsen avslutas.")]}
+    return {}
+
+
+@bp.get("/escalations/<int:escalation_id>/discharge")
+@access(*STAFF)
+def discharge(escalation_id: int):
+    """Confirm a discharge (shows the page only; the decision is recorded by POST)."""
+    item = _load_escalation(escalation_id)
+    require(perms.can_decide(current_user, item.case))
+    return _discharge_page(item, {}, {})
+
+
 @bp.post("/escalations/<int:escalation_id>/decision")
 @access(*STAFF)
 def decide(escalation_id: int):
-    """Record the decision on the escalation."""
+    """Record the decision on the escalation; a discharge first goes to its confirmation page."""
     item = _load_escalation(escalation_id)
     require(perms.can_decide(current_user, item.case))
     form = request.form
+    confirmed = form.get("confirm") == "yes"
     try:
-        data = load_form(EscalationDecisionSchema(), form)
+        if form.get("decision") == "discharge" and not confirmed:
+            load_form(EscalationDecisionSchema(), form)  # a form that cannot be read says so
+            return _discharge_page(item, {}, form)
+        rules = _discharge_reason if confirmed else None
+        data = load_form(EscalationDecisionSchema(), form, rules)
+        if rules is not None and (errors := rules(data)):
+            raise ValidationFailed(errors["comment"][0], errors=errors)
         ladder.decide_escalation(item.case, by=current_user, **data)
     except ValidationFailed as exc:
         db.session.rollback()
         item = db.session.get(Escalation, escalation_id)
-        return _escalation_page(item, exc.errors, form, 422)
+        page = _discharge_page if confirmed else _escalation_page
+        return page(item, exc.errors, form, 422)
     log_access("case", item.case_id, action="update", person_id=item.case.person_id)
     db.session.commit()
     flash(_("Beslutet är registrerat."), "success")

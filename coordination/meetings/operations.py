@@ -245,13 +245,22 @@ def change_meeting(
 
 
 def cancel_meeting(
-    meeting: Meeting, *, reason: str = "", by: Actor, now: datetime | None = None
+    meeting: Meeting,
+    *,
+    reason: str = "",
+    by: Actor,
+    now: datetime | None = None,
+    reason_required: bool = False,
 ) -> Meeting:
-    """Cancel a meeting; the invitees get a CANCEL with the same UID and a higher SEQUENCE."""
+    """Cancel a meeting; the invitees get a CANCEL with the same UID and a higher SEQUENCE.
+    The page's confirmation requires the reason (`reason_required`); the API may leave it out."""
     now = now or utcnow()
     if meeting.cancelled:
         raise IllegalTransition(_("Mötet är redan inställt."))
     _refuse_if_held(meeting, _("Närvaron är redan registrerad: mötet har hållits."))
+    if reason_required and not (reason or "").strip():
+        message = _("Skriv varför mötet ställs in.")
+        raise ValidationFailed(message, errors={"cancel_reason": [message]})
     meeting.status = MeetingStatus.CANCELLED.value
     meeting.cancelled_at = now
     meeting.cancelled_by_id = getattr(by, "id", None)

@@ -311,19 +311,37 @@ def edit(meeting_id: int):
     ), (422 if errors else 200)
 
 
-@bp.post("/<int:meeting_id>/cancel")
+@bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
 @access(*STAFF)
 def cancel(meeting_id: int):
-    """Cancel a meeting; the invitees get the cancellation for their calendars."""
+    """Cancel a meeting after a confirmation page that asks why; the invitees get the
+    cancellation for their calendars. GET only shows the page."""
     meeting = load_meeting(meeting_id)
     require(perms.can_change(current_user, meeting))
-    meeting = ops.get_meeting(meeting_id, lock=True)
-    data = load_form(CancelSchema(), request.form, names={"reason": "cancel_reason"})
-    ops.cancel_meeting(meeting, reason=data["reason"], by=current_user)
-    _log_meeting(meeting, "update")
+    errors: dict = {}
+    if request.method == "POST":
+        meeting = ops.get_meeting(meeting_id, lock=True)
+        try:
+            data = load_form(CancelSchema(), request.form, names={"reason": "cancel_reason"})
+            ops.cancel_meeting(
+                meeting, reason=data["reason"], by=current_user, reason_required=True
+            )
+            _log_meeting(meeting, "update")
+            db.session.commit()
+            flash(_("Mötet är inställt. De inbjudna får besked."), "success")
+            return redirect(url_for(".detail", meeting_id=meeting.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            meeting = load_meeting(meeting_id)
+            errors = exc.errors
+    _log_meeting(meeting)
     db.session.commit()
-    flash(_("Mötet är inställt. De inbjudna får besked."), "success")
-    return redirect(url_for(".detail", meeting_id=meeting.id))
+    return render_template(
+        "meetings/confirm_cancel.html",
+        meeting=meeting,
+        errors=errors,
+        form=request.form,
+    ), (422 if errors else 200)
 
 
 @bp.post("/<int:meeting_id>/confirm")

@@ -10,7 +10,6 @@ from datetime import date
 
 import click
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError as SchemaError
@@ -51,14 +50,6 @@ def ratings_due(day: str | None):
     announced = ops.record_due_ratings(today)
     db.session.commit()
     click.echo(f"{len(announced)} self-ratings due on {today.isoformat()}.")
-
-
-@bp.app_template_filter("pct")
-def _pct(value) -> str:
-    """Format a percentage with one decimal in the user's language ('' when hidden)."""
-    if value is None:
-        return "–"
-    return format_decimal(value, format="0.0")
 
 
 @bp.get("/")

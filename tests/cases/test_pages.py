@@ -103,7 +103,7 @@ def test_the_coordinators_page_sets_capacity_and_shows_the_load(client):
     assert response.status_code == 302
     assert queries.profile_for(coordinator.id).capacity == 4
     page = client.get("/cases/coordinators").get_data(as_text=True)
-    assert "75 %" in page
+    assert "75\u00a0%" in page  # a percentage keeps its sign on the same line
     bad = client.post_form(
         "/cases/coordinators", {"coordinator_id": coordinator.id, "capacity": -1}
     )

@@ -137,7 +137,9 @@ def test_a_coordinator_withdraws_a_consent_on_the_case_page(client):
 
     (consent,) = consents_of(case.person_id)
     client.login(coordinator.email, PASSWORD)
-    response = client.post_form(f"/cases/{case.id}/consents/{consent.id}/withdraw", {})
+    response = client.post_form(
+        f"/cases/{case.id}/consents/{consent.id}/withdraw", {"note": "Deltagaren bad om det."}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert consents_of(case.person_id)[0].withdrawn_at is not None

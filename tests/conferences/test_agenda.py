@@ -375,7 +375,7 @@ def test_a_referral_withdrawn_from_its_own_page_leaves_the_agenda():
 def test_closing_moves_undecided_referrals_back_for_the_next_conference():
     conference = make_conference(state="published", present="all")
     waiting = make_referral("on_agenda", conference=conference)
-    ops.close(conference, by=conference.chair.user)
+    ops.close(conference, by=conference.chair.user, reason="Alla remisser är behandlade.")
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Referral, waiting.id).state == "submitted"
@@ -383,7 +383,7 @@ def test_closing_moves_undecided_referrals_back_for_the_next_conference():
 
 
 def test_the_chair_runs_the_conference_on_the_pages(client):
-    conference = make_conference()
+    conference = make_conference(started=True)
     referral = make_referral("on_agenda", conference=conference, agencies_needed=["kommun", "af"])
     lead = conference.chair.user
     client.login(lead.email, PASSWORD)
@@ -408,7 +408,10 @@ def test_the_chair_runs_the_conference_on_the_pages(client):
         },
     )
     assert decided.status_code == 302
-    assert client.post_form(f"/conferences/{conference.id}/close").status_code == 302
+    closed = client.post_form(
+        f"/conferences/{conference.id}/close", {"reason": "Alla remisser är behandlade."}
+    )
+    assert closed.status_code == 302
     minutes = client.get(f"/conferences/{conference.id}/minutes").get_data(as_text=True)
     assert "Arbetsförmedlingens rehabiliteringsinsatser först." in minutes
     assert "Avslutat" in minutes

@@ -113,7 +113,7 @@ def test_the_page_shows_every_error_at_once(client):
     assert response.status_code == 422
     for message in (
         "Den krävs vid båda besluten",
-        "Skriv Arbetsförmedlingen ställningstagande",
+        "Skriv ställningstagandet för Arbetsförmedlingen",
         "Välj koordinator för deltagandet",
     ):
         assert message in page

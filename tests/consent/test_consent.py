@@ -65,7 +65,7 @@ def test_consent_page_records_and_withdraws(client):
     assert response.status_code == 422
     assert "Det finns fel i formuläret" in response.get_data(as_text=True)
     consent = consents_of(referral.person_id)[0]
-    done = client.post_form(f"/consent/{consent.id}/withdraw", {})
+    done = client.post_form(f"/consent/{consent.id}/withdraw", {"note": "Personen bad om det."})
     assert done.status_code == 302
     db.session.refresh(consent)
     assert consent.withdrawn_at is not None

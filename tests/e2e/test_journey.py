@@ -13,6 +13,7 @@ is skipped with the name of that step.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -126,7 +127,32 @@ def test_referrer_submits_a_referral(cast, browser):
 # --- 2. the conference admits with a written recommendation -----------------------------------
 
 
-def test_conference_admits_with_a_written_recommendation(cast, browser):
+@contextmanager
+def _meeting_started(stack, conference_id: int):
+    """Let the conference's meeting have started (decisions wait for it), then put it back."""
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.begin() as conn:
+            planned = conn.execute(
+                text("SELECT starts_at FROM conference WHERE id = :id"), {"id": conference_id}
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "UPDATE conference SET starts_at = now() - interval '1 minute' WHERE id = :id"
+                ),
+                {"id": conference_id},
+            )
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE conference SET starts_at = :at WHERE id = :id"),
+                {"at": planned, "id": conference_id},
+            )
+        engine.dispose()
+
+
+def test_conference_admits_with_a_written_recommendation(cast, browser, stack):
     referral_id = journey["referral_id"]
     page = cast.team_lead.page
     page.goto("/")
@@ -165,26 +191,28 @@ def test_conference_admits_with_a_written_recommendation(cast, browser):
     _flash(page, "Närvaron är registrerad.")
     browser.check(page, "conference with agenda")
 
-    page.get_by_role("link", name=f"Besluta om remiss {referral_id}").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Beslut om remiss {referral_id}")
-    browser.check(page, "conference decision form")
-    for agency, stance in (
-        ("Kommun", "Socialtjänsten deltar med stöd i vardagen."),
-        ("Arbetsförmedlingen", "Arbetsträning kan erbjudas."),
-        ("Försäkringskassan", "Ingen pågående ersättning, deltar i planeringen."),
-        ("Region (hälso- och sjukvård)", "Vårdcentralen följer upp hälsan."),
-    ):
-        page.get_by_label(f"{agency} ställningstagande").fill(stance)
-    page.get_by_role("group", name="Remissgruppens beslut").get_by_label(
-        "Skrivs in i insatsen"
-    ).check()
-    page.get_by_role("textbox", name="Gemensam rekommendation").fill(RECOMMENDATION)
-    coordinator = page.get_by_label("Koordinator", exact=True)
-    # The suggestion is preselected; each option shows the load ("Kim Koordinator (0 av 15)").
-    kim = coordinator.locator("option", has_text="Kim Koordinator").inner_text()
-    coordinator.select_option(label=kim)
-    page.get_by_role("button", name="Spara beslutet").click()
-    _flash(page, f"Beslutet om remiss {referral_id} är sparat.")
+    # The meeting starts: no decision is saved before it (its time is moved back afterwards).
+    with _meeting_started(stack, journey["conference_id"]):
+        page.get_by_role("link", name=f"Besluta om remiss {referral_id}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Beslut om remiss {referral_id}")
+        browser.check(page, "conference decision form")
+        for agency, stance in (
+            ("Kommun", "Socialtjänsten deltar med stöd i vardagen."),
+            ("Arbetsförmedlingen", "Arbetsträning kan erbjudas."),
+            ("Försäkringskassan", "Ingen pågående ersättning, deltar i planeringen."),
+            ("Region (hälso- och sjukvård)", "Vårdcentralen följer upp hälsan."),
+        ):
+            page.get_by_label(f"Ställningstagande – {agency}").fill(stance)
+        page.get_by_role("group", name="Remissgruppens beslut").get_by_label(
+            "Skrivs in i insatsen"
+        ).check()
+        page.get_by_role("textbox", name="Gemensam rekommendation").fill(RECOMMENDATION)
+        coordinator = page.get_by_label("Koordinator", exact=True)
+        # The suggestion is preselected; each option shows the load ("Kim Koordinator (0 av 15)").
+        kim = coordinator.locator("option", has_text="Kim Koordinator").inner_text()
+        coordinator.select_option(label=kim)
+        page.get_by_role("button", name="Spara beslutet").click()
+        _flash(page, f"Beslutet om remiss {referral_id} är sparat.")
     browser.check(page, "conference after the decision")
 
 

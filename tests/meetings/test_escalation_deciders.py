@@ -139,8 +139,14 @@ def test_each_decider_sees_the_form_and_decides_on_the_page(client, enqueued, wh
     client.login(user.email, PASSWORD)
     page = client.get(f"/meetings/escalations/{escalation.id}").get_data(as_text=True)
     assert "Registrera beslutet" in page
-    response = client.post_form(
+    confirm = client.post_form(
         f"/meetings/escalations/{escalation.id}/decision", {"decision": "discharge"}
+    )
+    assert confirm.status_code == 200  # the confirmation page; nothing is recorded yet
+    assert "Avsluta insatsen" in confirm.get_data(as_text=True)
+    response = client.post_form(
+        f"/meetings/escalations/{escalation.id}/decision",
+        {"decision": "discharge", "confirm": "yes", "comment": "Ingen kontakt trots brev."},
     )
     assert response.status_code == 302
     db.session.expire_all()

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from flask import Flask
 
+from coordination.consent.operations import record_consent
+from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import MemberOrganisation
 from tests.factories import (
@@ -84,6 +86,20 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
         make_user("auditor"),
     ]
     item = make_inbox_item(coordinator)
+    # A second consent of the case's person, for the withdrawal confirmation pages (withdrawing
+    # it leaves the person's first consent, so the other pages stay readable).
+    consent = record_consent(
+        person_id=case.person_id,
+        referral_id=case.referral_id,
+        data={
+            "agencies": ["kommun"],
+            "info_kinds": ["employment"],
+            "given_on": local_today(),
+            "form": "written",
+        },
+        by=referrer,
+        today=local_today(),
+    )
     member = MemberOrganisation(code="vaxjo_kommun", name="Växjö kommun", kind="kommun")
     db.session.add(member)
     db.session.flush()
@@ -105,6 +121,7 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
         "id": case.id,
         "report": 0,
         "member_organisation_id": member.id,
+        "consent_id": consent.id,
     }
     db.session.commit()
     actors = []

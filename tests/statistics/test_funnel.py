@@ -85,7 +85,7 @@ def test_funnel_figures_on_a_built_set_of_referrals(client):
     )
     assert page.status_code == 200
     body = page.get_data(as_text=True)
-    for expected in ("Inkomna remisser", "2,0", "100,0 %", "Av 3 beslutade remisser"):
+    for expected in ("Inkomna remisser", "2,0", "100,0\u00a0%", "Av 3 beslutade remisser"):
         assert expected in body
 
 
@@ -136,4 +136,4 @@ def test_reference_year_47_decided_36_admitted_11_recommended(client):
     ):
         row = body[body.index(label) :].split("</tr>", 1)[0]
         assert f'<td class="table__numeric">{value}</td>' in row
-    assert "100,0 %" in body
+    assert "100,0\u00a0%" in body

@@ -108,11 +108,19 @@ def test_historical_codes_are_labelled_as_printed_and_rows_follow_the_list(api, 
     assert [r["code"] for r in support["rows"]] == [row[1] for row in krut.SUPPORT_BEFORE]
 
 
+def _as_range(printed: str) -> str:
+    """The printed "15 - 19" as the app writes every range: "15–19" (en dash, no spaces)."""
+    return printed.replace(" - ", "\u2013")
+
+
 def test_bins_and_bands_are_labelled_as_printed(api, imported):
     time = _report(api, imported, "time_in_programme")
-    assert [r["label"] for r in time["rows"]] == [row[0] for row in krut.TIME_IN_PROGRAMME]
+    assert [r["label"] for r in time["rows"]] == [
+        _as_range(row[0]) for row in krut.TIME_IN_PROGRAMME
+    ]
     age = _report(api, imported, "age")
-    assert [r["label"] for r in age["rows"]] == [row[0] for row in krut.AGE]
+    assert [r["label"] for r in age["rows"]] == [_as_range(row[0]) for row in krut.AGE]
+    assert [r["code"] for r in age["rows"]] == [row[1] for row in krut.AGE]
 
 
 def test_percentages_match_the_report_text(api, imported):

@@ -104,8 +104,8 @@ def test_people_without_birth_year_or_gender_count_in_ej_angivet_and_annat(api, 
     age = _counts(_report(api, headers, "age"))
     # Age at enrolment 2024: 34 (M1), 39 (M3), 54 (M5), 25 (M6); M2 and M4 have no birth year.
     assert age[None] == ("Ej angivet", 0, 1, 1, 2)
-    assert age["30_34"] == ("30 - 34", 1, 0, 0, 1)
-    assert age["35_39"] == ("35 - 39", 0, 0, 1, 1)
+    assert age["30_34"] == ("30–34", 1, 0, 0, 1)
+    assert age["35_39"] == ("35–39", 0, 0, 1, 1)
     participants = _counts(_report(api, headers, "participants", population="active"))
     assert participants["active"][1:] == (2, 2, 2, 6)  # two without gender: Annat/ej angivet
 

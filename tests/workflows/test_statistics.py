@@ -21,8 +21,8 @@ from workflows.statistics import (
 
 def test_default_age_bands_are_15_19_to_60_64():
     bands = age_bands()
-    assert [b.label for b in bands][:2] == ["15 - 19", "20 - 24"]
-    assert bands[-1].label == "60 - 64" and len(bands) == 10
+    assert [b.label for b in bands][:2] == ["15–19", "20–24"]
+    assert bands[-1].label == "60–64" and len(bands) == 10
 
 
 @pytest.mark.parametrize(
@@ -35,11 +35,11 @@ def test_age_band_index(age, expected):
 
 def test_configurable_bands_and_a_short_last_band():
     assert [b.label for b in age_bands(18, 64, 10)] == [
-        "18 - 27",
-        "28 - 37",
-        "38 - 47",
-        "48 - 57",
-        "58 - 64",
+        "18–27",
+        "28–37",
+        "38–47",
+        "48–57",
+        "58–64",
     ]
 
 
@@ -63,9 +63,7 @@ def test_started_months_in_the_programme(enrolled, exited, months):
     assert months_in_programme(enrolled, exited) == months
 
 
-@pytest.mark.parametrize(
-    ("months", "label"), [(1, "1 - 3"), (3, "1 - 3"), (4, "4 - 6"), (27, "25 - 27")]
-)
+@pytest.mark.parametrize(("months", "label"), [(1, "1–3"), (3, "1–3"), (4, "4–6"), (27, "25–27")])
 def test_three_month_bins(months, label):
     assert three_month_bin(months).label == label
 

@@ -1,7 +1,7 @@
 """letterhead: the förbund's name and contact details on every document
 
 Revision ID: 0026_letterhead
-Revises: 0022_workflow18
+Revises: 0025_positions
 Create Date: 2026-12-05 00:15:00
 
 One row, edited by an admin; documents fall back to the förbund unit's name until it is saved.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026_letterhead'
-down_revision = '0022_workflow18'
+down_revision = '0025_positions'
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from coordination.codes.operations import all_codes, label_of
+from coordination.core.formats import band_label
 from coordination.extensions import db
 from coordination.statistics.models import (
     SusSupport,
@@ -93,7 +94,7 @@ def time_in_programme(filters: Filters, population: str) -> Report:
             rows.append(Row(None, not_given(), counts_of(record)))
             continue
         band: Band = three_month_bin(int(record.bin) * 3 + 1)
-        rows.append(Row(band.code, band.label, counts_of(record)))
+        rows.append(Row(band.code, band_label(band), counts_of(record)))
     return simple_report(
         "time_in_programme",
         _("Tid i insatsen (månader)"),

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, literal, or_, select
 
+from coordination.core.formats import band_label
 from coordination.core.i18n import label
 from coordination.extensions import db
 from coordination.organisations import members
@@ -77,7 +78,7 @@ def age(filters: Filters, population: str) -> Report:
     for record in grouped:
         index = int(record.band)
         if index >= 0:
-            rows.append(Row(bands[index].code, bands[index].label, counts_of(record)))
+            rows.append(Row(bands[index].code, band_label(bands[index]), counts_of(record)))
     for record in grouped:
         if int(record.band) == -1:
             rows.append(Row("outside", _("Utanför åldersbanden"), counts_of(record)))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Row as SqlRow
 from sqlalchemy import case, func, literal, or_, select
 
+from coordination.core.formats import band_label
 from coordination.core.i18n import label
 from coordination.extensions import db
 from coordination.statistics.models import (
@@ -111,7 +112,7 @@ def progression_age(filters: Filters, population: str) -> Report:
     code: str | None
     for index in sorted(by_band, key=lambda i: (i < 0, i)):
         if index >= 0:
-            code, name = bands[index].code, bands[index].label
+            code, name = bands[index].code, band_label(bands[index])
         else:
             code, name = (
                 ("outside", _("Utanför åldersbanden"))
