@@ -20,6 +20,7 @@ from coordination.audit import break_glass
 from coordination.audit import operations as access_log
 from coordination.audit.views import bp as audit_bp
 from coordination.auth.models import User
+from coordination.auth.oidc.views import bp as oidc_bp
 from coordination.auth.operations import user_for_token
 from coordination.auth.security import end_session, session_alive
 from coordination.auth.views import bp as auth_bp
@@ -201,6 +202,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         home_bp,
         auth_bp,
+        oidc_bp,
         health_bp,
         programmes_bp,
         referrals_bp,
