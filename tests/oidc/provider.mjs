@@ -60,7 +60,7 @@ const provider = new Provider(issuer, {
     'http://id.elegnamnden.se/loa/1.0/loa4',
   ],
   claims: {
-    openid: ['sub', 'hsa_id', 'personnummer'],
+    openid: ['sub', 'acr', 'amr', 'hsa_id', 'personnummer'],
     email: ['email', 'email_verified'],
   },
   conformIdTokenClaims: false, // the scopes' claims go in the ID token itself
