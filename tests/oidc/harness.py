@@ -52,7 +52,9 @@ class ProviderProcess:
         self.clients = clients
         self.port = 0
         self.process: subprocess.Popen | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(  # open while the process runs
+            prefix="oidc-provider-", suffix=".log", delete=False
+        )
 
     @property
     def issuer(self) -> str:
@@ -112,6 +114,7 @@ class ProviderProcess:
                 self.process.wait(timeout=5)
         self.process = None
         self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
 
     def mode(self, name: str) -> None:
         """Switch the provider's test-only tampering with ID tokens (see provider.mjs)."""

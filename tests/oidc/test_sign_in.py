@@ -18,8 +18,15 @@ from coordination.auth.models import UserSession
 from coordination.auth.oidc.providers import provider_for_unit
 from coordination.extensions import db
 from tests.factories import PASSWORD, make_user
-from tests.oidc.conftest import CALLBACK, CLIENT_ID, LOA2, LOA3, RP, nobody_listens
-from tests.oidc.conftest import unit_with_provider
+from tests.oidc.conftest import (
+    CALLBACK,
+    CLIENT_ID,
+    LOA2,
+    LOA3,
+    RP,
+    nobody_listens,
+    unit_with_provider,
+)
 
 _numbers = itertools.count(1000)
 
