@@ -41,7 +41,7 @@ DEFAULTS: dict[str, object] = {
     "TRUSTED_PROXIES": 0,
     # Signing in through an organisation unit's OpenID Connect provider (coordination/auth/oidc):
     # the assurance levels (acr) known, lowest first; the lowest a user holding a role that sees
-    # case content must reach (empty: no requirement); the clock skew allowed on the ID token's
+    # case content must reach ("none": no requirement); the clock skew allowed on the ID token's
     # times; the timeout of each call to a provider.
     "OIDC_ACR_ORDER": [
         "http://id.elegnamnden.se/loa/1.0/loa1",

@@ -123,6 +123,7 @@ class UserSession(db.Model):
     __table_args__ = (
         check_in("method", ["password", "oidc"]),
         Index("ix_user_session_provider_id", "provider_id"),
+        Index("ix_user_session_provider_sid", "provider_sid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +141,9 @@ class UserSession(db.Model):
         ForeignKey("oidc_provider.id", ondelete="SET NULL")
     )
     id_token: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
+    # The provider's subject and session id (sid) from the ID token: back-channel logout names them.
+    provider_sub: Mapped[str | None] = mapped_column(String(255))
+    provider_sid: Mapped[str | None] = mapped_column(String(255))
 
 
 class LoginThrottle(db.Model):

@@ -224,6 +224,8 @@ def start_session(
     assurance: str | None = None,
     provider_id: int | None = None,
     id_token: str | None = None,
+    provider_sub: str | None = None,
+    provider_sid: str | None = None,
 ) -> str:
     """Create a session record and return its secret (kept in the signed cookie).
 
@@ -239,6 +241,8 @@ def start_session(
             assurance=assurance,
             provider_id=provider_id,
             id_token=id_token,
+            provider_sub=provider_sub,
+            provider_sid=provider_sid,
         )
     )
     return token

@@ -11,7 +11,12 @@ import pytest
 from coordination.auth.models import OidcProvider
 from coordination.extensions import db
 from tests.factories import make_unit
-from tests.oidc.harness import ProviderProcess, ProviderUnavailable, free_port
+from tests.oidc.harness import (
+    LogoutTokenCatcher,
+    ProviderProcess,
+    ProviderUnavailable,
+    free_port,
+)
 
 RP = "http://127.0.0.1:5000"  # the app's BASE_URL in the tests
 CALLBACK = RP + "/login/oidc/callback"
@@ -23,7 +28,15 @@ LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 
 
 @pytest.fixture(scope="session")
-def oidc_process():
+def logout_tokens():
+    """Where the provider posts its back-channel logout tokens (a test hands them to the app)."""
+    catcher = LogoutTokenCatcher()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_process(logout_tokens):
     """The provider process of this test process."""
     process = ProviderProcess(
         [
@@ -32,6 +45,7 @@ def oidc_process():
                 "client_secret": SECRET,
                 "redirect_uris": [CALLBACK],
                 "post_logout_redirect_uris": [RP + "/login"],
+                "backchannel_logout_uri": logout_tokens.url,
             }
         ]
     )

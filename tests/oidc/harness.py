@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -147,8 +148,6 @@ class ProviderProcess:
 
     def confirm_logout(self, session: requests.Session, end_session_url: str) -> str:
         """Follow RP-initiated logout at the provider (its confirm form); return where it ends."""
-        import re
-
         page = session.get(end_session_url, allow_redirects=False, timeout=10)
         assert page.status_code == 200, page.text
         form = re.search(r'action="([^"]+)"', page.text)
@@ -162,3 +161,42 @@ class ProviderProcess:
         )
         assert done.status_code in (302, 303), done.text
         return done.headers["Location"]
+
+
+class LogoutTokenCatcher:
+    """A relying party's back-channel logout URI that keeps what the provider posts to it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        tokens: list[str] = []
+        self.tokens = tokens
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+                length = int(self.headers.get("Content-Length", "0"))
+                body = parse_qs(self.rfile.read(length).decode())
+                tokens.extend(body.get("logout_token", []))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/backchannel-logout"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def wait_for_token(self, seconds: float = 10) -> str:
+        deadline = time.monotonic() + seconds
+        while not self.tokens:
+            assert time.monotonic() < deadline, "the provider posted no logout token"
+            time.sleep(0.05)
+        return self.tokens.pop(0)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,10 +1,10 @@
 // A real OpenID Connect provider for the sign-in tests: panva's certified oidc-provider.
 //
-// Started by the `oidc_provider` fixture (tests/oidc/conftest.py) as
+// Started by the `oidc_process` fixture (tests/oidc/conftest.py, via tests/oidc/harness.py) as
 //   node tests/oidc/provider.mjs
 // with OIDC_PORT (the port to listen on, 127.0.0.1) and OIDC_CLIENTS (a JSON list of clients:
-// client_id, client_secret, redirect_uris, post_logout_redirect_uris). It prints "READY <port>"
-// once it listens. PKCE (S256) is required of every client.
+// client_id, client_secret, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri).
+// It prints "READY <port>" once it listens. PKCE (S256) is required of every client.
 //
 // No login form: a test signs an account in with
 //   GET /interaction/<uid>/test-login?account=<id>&acr=<acr>&amr=<a,b>&hsa_id=..&email=..
@@ -34,6 +34,9 @@ const clients = JSON.parse(process.env.OIDC_CLIENTS || '[]').map((c) => ({
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
+  ...(c.backchannel_logout_uri
+    ? { backchannel_logout_uri: c.backchannel_logout_uri, backchannel_logout_session_required: true }
+    : {}),
 }));
 
 const KID = 'test-signing-key';
@@ -67,6 +70,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {

@@ -17,6 +17,7 @@ from coordination.audit.models import AccessLogEntry
 from coordination.auth.models import UserSession
 from coordination.auth.oidc.providers import provider_for_unit
 from coordination.extensions import db
+from coordination.organisations.models import Membership
 from tests.factories import PASSWORD, make_user
 from tests.oidc.conftest import (
     CALLBACK,
@@ -248,8 +249,19 @@ def test_a_case_content_role_needs_the_higher_assurance(client, provider):
     assert signed_in(client)
 
 
+def test_a_session_below_the_level_ends_when_a_case_content_role_is_given(client, provider):
+    unit = unit_with_provider(provider.issuer)
+    user, hsa_id = hsa_user("referrer", unit=unit)
+    response, _session = sign_in(client, provider, unit, hsa_id=hsa_id, acr=LOA2)
+    assert response.status_code == 302 and signed_in(client)
+    db.session.add(Membership(user_id=user.id, unit_id=unit.id, role="coordinator"))
+    db.session.commit()
+    db.session.expire_all()
+    assert not signed_in(client)
+
+
 def test_the_requirement_is_a_setting(client, provider, settings):
-    settings(OIDC_CASE_CONTENT_MIN_ACR="")
+    settings(OIDC_CASE_CONTENT_MIN_ACR="none")
     unit = unit_with_provider(provider.issuer)
     _coordinator, hsa_id = hsa_user("coordinator", unit=unit)
     response, _session = sign_in(client, provider, unit, hsa_id=hsa_id, acr=LOA2)
@@ -321,3 +333,36 @@ def test_logout_of_a_password_session_stays_local(client, provider):
     client.login(user.email, PASSWORD)
     response = client.post_form("/logout")
     assert response.headers["Location"].endswith("/login")
+
+
+def test_back_channel_logout_ends_the_session(client, provider, logout_tokens):
+    unit = unit_with_provider(provider.issuer)
+    user, hsa_id = hsa_user("referrer", unit=unit)
+    response, session = sign_in(client, provider, unit, hsa_id=hsa_id)
+    assert response.status_code == 302 and signed_in(client)
+    record = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert record.provider_sub == "person-1" and record.provider_sid
+    # the person logs out at the provider itself: it posts a logout token to the app
+    end_session = provider.issuer + "/session/end?" + urlencode({"client_id": CLIENT_ID})
+    logout_tokens.tokens.clear()  # those of earlier tests' logouts
+    provider.confirm_logout(session, end_session)
+    token = logout_tokens.wait_for_token()
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert (
+        client.post("/login/oidc/backchannel-logout", data={"logout_token": forged}).status_code
+        == 400
+    )
+    assert signed_in(client)
+    answer = client.post("/login/oidc/backchannel-logout", data={"logout_token": token})
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    db.session.refresh(record)
+    assert record.end_reason == "provider_logout"
+    assert not signed_in(client)
+    again = client.post("/login/oidc/backchannel-logout", data={"logout_token": token})
+    assert again.status_code == 200  # nothing left to end
+
+
+def test_a_logout_token_from_an_unknown_issuer_is_refused(client, provider):
+    answer = client.post("/login/oidc/backchannel-logout", data={"logout_token": "a.b.c"})
+    assert answer.status_code == 400

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from coordination.auth.models import OIDC_CLAIMS, OidcProvider, User
+from coordination.auth.models import OIDC_CLAIMS, OidcProvider, User, UserSession
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
@@ -62,12 +62,30 @@ def meets(acr: str | None, minimum: str | None) -> bool:
     return order.index(acr) >= order.index(minimum)
 
 
+def _case_minimum() -> str | None:
+    value = current_app.config["COORD"]["OIDC_CASE_CONTENT_MIN_ACR"]
+    return str(value) if value and value != "none" else None
+
+
+def session_assurance_holds(user: User, record: UserSession) -> bool:
+    """Tell whether a live session's assurance still suffices for the user's roles now.
+
+    A person who signed in at a low level and has since been given a role that sees case content
+    is signed out at their next request, rather than reading cases at that level.
+    """
+    minimum = _case_minimum()
+    if record.method != "oidc" or minimum is None or not user.has_any_role(CASE_CONTENT_ROLES):
+        return True
+    acr = (record.assurance or "").split(" amr=")[0] or None
+    return meets(acr, minimum)
+
+
 def required_levels(user: User, provider: OidcProvider) -> list[str]:
     """Return the minima a sign-in must reach: the provider's own, and the one for case content."""
     levels = [provider.min_acr] if provider.min_acr else []
-    case_minimum = current_app.config["COORD"]["OIDC_CASE_CONTENT_MIN_ACR"]
+    case_minimum = _case_minimum()
     if case_minimum and user.has_any_role(CASE_CONTENT_ROLES):
-        levels.append(str(case_minimum))
+        levels.append(case_minimum)
     return levels
 
 

@@ -32,6 +32,7 @@ from coordination.auth.oidc import identities, providers
 from coordination.auth.oidc.protocol import (
     Client,
     SignInFailed,
+    Verified,
     begin,
     check_state,
     discover,
@@ -192,7 +193,7 @@ def callback():
     for minimum in providers.required_levels(user, provider):
         if not providers.meets(acr, minimum):
             return _refuse("assurance", unit_id=unit_id, user=user)
-    return _sign_in(user, provider, verified.id_token, _assurance(acr, verified.claims), flow)
+    return _sign_in(user, provider, verified, _assurance(acr, verified.claims), flow)
 
 
 def _assurance(acr: str | None, claims: dict) -> str | None:
@@ -204,11 +205,22 @@ def _assurance(acr: str | None, claims: dict) -> str | None:
     return " ".join(parts)[:200] or None
 
 
-def _sign_in(user: User, provider: OidcProvider, id_token: str, assurance: str | None, flow):
+def _claim_text(claims: dict, name: str) -> str | None:
+    value = claims.get(name)
+    return value[:255] if isinstance(value, str) and value else None
+
+
+def _sign_in(user: User, provider: OidcProvider, verified: Verified, assurance: str | None, flow):
     next_url = flow.get("next") or url_for("home.index")
     session.clear()  # a fresh session at login: no fixation
     session["sid"] = security.start_session(
-        user, method="oidc", assurance=assurance, provider_id=provider.id, id_token=id_token
+        user,
+        method="oidc",
+        assurance=assurance,
+        provider_id=provider.id,
+        id_token=verified.id_token,
+        provider_sub=_claim_text(verified.claims, "sub"),
+        provider_sid=_claim_text(verified.claims, "sid"),
     )
     login_user(user)
     now = datetime.now(UTC).timestamp()

@@ -8,8 +8,8 @@ DOMAIN.md §15.
 - oidc_provider: a unit's identity provider (issuer, client id, the NAME of the environment
   variable holding the client secret, the claim that identifies the user, an optional lowest acr).
 - user_account: hsa_id and personnummer_digest (a keyed digest, never the number), unique.
-- user_session: how it began (password / oidc), the assurance level (acr), the provider and the ID
-  token (encrypted) for RP-initiated logout.
+- user_session: how it began (password / oidc), the assurance level (acr), the provider, the ID
+  token (encrypted) for RP-initiated logout, and the provider's sub and sid for back-channel logout.
 - access_log: assurance, the acr of a sign-in (covered by the hash chain only where it is set).
 """
 import sqlalchemy as sa
@@ -52,7 +52,10 @@ def upgrade():
         batch_op.add_column(sa.Column('assurance', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('provider_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('id_token', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('provider_sub', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('provider_sid', sa.String(length=255), nullable=True))
         batch_op.create_index('ix_user_session_provider_id', ['provider_id'], unique=False)
+        batch_op.create_index('ix_user_session_provider_sid', ['provider_sid'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_user_session_provider_id_oidc_provider'), 'oidc_provider', ['provider_id'], ['id'], ondelete='SET NULL')
         batch_op.create_check_constraint(batch_op.f('ck_user_session_method_valid'), "method IN ('password', 'oidc')")
 
@@ -61,7 +64,10 @@ def downgrade():
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_user_session_method_valid'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_user_session_provider_id_oidc_provider'), type_='foreignkey')
+        batch_op.drop_index('ix_user_session_provider_sid')
         batch_op.drop_index('ix_user_session_provider_id')
+        batch_op.drop_column('provider_sid')
+        batch_op.drop_column('provider_sub')
         batch_op.drop_column('id_token')
         batch_op.drop_column('provider_id')
         batch_op.drop_column('assurance')
