@@ -366,3 +366,12 @@ def test_back_channel_logout_ends_the_session(client, provider, logout_tokens):
 def test_a_logout_token_from_an_unknown_issuer_is_refused(client, provider):
     answer = client.post("/login/oidc/backchannel-logout", data={"logout_token": "a.b.c"})
     assert answer.status_code == 400
+
+
+def test_no_organisation_chosen_is_a_field_error(client, provider):
+    unit_with_provider(provider.issuer)
+    response = client.post_form("/login/oidc", {"unit": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'class="error-summary' in page and "Välj din organisation i listan." in page
+    assert 'aria-invalid="true"' in page

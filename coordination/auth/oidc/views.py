@@ -151,8 +151,13 @@ def start():
     raw = request.form.get("unit", "")
     provider = providers.provider_for_unit(int(raw)) if is_digits(raw) and len(raw) < 10 else None
     if provider is None or not provider.unit.active:
-        flash(_("Välj din organisation i listan."), "error")
-        return redirect(url_for("auth.login"))
+        options = [(str(p.unit_id), p.unit.name) for p in providers.providers_for_login()]
+        return render_template(
+            "auth/login.html",
+            error=None,
+            unit_error=_("Välj din organisation i listan."),
+            providers_options=options,
+        ), 422
     try:
         url, flow = begin(_client(provider), providers.requested_acr_values(provider))
     except SignInFailed as failure:
