@@ -16,7 +16,7 @@ from coordination.audit.operations import log_access
 from coordination.auth import activation, security, throttling
 from coordination.auth.models import User
 from coordination.auth.oidc.providers import providers_for_login
-from coordination.auth.oidc.views import provider_logout_url
+from coordination.auth.oidc.views import provider_logout_url, to_provider
 from coordination.auth.operations import (
     authenticate,
     create_user,
@@ -186,8 +186,17 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash(_("Du är utloggad."), "info")
-    return redirect(provider_logout or url_for("auth.login"))
+    if provider_logout is None:
+        flash(_("Du är utloggad."), "info")
+        return redirect(url_for("auth.login"))
+    answer = to_provider(
+        provider_logout,
+        heading=_("Du är utloggad här"),
+        text=_("Du skickas vidare för att logga ut även hos din organisations inloggningstjänst."),
+        link=_("Logga ut hos inloggningstjänsten"),
+    )
+    flash(_("Du är utloggad."), "info")  # after the page: shown when the provider sends back
+    return answer
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

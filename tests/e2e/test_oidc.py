@@ -67,12 +67,24 @@ def _admin_sets_up_the_unit_and_the_member(cast, browser, provider) -> None:
 
 def test_a_conference_member_signs_in_and_out_with_e_identification(cast, browser, stack, provider):
     _admin_sets_up_the_unit_and_the_member(cast, browser, provider)
-    context = browser.new_context()
+    looking = browser.new_context()
     try:
-        page = context.new_page()
+        page = looking.new_page()
         page.goto("/login")
         report = browser.check(page, "login with e-identification")
         assert not report.violations, report.describe()
+    finally:
+        looking.close()
+    # The member's browser applies the app's Content-Security-Policy (axe is not injected here)
+    context = browser.new_context(bypass_csp=False)
+    blocked: list[str] = []
+    try:
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.goto("/login")
         page.get_by_label("Din organisation").select_option(label="Vårdcentralen Dalby")
         page.get_by_role("button", name="Logga in med e-legitimation").click()
         page.wait_for_url(f"{provider.issuer}/interaction/**")
@@ -101,5 +113,6 @@ def test_a_conference_member_signs_in_and_out_with_e_identification(cast, browse
         expect(page.get_by_role("status")).to_contain_text("Du är utloggad.")
         page.goto("/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Logga in")
+        assert blocked == []
     finally:
         context.close()

@@ -6,8 +6,10 @@ client with its own cookies (tests/oidc/harness.py).
 
 from __future__ import annotations
 
+import html
 import itertools
 import logging
+import re
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -41,10 +43,18 @@ def hsa_user(*roles: str, unit, active: bool = True):
     return user, user.hsa_id
 
 
+def to_provider(response) -> str:
+    """The provider URL of the page that sends the browser there (a meta refresh and a link)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    link = re.search(r'id="provider-link" href="([^"]+)"', page)
+    refresh = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', page)
+    assert link and refresh and link.group(1) == refresh.group(1)
+    return html.unescape(link.group(1))
+
+
 def start(client, unit) -> str:
-    response = client.post_form("/login/oidc", {"unit": str(unit.id)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"]
+    return to_provider(client.post_form("/login/oidc", {"unit": str(unit.id)}))
 
 
 def back_at_app(client, location: str):
@@ -313,9 +323,7 @@ def test_logout_ends_the_session_here_and_at_the_provider(client, provider):
     user, hsa_id = hsa_user("referrer", unit=unit)
     response, session = sign_in(client, provider, unit, hsa_id=hsa_id)
     assert response.status_code == 302
-    response = client.post_form("/logout")
-    assert response.status_code == 302
-    location = response.headers["Location"]
+    location = to_provider(client.post_form("/logout"))
     assert location.startswith(provider.issuer + "/session/end?")
     query = parse_qs(urlparse(location).query)
     assert query["client_id"] == [CLIENT_ID]
@@ -326,6 +334,7 @@ def test_logout_ends_the_session_here_and_at_the_provider(client, provider):
     assert record.ended_at is not None and record.end_reason == "logout"
     # the provider accepts the hint and the redirect, and sends the browser back to the login page
     assert provider.confirm_logout(session, location) == RP + "/login"
+    assert "Du är utloggad." in client.get("/login").get_data(as_text=True)
 
 
 def test_logout_of_a_password_session_stays_local(client, provider):

@@ -170,7 +170,21 @@ def start():
         "unit_id": provider.unit_id,
         "next": next_url if next_url.startswith("/") and not next_url.startswith("//") else "",
     }
-    return redirect(url)
+    return to_provider(
+        url,
+        heading=_("Du skickas till din organisations inloggning"),
+        text=_("Om inget händer, fortsätt med knappen."),
+        link=_("Fortsätt till inloggningen"),
+    )
+
+
+def to_provider(target: str, *, heading: str, text: str, link: str):
+    """Send the browser to the provider from a page (a meta refresh and a link), not by
+    redirecting the form's POST: CSP's form-action 'self' stops a form's redirect elsewhere."""
+    page = render_template(
+        "auth/oidc_redirect.html", target=target, heading=heading, text=text, link=link
+    )
+    return page, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @bp.get("/login/oidc/callback")
