@@ -384,3 +384,19 @@ def test_no_organisation_chosen_is_a_field_error(client, provider):
     page = response.get_data(as_text=True)
     assert 'class="error-summary' in page and "Välj din organisation i listan." in page
     assert 'aria-invalid="true"' in page
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [("/account", "/account"), ("//evil.example/x", "/"), ("/\\evil.example", "/")],
+)
+def test_the_sign_in_returns_to_a_local_next_only(client, provider, next_url, landing):
+    unit = unit_with_provider(provider.issuer)
+    _user, hsa_id = hsa_user("referrer", unit=unit)
+    auth = to_provider(
+        client.post_form(f"/login/oidc?{urlencode({'next': next_url})}", {"unit": str(unit.id)})
+    )
+    location, _session = provider.sign_in(auth, "p", hsa_id=hsa_id)
+    response = back_at_app(client, location)
+    assert response.status_code == 302
+    assert response.headers["Location"] == landing

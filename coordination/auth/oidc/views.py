@@ -143,6 +143,11 @@ def _refuse(reason: str, *, unit_id: int | None = None, user: User | None = None
     return page, STATUS.get(reason, 401)
 
 
+def _local(target: str) -> bool:
+    """Tell whether a next address stays on this site (a path, never //host or /\\host)."""
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
 @bp.post("/login/oidc")
 @access(public=True)
 @throttled
@@ -168,7 +173,7 @@ def start():
         **flow,
         "provider_id": provider.id,
         "unit_id": provider.unit_id,
-        "next": next_url if next_url.startswith("/") and not next_url.startswith("//") else "",
+        "next": next_url if _local(next_url) else "",
     }
     return to_provider(
         url,
