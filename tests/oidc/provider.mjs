@@ -14,7 +14,8 @@
 // Test-only modes (GET /test/mode?set=<mode>) tamper with the ID token the token endpoint
 // returns, re-signing it, so that one check of the relying party fails at a time:
 //   normal, bad-signature (another key under the same kid), wrong-aud, wrong-iss, wrong-nonce,
-//   expired (exp and iat an hour and two in the past).
+//   expired (exp and iat an hour and two in the past), expired-within-skew (exp 20 s ago: the
+//   relying party's clock skew allows it), issued-in-future (iat ten minutes ahead).
 import { createServer } from 'node:http';
 
 import * as jose from 'jose';
@@ -102,6 +103,8 @@ async function tamper(idToken) {
   else if (mode === 'wrong-iss') claims.iss = 'http://127.0.0.1:1/not-the-issuer';
   else if (mode === 'wrong-nonce') claims.nonce = 'not-the-nonce';
   else if (mode === 'expired') Object.assign(claims, { exp: now - 3600, iat: now - 7200 });
+  else if (mode === 'expired-within-skew') Object.assign(claims, { exp: now - 20, iat: now - 80 });
+  else if (mode === 'issued-in-future') Object.assign(claims, { iat: now + 600, exp: now + 1200 });
   const privateKey = await jose.importJWK(key, 'RS256');
   return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' }).sign(privateKey);
 }

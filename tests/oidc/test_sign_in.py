@@ -194,6 +194,7 @@ def test_a_missing_code_and_a_provider_error_are_refused(client, provider):
         ("wrong-iss", "claim_iss"),
         ("wrong-nonce", "claim_nonce"),
         ("expired", "claim_exp"),
+        ("issued-in-future", "claim_iat"),
     ],
 )
 def test_an_id_token_that_fails_a_check_is_refused(
@@ -400,3 +401,36 @@ def test_the_sign_in_returns_to_a_local_next_only(client, provider, next_url, la
     response = back_at_app(client, location)
     assert response.status_code == 302
     assert response.headers["Location"] == landing
+
+
+def test_the_clock_skew_is_bounded(client, provider, settings):
+    unit = unit_with_provider(provider.issuer)
+    _user, hsa_id = hsa_user("referrer", unit=unit)
+    provider.mode("expired-within-skew")  # exp 20 s ago: within the 60 s allowed
+    response, _session = sign_in(client, provider, unit, hsa_id=hsa_id)
+    assert response.status_code == 302 and signed_in(client)
+    client.post_form("/logout")
+    settings(OIDC_CLOCK_SKEW_SECONDS=5)  # the same token is now too late
+    response, _session = sign_in(client, provider, unit, "p2", hsa_id=hsa_id)
+    assert response.status_code == 401 and "claim_exp" in response.get_data(as_text=True)
+    assert not signed_in(client)
+
+
+def test_a_provider_whose_metadata_names_another_issuer_is_refused(client, provider):
+    unit = unit_with_provider(provider.issuer + "/")  # its metadata says it without the slash
+    response = client.post_form("/login/oidc", {"unit": str(unit.id)})
+    assert response.status_code == 502
+    assert "discovery_issuer" in response.get_data(as_text=True)
+
+
+def test_a_flow_left_too_long_is_refused(client, provider, monkeypatch):
+    from coordination.auth.oidc import protocol
+
+    unit = unit_with_provider(provider.issuer)
+    _user, hsa_id = hsa_user("referrer", unit=unit)
+    location, _session = provider.sign_in(start(client, unit), "p", hsa_id=hsa_id)
+    monkeypatch.setattr(protocol, "FLOW_LIFETIME_SECONDS", -1)
+    response = back_at_app(client, location)
+    assert response.status_code == 401
+    assert "flow_expired" in response.get_data(as_text=True)
+    assert not signed_in(client)
