@@ -107,6 +107,11 @@ def test_a_coordinator_signs_in_and_the_assurance_is_recorded(client, provider):
         )
     )
     assert logged.assurance == f"{LOA3} amr=smartcard"
+    client.post_form("/logout")
+    auditor = make_user("auditor")
+    client.login(auditor.email, PASSWORD)
+    page = client.get(f"/audit/user/{user.id}").get_data(as_text=True)
+    assert f"Tillitsnivå: {LOA3} amr=smartcard" in page  # the auditor sees it
 
 
 def test_the_provider_is_down(client, provider):
