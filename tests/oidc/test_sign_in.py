@@ -439,3 +439,15 @@ def test_a_flow_left_too_long_is_refused(client, provider, monkeypatch):
     assert response.status_code == 401
     assert "flow_expired" in response.get_data(as_text=True)
     assert not signed_in(client)
+
+
+def test_a_unit_taken_out_of_use_signs_no_one_in(client, provider):
+    unit = unit_with_provider(provider.issuer)
+    _user, hsa_id = hsa_user("referrer", unit=unit)
+    location, _session = provider.sign_in(start(client, unit), "p", hsa_id=hsa_id)
+    unit.active = False
+    db.session.commit()
+    assert back_at_app(client, location).status_code == 503
+    assert not signed_in(client)
+    assert f'<option value="{unit.id}">' not in client.get("/login").get_data(as_text=True)
+    assert client.post_form("/login/oidc", {"unit": str(unit.id)}).status_code == 422

@@ -204,7 +204,7 @@ def callback():
         if request.args.get("error"):
             raise SignInFailed("provider_error")
         provider = db.session.get(OidcProvider, flow.get("provider_id"))
-        if provider is None or provider.unit_id != unit_id:
+        if provider is None or provider.unit_id != unit_id or not provider.unit.active:
             raise SignInFailed("configuration")
         verified = finish(_client(provider), flow, request.args.get("code"))
         user = identities.match_user(provider, verified.claims)
