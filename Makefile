@@ -44,7 +44,15 @@ format: $(STAMP)
 # (coord_test_gw0, ...) and Redis db: see tests/conftest.py. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 4
 
-test: install lint
+# The sign-in tests start a real OpenID Connect provider (tests/oidc/provider.mjs) from npm.
+OIDC_PROVIDER := tests/oidc/node_modules/.installed
+
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: the OpenID Connect tests need Node.js and npm (apt-get install nodejs npm)"; exit 1; }
+	cd tests/oidc && npm ci --no-audit --no-fund
+	touch $@
+
+test: install lint $(OIDC_PROVIDER)
 	COORD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) COORD_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest -q -n $(TEST_WORKERS)
 
@@ -103,6 +111,6 @@ $(E2E_AXE): tests/e2e/package.json tests/e2e/package-lock.json
 	touch $@
 
 .PHONY: e2e
-e2e: install $(E2E_AXE)
+e2e: install $(E2E_AXE) $(OIDC_PROVIDER)
 	COORD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) COORD_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest -q -m e2e tests/e2e

@@ -20,6 +20,9 @@ from coordination.audit import break_glass
 from coordination.audit import operations as access_log
 from coordination.audit.views import bp as audit_bp
 from coordination.auth.models import User
+from coordination.auth.oidc import backchannel  # noqa: F401  (its route on oidc_bp)
+from coordination.auth.oidc.providers import session_assurance_holds
+from coordination.auth.oidc.views import bp as oidc_bp
 from coordination.auth.operations import user_for_token
 from coordination.auth.security import end_session, session_alive
 from coordination.auth.views import bp as auth_bp
@@ -203,6 +206,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         home_bp,
         auth_bp,
+        oidc_bp,
         health_bp,
         programmes_bp,
         referrals_bp,
@@ -232,8 +236,11 @@ def _install_session_rules(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if parsing.is_digits(user_id) else None
         if user is None or not user.active or str(user.session_version) != version:
             return None
-        if session_alive(user.id, session.get("sid")) is None:
+        record = session_alive(user.id, session.get("sid"))
+        if record is None:
             return None  # ended on the server: logout elsewhere, password change, deactivation
+        if not session_assurance_holds(user, record):
+            return None  # signed in through a provider below what the user's roles now need
         return user
 
     @login_manager.request_loader

@@ -39,6 +39,19 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT_STORAGE_URL": None,
     # Reverse proxies in front that append to X-Forwarded-For (1 behind nginx; 0: none).
     "TRUSTED_PROXIES": 0,
+    # Signing in through an organisation unit's OpenID Connect provider (coordination/auth/oidc):
+    # the assurance levels (acr) known, lowest first; the lowest a user holding a role that sees
+    # case content must reach ("none": no requirement); the clock skew allowed on the ID token's
+    # times; the timeout of each call to a provider.
+    "OIDC_ACR_ORDER": [
+        "http://id.elegnamnden.se/loa/1.0/loa1",
+        "http://id.elegnamnden.se/loa/1.0/loa2",
+        "http://id.elegnamnden.se/loa/1.0/loa3",
+        "http://id.elegnamnden.se/loa/1.0/loa4",
+    ],
+    "OIDC_CASE_CONTENT_MIN_ACR": "http://id.elegnamnden.se/loa/1.0/loa3",
+    "OIDC_CLOCK_SKEW_SECONDS": 60,
+    "OIDC_HTTP_TIMEOUT_SECONDS": 10,
     "RETENTION_YEARS": 5,
     "ACCESS_LOG_YEARS": 5,
     "BASE_URL": "http://127.0.0.1:5000",

@@ -49,6 +49,8 @@ class AccessLogEntry(db.Model):
     channel: Mapped[str] = mapped_column(String(10), default="web")
     break_glass: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The assurance level (OpenID Connect acr) a sign-in through an identity provider reported.
+    assurance: Mapped[str | None] = mapped_column(String(200))
     # Filled by the sweeper (coordination.audit.chain), never by the writer: the row's place in the
     # chain (the chain's order, not the id's), the previous row's hash and its own.
     chain_seq: Mapped[int | None] = mapped_column(BigInteger)
@@ -65,7 +67,7 @@ class AccessLogEntry(db.Model):
 # The columns a verification reads: enough to recompute a row's hash, nothing more.
 CHAIN_COLUMNS = (
     "id chain_seq at user_id unit_id role action object_type object_id person_id outcome channel "
-    "break_glass reason prev_hash hash"
+    "break_glass reason assurance prev_hash hash"
 ).split()
 
 
@@ -86,6 +88,8 @@ def canonical(row) -> str:
         row.reason,
         row.prev_hash,
     ]
+    if row.assurance is not None:  # only sign-ins carry it: the rows before it hash as they did
+        parts.append(f"acr={row.assurance}")
     return "|".join("" if p is None else str(p) for p in parts)
 
 

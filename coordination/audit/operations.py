@@ -24,6 +24,7 @@ def log_access(
     user=None,
     role: str | None = None,
     unit_id: int | None = None,
+    assurance: str | None = None,
 ) -> AccessLogEntry:
     """Append one access-log row in the current transaction."""
     user = user if user is not None else _current_user()
@@ -46,6 +47,7 @@ def log_access(
         person_id=person_id,
         outcome=outcome,
         channel=channel,
+        assurance=assurance,
     )
     if outcome == "refused" and has_request_context():
         # The request's own work is rolled back; the refusal is written after that rollback.

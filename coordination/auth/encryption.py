@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import String, TypeDecorator
+from sqlalchemy import String, Text, TypeDecorator
 
 _INFO = b"coordination: TOTP secrets at rest"
 
@@ -65,3 +65,10 @@ class EncryptedString(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else decrypt_text(value)
+
+
+class EncryptedText(EncryptedString):
+    """A long text (an ID token) stored as a Fernet token."""
+
+    impl = Text()
+    cache_ok = True

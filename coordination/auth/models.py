@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.auth.encryption import EncryptedString
+from coordination.auth.encryption import EncryptedString, EncryptedText
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
 
@@ -37,6 +37,10 @@ class User(UserMixin, db.Model):
     totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     totp_last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What an organisation's identity provider says about the person (coordination/auth/oidc):
+    # the HSA-id as given, the personnummer only as a keyed digest (see oidc/identities.py).
+    hsa_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    personnummer_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     memberships = relationship(
         "Membership", back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -116,6 +120,11 @@ class UserSession(db.Model):
     """A signed-in browser session, kept on the server so that it can be ended from here."""
 
     __tablename__ = "user_session"
+    __table_args__ = (
+        check_in("method", ["password", "oidc"]),
+        Index("ix_user_session_provider_id", "provider_id"),
+        Index("ix_user_session_provider_sid", "provider_sid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
@@ -124,6 +133,17 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(30))
+    # How the session began: "password" (with or without TOTP) or "oidc" through a unit's provider,
+    # with the assurance level (acr) it reported and, for RP-initiated logout, the ID token.
+    method: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
+    assurance: Mapped[str | None] = mapped_column(String(200))
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oidc_provider.id", ondelete="SET NULL")
+    )
+    id_token: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
+    # The provider's subject and session id (sid) from the ID token: back-channel logout names them.
+    provider_sub: Mapped[str | None] = mapped_column(String(255))
+    provider_sid: Mapped[str | None] = mapped_column(String(255))
 
 
 class LoginThrottle(db.Model):
@@ -135,3 +155,31 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+OIDC_CLAIMS = ("hsa_id", "personnummer", "email")
+
+
+class OidcProvider(db.Model):
+    """An organisation unit's OpenID Connect identity provider (DOMAIN.md §15).
+
+    The client secret is never stored: `secret_env` names the environment variable that holds it.
+    `claim` is the verified ID-token claim that identifies the user; `min_acr` an optional lowest
+    assurance level for everyone who signs in through this provider.
+    """
+
+    __tablename__ = "oidc_provider"
+    __table_args__ = (check_in("claim", OIDC_CLAIMS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation_unit.id", ondelete="CASCADE"), unique=True
+    )
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    secret_env: Mapped[str] = mapped_column(String(100))
+    claim: Mapped[str] = mapped_column(String(20))
+    min_acr: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    unit = relationship("OrganisationUnit")

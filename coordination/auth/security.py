@@ -217,10 +217,34 @@ def pending_login(nonce: str | None) -> PendingLogin | None:
 # --- server-side sessions ---------------------------------------------------------------------
 
 
-def start_session(user: User) -> str:
-    """Create a session record and return its secret (kept in the signed cookie)."""
+def start_session(
+    user: User,
+    *,
+    method: str = "password",
+    assurance: str | None = None,
+    provider_id: int | None = None,
+    id_token: str | None = None,
+    provider_sub: str | None = None,
+    provider_sid: str | None = None,
+) -> str:
+    """Create a session record and return its secret (kept in the signed cookie).
+
+    A sign-in through an identity provider records its assurance level, the provider and the ID
+    token (encrypted at rest), which RP-initiated logout hands back to the provider.
+    """
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token)))
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            method=method,
+            assurance=assurance,
+            provider_id=provider_id,
+            id_token=id_token,
+            provider_sub=provider_sub,
+            provider_sid=provider_sid,
+        )
+    )
     return token
 
 

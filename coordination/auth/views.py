@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 from coordination.audit.operations import log_access
 from coordination.auth import activation, security, throttling
 from coordination.auth.models import User
+from coordination.auth.oidc.providers import providers_for_login
+from coordination.auth.oidc.views import provider_logout_url, to_provider
 from coordination.auth.operations import (
     authenticate,
     create_user,
@@ -76,7 +78,8 @@ def login():
             session["pending_login"] = security.start_pending_login(user, enrol_secret=enrol_secret)
             db.session.commit()
             return redirect(url_for(".second_factor" if enrol_secret is None else ".enrol"))
-    return render_template("auth/login.html", error=error), status
+    options = [(str(p.unit_id), p.unit.name) for p in providers_for_login()]
+    return render_template("auth/login.html", error=error, providers_options=options), status
 
 
 def _pending():
@@ -174,14 +177,26 @@ def enrol():
 @bp.post("/logout")
 @access()
 def logout():
-    """Sign out and end the session, here and on the server."""
+    """Sign out and end the session, here and on the server; then, for a session that began at
+    an identity provider that offers it, at the provider too (RP-initiated logout)."""
+    record = security.session_alive(current_user.id, session.get("sid"))
+    provider_logout = provider_logout_url(record)
     security.end_session(session.get("sid"), "logout")
     log_access("login", current_user.id, action="logout")
     db.session.commit()
     logout_user()
     session.clear()
-    flash(_("Du är utloggad."), "info")
-    return redirect(url_for("auth.login"))
+    if provider_logout is None:
+        flash(_("Du är utloggad."), "info")
+        return redirect(url_for("auth.login"))
+    answer = to_provider(
+        provider_logout,
+        heading=_("Du är utloggad här"),
+        text=_("Du skickas vidare för att logga ut även hos din organisations inloggningstjänst."),
+        link=_("Logga ut hos inloggningstjänsten"),
+    )
+    flash(_("Du är utloggad."), "info")  # after the page: shown when the provider sends back
+    return answer
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

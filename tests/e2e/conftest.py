@@ -48,6 +48,9 @@ TEST_DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("COORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "e2e-losenord-2026"
+# The client secret of the OpenID Connect provider test_oidc.py starts; the app reads it from
+# COORD_E2E_OIDC_SECRET, the variable the admin names on the unit's sign-in page.
+OIDC_SECRET = "e2e-oidc-client-secret-2026"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -195,6 +198,7 @@ class Stack:
             HEARTBEAT_SECONDS=2,
             REQUIRE_TOTP=True,
             LOG_FORMAT="json",
+            E2E_OIDC_SECRET=OIDC_SECRET,
             **extra,
         )
         env.pop("COORD_ENV", None)  # development settings: cookies over plain http on 127.0.0.1

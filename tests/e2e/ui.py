@@ -138,10 +138,10 @@ class Person:
         page.goto("/login")
         page.get_by_label("E-postadress").fill(self.email)
         page.get_by_label("Lösenord").fill(self.stack.password)
-        page.get_by_role("button", name="Logga in").click()
+        page.get_by_role("button", name="Logga in", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Kod från din app")
         page.get_by_label("Sexsiffrig kod").fill(self.code())
-        page.get_by_role("button", name="Logga in").click()
+        page.get_by_role("button", name="Logga in", exact=True).click()
         expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """positions: members record their agency's position before the conference; end reasons
 
 Revision ID: 0025_positions
-Revises: 0022_workflow18
+Revises: 0024_oidc
 Create Date: 2026-12-05 00:00:00
 
 - member_position: one agency's position (ställningstagande) on a referral on the agenda,
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0025_positions"
-down_revision = "0022_workflow18"
+down_revision = "0024_oidc"
 branch_labels = None
 depends_on = None
 
