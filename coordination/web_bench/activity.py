@@ -279,6 +279,7 @@ def access_log(cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int, 
             "break_glass",
             "reason",
             "prev_hash",
+            "assurance",
         )
 
     def rows():
@@ -290,6 +291,7 @@ def access_log(cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int, 
             False,
             None,
         )
+        entry.assurance = None  # a sign-in's assurance level: none on reads
         for i in range(total):
             p = 1 + (i * 7919) % n
             user = coordinators[i % len(coordinators)] if i % 4 else leads[i % len(leads)]
