@@ -53,10 +53,10 @@ from coordination.programmes.views import bp as programmes_bp
 from coordination.referrals import permissions as referral_perms
 from coordination.referrals import registrations as referrals
 from coordination.referrals.views import bp as referrals_bp
+from coordination.socioeconomics.views import bp as socioeconomics_bp
 from coordination.statistics import intake_views  # noqa: F401  (pages on cases_bp)
 from coordination.statistics import rating_views as _rating_import  # noqa: F401  (on statistics_bp)
 from coordination.statistics import reports as statistics_reports
-from coordination.socioeconomics.views import bp as socioeconomics_bp
 from coordination.statistics.views import bp as statistics_bp
 
 CSP = (

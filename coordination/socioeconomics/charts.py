@@ -30,7 +30,8 @@ def payback_chart(report: CohortReport) -> bytes:
     rows = [r for r in report.rows() if r["actor"] != "individual"][::-1]
     chart = _chart(pygal.HorizontalBar, height=120 + 40 * len(rows), x_title=_("Månader"))
     chart.x_labels = [
-        r["label"] if r["payback_months"] is not None
+        r["label"]
+        if r["payback_months"] is not None
         else _("%(actor)s: ingen återbetalning", actor=r["label"])
         for r in rows
     ]

@@ -59,8 +59,17 @@ def header(report: CohortReport) -> list[str]:
 def table_rows(report: CohortReport) -> list[list]:
     """The figures, one row per actor."""
     keys = (
-        "benefit", "cost", "net_1_year", "net_horizon", "payback_months", "cohort_benefit",
-        "cohort_cost", "cohort_net_1_year", "cohort_net_horizon", "before", "after",
+        "benefit",
+        "cost",
+        "net_1_year",
+        "net_horizon",
+        "payback_months",
+        "cohort_benefit",
+        "cohort_cost",
+        "cohort_net_1_year",
+        "cohort_net_horizon",
+        "before",
+        "after",
     )
     return [[row["label"], *(row[k] for k in keys)] for row in report.rows()]
 

@@ -9,8 +9,8 @@ import yaml
 from flask_babel import gettext as _
 
 from coordination.core.errors import ValidationFailed
-from coordination.socioeconomics.operations import ENTRY_FIELDS, create_price_list
 from coordination.socioeconomics.models import PriceList
+from coordination.socioeconomics.operations import ENTRY_FIELDS, create_price_list
 
 REQUIRED = ("variable", "code", "actor", "kind", "amount")
 
@@ -70,7 +70,9 @@ def _parse_yaml(text: str) -> list[tuple[str, dict]]:
         if not isinstance(item, dict):
             entries.append((where, {"_bad": "x"}))
             continue
-        entries.append((where, {str(k): "" if v is None else str(v).strip() for k, v in item.items()}))
+        entries.append(
+            (where, {str(k): "" if v is None else str(v).strip() for k, v in item.items()})
+        )
     return entries
 
 

@@ -98,9 +98,7 @@ class ProgrammeCost(db.Model):
         CheckConstraint(
             "(budget IS NULL) <> (cost_per_participant IS NULL)", name="budget_or_per_participant"
         ),
-        CheckConstraint(
-            "budget IS NULL OR budget >= 0", name="budget_not_negative"
-        ),
+        CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
         CheckConstraint(
             "cost_per_participant IS NULL OR cost_per_participant >= 0",
             name="per_participant_not_negative",

@@ -61,11 +61,11 @@ def entry_problems(entry: dict) -> tuple[dict | None, list[str]]:
     kind = str(entry.get("kind") or "").strip()
     source = str(entry.get("source") or "").strip()
     if variable not in VARIABLES:
-        problems.append(
-            _("variabeln ska vara en av %(names)s", names=", ".join(VARIABLES))
-        )
+        problems.append(_("variabeln ska vara en av %(names)s", names=", ".join(VARIABLES)))
     elif code not in known_codes(variable):
-        problems.append(_("koden %(code)s finns inte i kodlistan %(list)s", code=code, list=variable))
+        problems.append(
+            _("koden %(code)s finns inte i kodlistan %(list)s", code=code, list=variable)
+        )
     if actor not in ACTORS:
         problems.append(_("aktören ska vara en av %(names)s", names=", ".join(ACTORS)))
     if kind not in KINDS:
@@ -234,7 +234,9 @@ def save_programme_cost(programme: Programme, data: dict) -> ProgrammeCost:
                 errors[field] = [problem]
     if not errors.get("budget") and not errors.get("cost_per_participant"):
         if (amounts["budget"] is None) == (amounts["cost_per_participant"] is None):
-            errors["budget"] = [_("Ange antingen en budget för året eller en kostnad per deltagare.")]
+            errors["budget"] = [
+                _("Ange antingen en budget för året eller en kostnad per deltagare.")
+            ]
     shares = {
         actor: _share(data.get(f"share_{actor}", DEFAULT_SHARES[actor]), errors, f"share_{actor}")
         for actor in PUBLIC_ACTORS

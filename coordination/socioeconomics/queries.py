@@ -239,7 +239,10 @@ def run_cohort(args, programme: Programme | None = None) -> CohortReport:
     errors: dict[str, list[str]] = {}
     if programme is None:
         programme = _parse_id(
-            Programme, args.get("programme_id"), errors, "programme_id",
+            Programme,
+            args.get("programme_id"),
+            errors,
+            "programme_id",
             _("Välj en insats i listan."),
         )
     start = _parse_day(args.get("exited_from"), errors, "exited_from")
@@ -247,11 +250,16 @@ def run_cohort(args, programme: Programme | None = None) -> CohortReport:
     if start and end and end < start:
         errors["exited_to"] = [_("Slutdatum kan inte ligga före startdatum.")]
     price_list = _parse_id(
-        PriceList, args.get("price_list_id"), errors, "price_list_id",
+        PriceList,
+        args.get("price_list_id"),
+        errors,
+        "price_list_id",
         _("Välj en prislista i listan."),
     )
     horizon_text = str(args.get("horizon_years") or rules.DEFAULT_HORIZON).strip()
-    horizon = int(horizon_text) if horizon_text.lstrip("-").isdigit() and len(horizon_text) < 6 else 0
+    horizon = (
+        int(horizon_text) if horizon_text.lstrip("-").isdigit() and len(horizon_text) < 6 else 0
+    )
     if not horizon_text.lstrip("-").isdigit():
         errors["horizon_years"] = [labels.problem("horizon_out_of_range")]
     cohort = Cohort()
@@ -266,7 +274,12 @@ def run_cohort(args, programme: Programme | None = None) -> CohortReport:
             ]
     prices = prices_of(price_list) if price_list is not None else []
     problems = labels.problems(rules.check_inputs(cohort.participants, prices, horizon))
-    if programme is None or not (start and end) or "exited_to" in errors or cohort.missing_cost_years:
+    if (
+        programme is None
+        or not (start and end)
+        or "exited_to" in errors
+        or cohort.missing_cost_years
+    ):
         problems.pop("cohort", None)  # an empty cohort says nothing before the period is valid
     for key, messages in problems.items():
         errors.setdefault(key, messages)

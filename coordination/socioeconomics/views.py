@@ -25,6 +25,8 @@ from coordination.statistics.charts import CHART_CSP
 from workflows.socioeconomics import DEFAULT_HORIZON
 
 bp = Blueprint("socioeconomics", __name__, url_prefix="/statistics/socio-economics")
+
+
 @bp.app_template_filter("kr")
 def _kronor(value) -> str:
     """Format whole kronor with the user's digit grouping ('–' when missing)."""
@@ -71,7 +73,9 @@ def cohort():
     try:
         report = queries.run_cohort(args)
     except ValidationFailed as exc:
-        return render_template("socioeconomics/cohort.html", **context | {"errors": exc.errors}), 422
+        return render_template(
+            "socioeconomics/cohort.html", **context | {"errors": exc.errors}
+        ), 422
     log_access("socio_economics", report.programme.id, action="read")
     html = render_template(
         "socioeconomics/cohort.html",
@@ -196,7 +200,9 @@ def _saved_options() -> list[tuple[str, str]]:
 
 def _saved(raw: str | None, errors: dict, field: str) -> SavedCalculation | None:
     text = (raw or "").strip()
-    found = db.session.get(SavedCalculation, int(text)) if text.isdigit() and len(text) < 10 else None
+    found = (
+        db.session.get(SavedCalculation, int(text)) if text.isdigit() and len(text) < 10 else None
+    )
     if found is None:
         errors[field] = [_("Välj en sparad beräkning i listan.")]
     return found

@@ -54,7 +54,9 @@ def test_the_api_gives_every_problem_at_once_as_problem_json(api):
     assert "Kohorten är tom" in empty.get_json()["errors"]["cohort"][0]
     assert api.get("/api/v1/socio-economics/999999", headers=headers).status_code == 404
     coordinator = token_headers(make_user("coordinator"))
-    assert api.get(f"/api/v1/socio-economics/{programme.id}", headers=coordinator).status_code == 403
+    assert (
+        api.get(f"/api/v1/socio-economics/{programme.id}", headers=coordinator).status_code == 403
+    )
 
 
 def test_the_page_shows_every_error_in_the_summary(client):
@@ -89,7 +91,9 @@ def test_a_missing_programme_cost_is_named_by_year(client):
 
 def test_a_budget_is_divided_by_the_year_s_exited_participants(api):
     programme, price_list = worked_example()
-    cost = db.session.scalar(select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id))
+    cost = db.session.scalar(
+        select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id)
+    )
     cost.cost_per_participant, cost.budget = None, 900_000
     db.session.commit()
     body = api.get(
@@ -135,7 +139,10 @@ def test_the_charts_are_accessible_svg(client):
         assert response.status_code == 200
         svg = response.get_data(as_text=True)
         assert 'role="img"' in svg and "<title" in svg and "<script" not in svg
-    assert client.get(f"{COHORT}/pie.svg", query_string=_query(programme, price_list)).status_code == 404
+    assert (
+        client.get(f"{COHORT}/pie.svg", query_string=_query(programme, price_list)).status_code
+        == 404
+    )
 
 
 def test_the_board_report_pdf(client):
@@ -175,7 +182,9 @@ def test_comparison_refuses_different_price_lists_unless_asked(client):
     other = make_price_list(name="Annan lista")
     _login(client)
     for chosen in (price_list, price_list, other):
-        saved = client.post_form(f"{COHORT}/save", {**_query(programme, chosen), "horizon_years": "5"})
+        saved = client.post_form(
+            f"{COHORT}/save", {**_query(programme, chosen), "horizon_years": "5"}
+        )
         assert saved.status_code == 302
     first, same, different = db.session.scalars(
         select(SavedCalculation).order_by(SavedCalculation.id)
@@ -215,7 +224,10 @@ def test_programme_costs_refuse_shares_that_do_not_sum_to_100(client):
     html = response.get_data(as_text=True)
     assert "Beloppet kan inte vara negativt" in html
     assert "Finansieringsandelarna måste tillsammans bli exakt 100 procent." in html
-    assert db.session.scalar(select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id)) is None
+    assert (
+        db.session.scalar(select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id))
+        is None
+    )
     both = client.post_form(page, {"year": "2024", "budget": "1", "cost_per_participant": "2",
                                    "share_kommun": "25", "share_region": "25", "share_af": "0",
                                    "share_fk": "0", "share_state": "50"})  # fmt: skip
@@ -224,5 +236,7 @@ def test_programme_costs_refuse_shares_that_do_not_sum_to_100(client):
                                     "share_region": "25", "share_af": "0", "share_fk": "0",
                                     "share_state": "50", "source": "Budget 2024"})  # fmt: skip
     assert saved.status_code == 302
-    cost = db.session.scalar(select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id))
+    cost = db.session.scalar(
+        select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id)
+    )
     assert (cost.budget, cost.cost_per_participant, cost.shares["state"]) == (1_200_000, None, 50)

@@ -108,7 +108,10 @@ def test_the_worked_example_exactly():
 
 def test_a_cohort_where_some_follow_ups_are_missing_counts_them():
     cohort = [participant(ON_SUPPORT, WORKING, exit_data=True)]
-    cohort += [participant(ON_SUPPORT, WORKING), participant(ON_SUPPORT, ON_SUPPORT, exit_data=True)]
+    cohort += [
+        participant(ON_SUPPORT, WORKING),
+        participant(ON_SUPPORT, ON_SUPPORT, exit_data=True),
+    ]
     result = rules.calculate(cohort, PRICES, 5)
     assert (result.participants, result.used_exit_data) == (3, 2)
     assert result.actors["kommun"].benefit == F(2 * 164_000, 3)
