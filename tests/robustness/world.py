@@ -13,6 +13,7 @@ from flask import Flask
 
 from coordination.extensions import db
 from coordination.organisations.models import MemberOrganisation
+from coordination.programmes.models import Programme
 from tests.factories import (
     PASSWORD,
     make_case,
@@ -26,6 +27,7 @@ from tests.factories import (
     make_user,
     token_headers,
 )
+from tests.socioeconomics.worked import make_price_list, saved_calculation
 
 ROLES = (
     "coordinator",
@@ -87,6 +89,9 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
     member = MemberOrganisation(code="vaxjo_kommun", name="Växjö kommun", kind="kommun")
     db.session.add(member)
     db.session.flush()
+    programme = db.session.get(Programme, case.programme_id)
+    calculation = saved_calculation(programme, make_price_list(name="Använd"))
+    price_list = make_price_list(name="Redigerbar")  # unused: its page offers the edit form
     ids = {
         "case_id": case.id,
         "referral_id": draft.id,
@@ -105,6 +110,8 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
         "id": case.id,
         "report": 0,
         "member_organisation_id": member.id,
+        "price_list_id": price_list.id,
+        "calculation_id": calculation.id,
     }
     db.session.commit()
     actors = []

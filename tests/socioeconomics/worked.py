@@ -87,3 +87,17 @@ def table_row(html: str, label: str, table_id: str = "figures-table") -> str:
         if f">{label}</th>" in row:
             return page_text("<tr" + row)
     raise AssertionError(f"no row {label!r}")
+
+
+def saved_calculation(programme, price_list):
+    """A saved cohort calculation: one participant of the programme exited in 2024 (the
+    programme's 2024 cost is entered when missing)."""
+    from coordination.socioeconomics import queries
+
+    if not any(c.year == 2024 for c in queries.programme_costs(programme.id)):
+        ops.save_programme_cost(programme, {"year": "2024", "cost_per_participant": "60000"})
+    exited_participant(programme, working=True)
+    report = queries.run_cohort({**PERIOD, "price_list_id": str(price_list.id)}, programme)
+    saved = ops.save_calculation(report)
+    db.session.commit()
+    return saved
