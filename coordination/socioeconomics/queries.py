@@ -23,9 +23,9 @@ def price_lists() -> list[PriceList]:
     """Return every price-list version, newest year and version first."""
     return list(
         db.session.scalars(
-            select(PriceList).order_by(
-                PriceList.year.desc(), PriceList.name, PriceList.version.desc()
-            )
+            select(PriceList)
+            .options(selectinload(PriceList.entries))
+            .order_by(PriceList.year.desc(), PriceList.name, PriceList.version.desc())
         )
     )
 

@@ -25,6 +25,8 @@ from coordination.statistics.charts import CHART_CSP
 from workflows.socioeconomics import DEFAULT_HORIZON
 
 bp = Blueprint("socioeconomics", __name__, url_prefix="/statistics/socio-economics")
+# Saved figures keep actor keys; their names follow the reader's language.
+bp.add_app_template_global(labels.actor, "socio_actor")
 
 
 @bp.app_template_filter("kr")

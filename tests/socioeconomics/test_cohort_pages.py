@@ -240,3 +240,32 @@ def test_programme_costs_refuse_shares_that_do_not_sum_to_100(client):
         select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id)
     )
     assert (cost.budget, cost.cost_per_participant, cost.shares["state"]) == (1_200_000, None, 50)
+
+
+def test_the_openapi_document_describes_the_socio_economic_endpoints(api):
+    document = api.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assert "get" in paths["/api/v1/price-lists"]
+    assert "get" in paths["/api/v1/price-lists/{price_list_id}"]
+    calculation = paths["/api/v1/socio-economics/{programme_id}"]["get"]
+    assert "422" in calculation["responses"]
+    figures = document["components"]["schemas"]["ActorFiguresSchema"]["properties"]
+    assert figures["payback_months"]["type"] == ["integer", "null"]
+
+
+def test_the_demo_has_price_lists_and_the_programme_s_cost(client):
+    from coordination.demo import load_demo
+    from coordination.programmes.models import Programme
+
+    load_demo()
+    db.session.commit()
+    _login(client)
+    html = client.get("/statistics/socio-economics/price-lists").get_data(as_text=True)
+    assert "Södra Dalen" in html
+    programme = db.session.scalar(select(Programme).where(Programme.name == "Steget vidare"))
+    years = [c.year for c in db.session.scalars(
+        select(ProgrammeCost).where(ProgrammeCost.programme_id == programme.id)
+    )]  # fmt: skip
+    assert len(years) == 2
+    start = client.get("/statistics/").get_data(as_text=True)
+    assert "/statistics/socio-economics/cohort" in start
