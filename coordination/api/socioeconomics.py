@@ -74,6 +74,12 @@ def get_price_list(price_list_id: int):
     "for the cohort in whole kronor; participants counted and how many used exit data",
     response=CalculationSchema,
     roles=perms.VIEW_ROLES,
+    query={
+        "exited_from": {"type": "string", "format": "date"},
+        "exited_to": {"type": "string", "format": "date"},
+        "price_list_id": {"type": "integer", "minimum": 1},
+        "horizon_years": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
+    },
 )
 def socio_economics(programme_id: int):
     """Calculate a cohort (422 with every problem at once)."""

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.socioeconomics import labels
@@ -234,8 +235,6 @@ def run_cohort(args, programme: Programme | None = None) -> CohortReport:
     Arguments: programme_id (unless given), exited_from, exited_to, price_list_id,
     horizon_years (default 5).
     """
-    from coordination.core.errors import ValidationFailed
-
     errors: dict[str, list[str]] = {}
     if programme is None:
         programme = _parse_id(

@@ -249,6 +249,12 @@ def test_the_openapi_document_describes_the_socio_economic_endpoints(api):
     assert "get" in paths["/api/v1/price-lists/{price_list_id}"]
     calculation = paths["/api/v1/socio-economics/{programme_id}"]["get"]
     assert "422" in calculation["responses"]
+    assert {p["name"] for p in calculation["parameters"] if p["in"] == "query"} == {
+        "exited_from",
+        "exited_to",
+        "price_list_id",
+        "horizon_years",
+    }
     figures = document["components"]["schemas"]["ActorFiguresSchema"]["properties"]
     assert figures["payback_months"]["type"] == ["integer", "null"]
 
