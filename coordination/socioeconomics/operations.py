@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coordination.codes.operations import known_codes
+from coordination.core.db import get_row
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -263,7 +264,12 @@ def save_programme_cost(programme: Programme, data: dict) -> ProgrammeCost:
 
 
 def save_calculation(report, by=None) -> SavedCalculation:
-    """Keep a cohort calculation (its figures as JSON) for the board and for comparisons."""
+    """Keep a cohort calculation (its figures as JSON) for the board and for comparisons.
+
+    The price-list version is locked first, so an edit of it in flight finishes before the
+    version counts as used (and a later edit is refused).
+    """
+    get_row(PriceList, report.price_list.id, lock=True)
     saved = SavedCalculation(
         programme_id=report.programme.id,
         exited_from=report.exited_from,

@@ -143,7 +143,10 @@ def _edit_page(price_list: PriceList, errors: dict, form_rows: list[dict] | None
 def price_list(price_list_id: int):
     """One price-list version: its prices with their sources; edit it while no calculation used
     it."""
-    found = get_visible(PriceList, price_list_id, lambda user, row: True)
+    # A save locks the version, as a calculation saved with it does: one of them waits.
+    found = get_visible(
+        PriceList, price_list_id, lambda user, row: True, lock=request.method == "POST"
+    )
     if request.method == "GET":
         log_access("price_list", found.id, action="read")
         return _edit_page(found, {}, None)

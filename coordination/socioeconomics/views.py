@@ -20,7 +20,7 @@ from coordination.programmes.models import Programme
 from coordination.socioeconomics import charts, exports, labels, queries
 from coordination.socioeconomics import operations as ops
 from coordination.socioeconomics import permissions as perms
-from coordination.socioeconomics.models import SavedCalculation
+from coordination.socioeconomics.models import PriceList, SavedCalculation
 from coordination.statistics.charts import CHART_CSP
 from workflows.socioeconomics import DEFAULT_HORIZON
 
@@ -169,6 +169,10 @@ def cohort_pdf():
 def save_cohort():
     """Keep the calculation (its figures and the price list it used) for comparisons."""
     args = {k: request.form.get(k, "") for k in COHORT_ARGS}
+    chosen = args["price_list_id"].strip()
+    if chosen.isdigit() and len(chosen) < 10:
+        # Lock the version before its prices are read: an edit in flight finishes first.
+        db.session.scalar(select(PriceList).where(PriceList.id == int(chosen)).with_for_update())
     try:
         report = queries.run_cohort(args)
     except ValidationFailed as exc:
