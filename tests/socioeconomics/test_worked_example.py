@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import refresh
 from sqlalchemy import select
 
 from coordination.audit.models import AccessLogEntry
@@ -110,3 +111,20 @@ def test_missing_follow_ups_use_the_exit_data_and_say_how_many(api, client):
     assert rows["kommun"]["benefit"] == 82_000
     assert rows["public"]["benefit"] == 100_000
     assert rows["public"]["payback_months"] == 8  # ceil(12 · 60,000 / 100,000) = ceil(7.2)
+
+
+def test_the_page_in_english(client):
+    programme, price_list = worked_example()
+    analyst = make_user("analyst")
+    analyst.locale = "en"
+    db.session.commit()
+    client.login(analyst.email, PASSWORD)
+    refresh()  # the test's requests share one app context, where Flask-Babel caches the locale
+    query = {"programme_id": programme.id, **PERIOD, "price_list_id": price_list.id}
+    html = client.get("/statistics/socio-economics/cohort", query_string=query).get_data(
+        as_text=True
+    )
+    refresh()
+    assert table_row(html, "Public actors together").endswith("9 months 3,400,000")
+    assert "no payback" in table_row(html, "The state")
+    assert "The calculation rests on 10 participants" in html
