@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from coordination.codes.operations import known_codes
 from coordination.core.db import get_row
 from coordination.core.errors import Conflict, ValidationFailed
+from coordination.core.parsing import is_digits
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.socioeconomics import labels
@@ -40,7 +41,7 @@ def parse_amount(raw: object) -> tuple[int | None, str | None]:
     text = _SPACES.sub("", str(raw if raw is not None else ""))
     if not text:
         return None, _("Ange ett belopp i hela kronor.")
-    if not re.fullmatch(r"-?\d{1,13}", text):
+    if not re.fullmatch(r"-?[0-9]{1,13}", text):
         return None, _("Ange beloppet i hela kronor, utan decimaler.")
     amount = int(text)
     if amount < 0:
@@ -128,7 +129,7 @@ def _header_problems(name: str, year: object) -> tuple[dict[str, list[str]], int
     elif len(name) > 120:
         errors["name"] = [_("Namnet får vara högst 120 tecken.")]
     text = str(year or "").strip()
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+    if not is_digits(text) or not 2000 <= int(text) <= 2100:
         errors["year"] = [_("Ange ett år från 2000 till 2100.")]
         return errors, None
     return errors, int(text)
@@ -222,7 +223,7 @@ def save_programme_cost(programme: Programme, data: dict) -> ProgrammeCost:
     funders' shares (which must sum to 100 %)."""
     errors: dict[str, list[str]] = {}
     year_text = str(data.get("year") or "").strip()
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else None
+    year = int(year_text) if is_digits(year_text) and 2000 <= int(year_text) <= 2100 else None
     if year is None:
         errors["year"] = [_("Ange ett år från 2000 till 2100.")]
     amounts: dict[str, int | None] = {}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
 from coordination.core.errors import Conflict, ValidationFailed
-from coordination.core.parsing import unstorable_errors
+from coordination.core.parsing import is_digits, unstorable_errors
 from coordination.core.permissions import access, get_visible, require
 from coordination.extensions import db
 from coordination.programmes.models import Programme
@@ -103,7 +103,7 @@ def _rows_from_form(form) -> list[tuple[str, dict]]:
     """Read the table's rows (existing ones and the blank ones), skipping deleted or empty rows."""
     rows = []
     raw = form.get("row_count", "")
-    count = min(int(raw), 2000) if raw.isdigit() and len(raw) < 6 else 0
+    count = min(int(raw), 2000) if is_digits(raw) else 0
     for i in range(count):
         entry = {f: form.get(f"{f}-{i}", "") for f in ops.ENTRY_FIELDS}
         if form.get(f"delete-{i}") or not any(entry[f] for f in ("code", "amount", "source")):

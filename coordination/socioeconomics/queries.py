@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coordination.core.errors import ValidationFailed
+from coordination.core.parsing import bounded_int, is_digits
 from coordination.extensions import db
 from coordination.programmes.models import Programme
 from coordination.socioeconomics import labels
@@ -223,7 +224,7 @@ def _parse_day(raw: str | None, errors: dict, field_name: str) -> date | None:
 
 def _parse_id(model, raw: str | None, errors: dict, field_name: str, message: str):
     text = (raw or "").strip()
-    row = db.session.get(model, int(text)) if text.isdigit() and len(text) < 10 else None
+    row = db.session.get(model, int(text)) if is_digits(text) else None
     if row is None:
         errors[field_name] = [message]
     return row
@@ -256,10 +257,10 @@ def run_cohort(args, programme: Programme | None = None) -> CohortReport:
         _("Välj en prislista i listan."),
     )
     horizon_text = str(args.get("horizon_years") or rules.DEFAULT_HORIZON).strip()
-    horizon = (
-        int(horizon_text) if horizon_text.lstrip("-").isdigit() and len(horizon_text) < 6 else 0
-    )
-    if not horizon_text.lstrip("-").isdigit():
+    try:
+        horizon = bounded_int(horizon_text)
+    except ValueError:
+        horizon = 0
         errors["horizon_years"] = [labels.problem("horizon_out_of_range")]
     cohort = Cohort()
     if programme is not None and start and end and "exited_to" not in errors:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from coordination.audit.operations import log_access
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today
+from coordination.core.parsing import is_digits
 from coordination.core.permissions import access, get_visible
 from coordination.documents import render_pdf
 from coordination.extensions import db
@@ -170,7 +171,7 @@ def save_cohort():
     """Keep the calculation (its figures and the price list it used) for comparisons."""
     args = {k: request.form.get(k, "") for k in COHORT_ARGS}
     chosen = args["price_list_id"].strip()
-    if chosen.isdigit() and len(chosen) < 10:
+    if is_digits(chosen):
         # Lock the version before its prices are read: an edit in flight finishes first.
         db.session.scalar(select(PriceList).where(PriceList.id == int(chosen)).with_for_update())
     try:
@@ -206,9 +207,7 @@ def _saved_options() -> list[tuple[str, str]]:
 
 def _saved(raw: str | None, errors: dict, field: str) -> SavedCalculation | None:
     text = (raw or "").strip()
-    found = (
-        db.session.get(SavedCalculation, int(text)) if text.isdigit() and len(text) < 10 else None
-    )
+    found = db.session.get(SavedCalculation, int(text)) if is_digits(text) else None
     if found is None:
         errors[field] = [_("Välj en sparad beräkning i listan.")]
     return found

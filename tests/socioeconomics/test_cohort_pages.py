@@ -275,3 +275,25 @@ def test_the_demo_has_price_lists_and_the_programme_s_cost(client):
     assert len(years) == 2
     start = client.get("/statistics/").get_data(as_text=True)
     assert "/statistics/socio-economics/cohort" in start
+
+
+def test_odd_numbers_are_errors_not_crashes(client, api):
+    programme, price_list = worked_example()
+    _login(client)
+    for odd in ("²", "--5", "+", "1e3", "٣" * 12, "99999999999"):
+        query = _query(programme, price_list, horizon_years=odd)
+        assert client.get(COHORT, query_string=query).status_code == 422, odd
+        query = {**_query(programme, price_list), "programme_id": odd, "price_list_id": odd}
+        assert client.get(COHORT, query_string=query).status_code == 422, odd
+        compare = {"first": odd, "second": odd}
+        assert (
+            client.get("/statistics/socio-economics/compare", query_string=compare).status_code
+            == 422
+        )
+    costs = f"/statistics/socio-economics/programmes/{programme.id}/costs"
+    admin = make_user("admin")
+    client.login(admin.email, PASSWORD)
+    answer = client.post_form(costs, {"year": "²", "cost_per_participant": "²"})
+    assert answer.status_code == 422
+    page = f"/statistics/socio-economics/price-lists/{price_list.id}"
+    assert client.post_form(page, {"row_count": "²"}).status_code in (302, 409)
