@@ -57,6 +57,7 @@ from coordination.programmes.views import bp as programmes_bp
 from coordination.referrals import permissions as referral_perms
 from coordination.referrals import registrations as referrals
 from coordination.referrals.views import bp as referrals_bp
+from coordination.socioeconomics.views import bp as socioeconomics_bp
 from coordination.statistics import intake_views  # noqa: F401  (pages on cases_bp)
 from coordination.statistics import rating_views as _rating_import  # noqa: F401  (on statistics_bp)
 from coordination.statistics import reports as statistics_reports
@@ -171,6 +172,7 @@ def _import_models() -> None:
     from coordination.people import models as _people  # noqa: F401
     from coordination.programmes import models as _programmes  # noqa: F401
     from coordination.referrals import models as _referrals  # noqa: F401
+    from coordination.socioeconomics import models as _socioeconomics  # noqa: F401
     from coordination.statistics import models as _statistics  # noqa: F401
 
 
@@ -222,6 +224,7 @@ def _register_blueprints(app: Flask) -> None:
         observability_bp,
         organisations_bp,
         statistics_bp,
+        socioeconomics_bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never cookies

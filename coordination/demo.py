@@ -24,6 +24,7 @@ from coordination.organisations.models import MemberOrganisation, OrganisationUn
 from coordination.programmes import operations as programme_ops
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
+from coordination.socioeconomics import operations as socio
 from coordination.statistics import intake
 from workflows.calendar import WorkingCalendar
 from workflows.personnummer import luhn_check_digit
@@ -64,6 +65,7 @@ def load_demo() -> list[tuple[str, str]]:
     db.session.flush()
     _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
     _demo_targets(programme)
+    _demo_socioeconomics(programme, today.year)
     return logins
 
 
@@ -111,6 +113,48 @@ def _demo_targets(programme: Programme) -> None:
     """The programme's outcome targets (../shared/DOMAIN.md §12, "Programme targets")."""
     for data in DEMO_TARGETS:
         programme_ops.add_target(programme, data)
+
+
+# An invented price list (DOMAIN.md §13): (variable, code, actor, cost|revenue, kronor a year).
+DEMO_PRICES = (
+    ("support", "forsorjningsstod", "kommun", "cost", 110_000),
+    ("support", "forsorjningsstod", "individual", "revenue", 110_000),
+    ("support", "sjukpenning_rehabpenning", "fk", "cost", 180_000),
+    ("support", "sjukpenning_rehabpenning", "individual", "revenue", 180_000),
+    ("support", "aktivitetsstod", "af", "cost", 90_000),
+    ("support", "aktivitetsstod", "individual", "revenue", 90_000),
+    ("occupation", "sjukskriven_utan_sysselsattning", "region", "cost", 25_000),
+    ("work", "ej_subventionerat", "kommun", "revenue", 54_000),
+    ("work", "ej_subventionerat", "region", "revenue", 22_500),
+    ("work", "ej_subventionerat", "state", "revenue", 13_500),
+    ("work", "ej_subventionerat", "individual", "revenue", 250_000),
+    ("work", "subventionerat", "af", "cost", 120_000),
+    ("work", "subventionerat", "individual", "revenue", 200_000),
+)
+
+
+def _demo_socioeconomics(programme: Programme, year: int) -> None:
+    """The förbund's price list for this year and last, and the programme's cost (finsam)."""
+    for list_year in (year - 1, year):
+        rows = [
+            (
+                f"rad {number}",
+                {
+                    "variable": variable,
+                    "code": code,
+                    "actor": actor,
+                    "kind": kind,
+                    "amount": str(amount),
+                    "source": "Påhittat exempel för demon",
+                },
+            )
+            for number, (variable, code, actor, kind, amount) in enumerate(DEMO_PRICES, 1)
+        ]
+        socio.create_price_list(name="Södra Dalen", year=list_year, rows=rows)
+        socio.save_programme_cost(
+            programme,
+            {"year": str(list_year), "cost_per_participant": "60000", "source": "Budget"},
+        )
 
 
 def _demo_users(units: dict) -> tuple[dict, list[tuple[str, str]]]:

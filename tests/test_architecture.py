@@ -90,6 +90,7 @@ LAYERS = (
     ("statistics",),
     ("action_plans", "meetings"),
     ("exits",),
+    ("socioeconomics",),
     ("api", "audit.views", "home", "health", "demo", "jobs"),
     ("cli",),
     ("app",),

@@ -25,5 +25,6 @@ from coordination.api import (  # noqa: E402,F401
     openapi,
     ratings,
     referrals,
+    socioeconomics,
     statistics,
 )

@@ -175,6 +175,8 @@ def _parameters(op: Operation, path: str) -> list[dict]:
             else {"type": "string"}
         )
         params.append({"name": name, "in": "path", "required": True, "schema": kind})
+    for name, schema in (op.query or {}).items():
+        params.append({"name": name, "in": "query", "schema": schema})
     if op.many and op.method == "get":
         params += [
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},

@@ -26,6 +26,7 @@ class Operation:
     public: bool
     status: int
     responses: dict[str, str] | None = None  # further answers worth documenting: code -> text
+    query: dict[str, dict] | None = None  # documented query parameters: name -> JSON Schema
 
 
 OPERATIONS: list[Operation] = []
@@ -44,6 +45,7 @@ def endpoint(
     public: bool = False,
     status: int = 200,
     responses: dict[str, str] | None = None,
+    query: dict[str, dict] | None = None,
 ) -> Callable:
     """Register a route with its access rule and its OpenAPI operation."""
     OPERATIONS.append(
@@ -57,6 +59,7 @@ def endpoint(
             public,
             status,
             responses,
+            query,
         )
     )
 

@@ -15,6 +15,7 @@ from coordination.consent.operations import record_consent
 from coordination.core.i18n import local_today
 from coordination.extensions import db
 from coordination.organisations.models import MemberOrganisation
+from coordination.programmes.models import Programme
 from tests.factories import (
     PASSWORD,
     make_case,
@@ -28,6 +29,7 @@ from tests.factories import (
     make_user,
     token_headers,
 )
+from tests.socioeconomics.worked import make_price_list, saved_calculation
 
 ROLES = (
     "coordinator",
@@ -103,6 +105,9 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
     member = MemberOrganisation(code="vaxjo_kommun", name="Växjö kommun", kind="kommun")
     db.session.add(member)
     db.session.flush()
+    programme = db.session.get(Programme, case.programme_id)
+    calculation = saved_calculation(programme, make_price_list(name="Använd"))
+    price_list = make_price_list(name="Redigerbar")  # unused: its page offers the edit form
     ids = {
         "case_id": case.id,
         "referral_id": draft.id,
@@ -122,6 +127,8 @@ def build_world(app: Flask, *, browser: bool = True, api: bool = False) -> World
         "report": 0,
         "member_organisation_id": member.id,
         "consent_id": consent.id,
+        "price_list_id": price_list.id,
+        "calculation_id": calculation.id,
     }
     db.session.commit()
     actors = []

@@ -1,7 +1,7 @@
 """oidc: signing in through an organisation unit's OpenID Connect provider
 
 Revision ID: 0024_oidc
-Revises: 0022_workflow18
+Revises: 0023_socioeconomics
 Create Date: 2026-12-05 00:00:00
 
 DOMAIN.md §15.
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024_oidc'
-down_revision = '0022_workflow18'
+down_revision = "0023_socioeconomics"
 branch_labels = None
 depends_on = None
 
