@@ -50,6 +50,7 @@ OBJECTS = {
     "day_off": _l("Ledig dag"),
     "decision": _l("Beslut"),
     "escalation": _l("Eskalering"),
+    "extract_request": _l("Begäran om registerutdrag"),
     "case_task": _l("Uppgift"),
     "task": _l("Uppgift"),
     "follow_up": _l("Uppföljning"),
