@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from coordination.referrals.models import Referral
 from notifications.models import Notification
 
 # The subjects that belong to one case: their table and its case column.
-CASE_PARTS = {
+CASE_PARTS: dict[str, tuple[Any, Any]] = {
     "meeting": (Meeting, Meeting.case_id),
     "escalation": (Escalation, Escalation.case_id),
     "task": (Task, Task.case_id),
@@ -44,21 +45,28 @@ class Who:
 
 def _case_ids(items: list[Notification]) -> dict[int, int]:
     """Map each item about a case (directly or through a part of it) to the case's id."""
-    found = {i.id: i.subject_id for i in items if i.subject_type == "case" and i.subject_id}
+    found: dict[int, int] = {
+        i.id: i.subject_id for i in items if i.subject_type == "case" and i.subject_id
+    }
     for subject, (model, column) in CASE_PARTS.items():
         ids = {i.subject_id for i in items if i.subject_type == subject and i.subject_id}
         if not ids:
             continue
-        cases = dict(db.session.execute(select(model.id, column).where(model.id.in_(ids))).all())
+        cases: dict[int, int] = dict(
+            db.session.execute(select(model.id, column).where(model.id.in_(ids))).all()
+        )
         for i in items:
-            if i.subject_type == subject and cases.get(i.subject_id):
-                found[i.id] = cases[i.subject_id]
+            case_id = cases.get(i.subject_id or 0)
+            if i.subject_type == subject and case_id:
+                found[i.id] = case_id
     return found
 
 
 def _referral_ids(items: list[Notification], cased: dict[int, int]) -> dict[int, int]:
     """Map each item about a referral (or a packet on one, without a case) to the referral."""
-    found = {i.id: i.subject_id for i in items if i.subject_type == "referral" and i.subject_id}
+    found: dict[int, int] = {
+        i.id: i.subject_id for i in items if i.subject_type == "referral" and i.subject_id
+    }
     packet_ids = {i.subject_id for i in items if i.subject_type == "packet" and i.subject_id}
     if packet_ids:
         packets = {

@@ -54,19 +54,21 @@ def mark_many(user, ids: list[int], *, done: bool, now: datetime | None = None) 
         Notification.recipient_id == user.id,
         Notification.channel == "inbox",
     ]
-    changed = db.session.execute(
+    read = db.session.execute(
         update(Notification)
         .where(*mine, Notification.read_at.is_(None))
         .values(read_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = getattr(read, "rowcount", 0)
     if done:
-        changed = db.session.execute(
+        finished = db.session.execute(
             update(Notification)
             .where(*mine, Notification.done_at.is_(None))
             .values(done_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        changed = getattr(finished, "rowcount", 0)
     return int(changed or 0)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing import TypeGuard
 
 from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.expression import Exists
 
@@ -229,7 +229,7 @@ def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
     return found
 
 
-def over_capacity_select():
+def over_capacity_select() -> Select:
     """Select the active coordinators whose weighted load is above their capacity, as
     (coordinator_id, name, load, capacity) rows: a statement to page in SQL, not a list."""
     loads = (

@@ -137,7 +137,10 @@ def test_a_member_prepares_each_agenda_item_until_the_agency_position_is_recorde
     item = next(i for i in conference.agenda if i.referral_id == referral.id)
     db.session.add(
         MemberPosition(
-            agenda_item_id=item.id, agency=member.agency, stance="Ja.", recorded_by_id=member.user_id
+            agenda_item_id=item.id,
+            agency=member.agency,
+            stance="Ja.",
+            recorded_by_id=member.user_id,
         )
     )
     db.session.commit()
