@@ -45,6 +45,7 @@ from coordination.core.parsing import is_digits
 from coordination.exits.models import Packet
 from coordination.extensions import db
 from coordination.meetings.models import Escalation, Meeting, Task
+from coordination.referrals.models import Referral
 from workflows.action_plan import PARTICIPANT, PlanState
 from workflows.case import CaseState
 from workflows.conference import AgendaStatus, ConferenceState, MemberRole
@@ -145,6 +146,36 @@ def _plans_to_sign(user) -> Select:
             ~signed,
         )
         .group_by(PlanVersion.id, PlanVersion.case_id, PlanVersion.number)
+    )
+
+
+def _plans_to_sign_as_referrer(user) -> Select:
+    """The open plan versions whose agency in charge is the referrer's own and has no action of
+    its own: that agency signs through the referrer (as the sign-off request goes to them)."""
+    agencies = sorted(user.agency_kinds)
+    own_action = exists().where(
+        PlanAction.version_id == PlanVersion.id, PlanAction.agency == PlanVersion.overall_agency
+    )
+    signed = exists().where(
+        PlanSignOff.version_id == PlanVersion.id, PlanSignOff.party == PlanVersion.overall_agency
+    )
+    return (
+        _part(
+            PLAN_SIGN,
+            PlanVersion.id,
+            case_id=PlanVersion.case_id,
+            ref=PlanVersion.number,
+            code=PlanVersion.overall_agency,
+        )
+        .join(Case, Case.id == PlanVersion.case_id)
+        .join(Referral, Referral.id == Case.referral_id)
+        .where(
+            PlanVersion.state.in_(OPEN_PLAN_STATES),
+            Referral.referrer_id == user.id,
+            PlanVersion.overall_agency.in_(agencies),
+            ~own_action,
+            ~signed,
+        )
     )
 
 
@@ -278,7 +309,7 @@ def parts_for(user) -> list[Select]:
     if roles & {"referrer", "coordinator", "team_lead"}:
         parts.append(_escalations(user, roles))
     if "referrer" in roles:
-        parts.append(_packets(user))
+        parts += [_packets(user), _plans_to_sign_as_referrer(user)]
     if "coordinator" in roles:
         parts += [_participant_signs(user), _new_cases(user)]
     if "conference_member" in roles or "team_lead" in roles:

@@ -217,3 +217,14 @@ def test_every_kind_of_item_costs_the_same_statements_at_three_times_the_rows(cl
         "team_lead": {"over_capacity"},
     }[role]
     assert expected <= kinds_few
+
+
+def test_the_referrer_signs_for_the_agency_in_charge_without_an_action_of_its_own(client):
+    referrer = make_user("referrer")  # a kommun unit
+    case = make_case(referrer=referrer)
+    make_plan(case, contact=make_agency_user("af"), overall_agency="kommun")
+    client.login(referrer.email, PASSWORD)
+
+    assert ("plan_sign", f"/cases/{case.id}/plan") in _todo(client)
+    page = client.get("/").get_data(as_text=True)
+    assert f"Godkänn handlingsplanen för deltagande {case.id}, version 1, för Kommun" in page
