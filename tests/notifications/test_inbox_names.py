@@ -163,3 +163,38 @@ def test_the_names_cost_the_same_statements_for_three_times_the_items(client):
     )
     assert about_cases >= 3
     assert page.count("Testa Testsson</span>") == about_cases
+
+
+def test_items_about_a_referral_or_a_packet_name_the_person(client):
+    from tests.factories import make_agency_user, make_referral, make_return_referral
+
+    referrer = make_agency_user("af")
+    referral = make_referral("submitted", referrer=referrer, first_name="Olle", last_name="Berg")
+    make_inbox_item(
+        referrer,
+        kind="completion_requested",
+        template="completion_requested",
+        params={"referral_id": referral.id, "due_on": "2026-03-16"},
+        link=f"/referrals/{referral.id}",
+        subject_type="referral",
+        subject_id=referral.id,
+    )
+    returned = make_return_referral(
+        "delivered", case=make_case(referrer=referrer, first_name="Siv", last_name="Ek")
+    )
+    client.login(referrer.email, PASSWORD)
+
+    page = client.get("/inbox?visa=alla").get_data(as_text=True)
+    assert "Olle Berg</span>: Komplettera en remiss" in page
+    packet_rows = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.recipient_id == referrer.id,
+            Notification.channel == "inbox",
+            Notification.subject_type == "packet",
+            Notification.subject_id == returned.packet.id,
+        )
+    )
+    assert packet_rows >= 1  # the delivery's own inbox item
+    assert "Siv Ek</span>:" in page
