@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coordination.core import events
 from coordination.core.db import get_row, utcnow
@@ -41,6 +41,35 @@ def mark_done(item: Notification, now: datetime | None = None) -> Notification:
         item.done_at = now
     db.session.flush()
     return item
+
+
+def mark_many(user, ids: list[int], *, done: bool, now: datetime | None = None) -> int:
+    """Mark the user's own inbox items among `ids` as done (and read), or as read; another
+    user's item, or an id that is not an inbox item, is left as it is. Return how many changed."""
+    now = now or utcnow()
+    if not ids:
+        return 0
+    mine = [
+        Notification.id.in_(ids),
+        Notification.recipient_id == user.id,
+        Notification.channel == "inbox",
+    ]
+    read = db.session.execute(
+        update(Notification)
+        .where(*mine, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    changed = getattr(read, "rowcount", 0)
+    if done:
+        finished = db.session.execute(
+            update(Notification)
+            .where(*mine, Notification.done_at.is_(None))
+            .values(done_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        changed = getattr(finished, "rowcount", 0)
+    return int(changed or 0)
 
 
 def preferences(user) -> dict[tuple[str, str], bool]:

@@ -11,11 +11,14 @@ from coordination.api.registry import endpoint, page_args
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
 from coordination.core.errors import ValidationFailed
+from coordination.core.pages import render_committed
+from coordination.core.parsing import is_digits
 from coordination.core.permissions import access
 from coordination.extensions import csrf, db
 from notifications import operations as ops
 from notifications.kinds import KINDS
 from notifications.models import OPTIONAL_CHANNELS, Notification
+from notifications.names import names_for
 from notifications.rendering import title_of
 from notifications.schemas import InboxItemSchema
 from workflows.organisation import Role
@@ -88,9 +91,10 @@ def inbox():
         shown = "att-gora"
     page = max(request.args.get("sida", 1, type=int) or 1, 1)
     items, total = _page(_inbox_query(current_user, shown), page, PER_PAGE)
-    return render_template(
+    return render_committed(
         "notifications/inbox.html",
         items=items,
+        who=names_for(current_user, items),
         total=total,
         page=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
@@ -121,6 +125,31 @@ def done(notification_id: int):
     flash(_("Meddelandet är markerat som klart."), "success")
     shown = request.form.get("visa", "att-gora")
     return redirect(url_for(".inbox", visa=shown if shown in FILTERS else "att-gora"))
+
+
+BULK_ACTIONS = ("done", "read")
+BULK_MAX = 500
+
+
+@bp.post("/inbox/mark")
+@access()
+def mark_many():
+    """Mark the chosen items of one's own inbox as done or as read (one button for them all)."""
+    shown = request.form.get("visa", "att-gora")
+    back = redirect(url_for(".inbox", visa=shown if shown in FILTERS else "att-gora"))
+    action = request.form.get("action", "done")
+    raw = request.form.getlist("ids")[:BULK_MAX]
+    ids = sorted({int(v) for v in raw if is_digits(v) and len(v) < 12})
+    if action not in BULK_ACTIONS or not ids:
+        flash(_("Välj minst ett meddelande."), "error")
+        return back
+    changed = ops.mark_many(current_user, ids, done=action == "done")
+    db.session.commit()
+    if action == "done":
+        flash(_("%(num)s meddelanden är markerade som klara.", num=changed), "success")
+    else:
+        flash(_("%(num)s meddelanden är markerade som lästa.", num=changed), "success")
+    return back
 
 
 @bp.route("/inbox/preferences", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from coordination.audit import chain, extract, jobs, review
+from coordination.audit import chain, extract, jobs, labels, review
 from coordination.audit.models import AuditSample, AuditSampleEntry, ExtractRequest
 from coordination.audit.operations import log_access
 from coordination.auth.models import User
@@ -24,6 +24,7 @@ from coordination.core.permissions import access
 from coordination.documents import render_pdf
 from coordination.extensions import db
 from coordination.organisations import grants
+from coordination.organisations.models import OrganisationUnit
 from coordination.people.models import Person
 from workflows.organisation import Role
 from workflows.personnummer import IdentityNumberError, parse_identity_number
@@ -39,6 +40,36 @@ def _date(name: str, default: date | None) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+def _names(entries) -> dict:
+    """The names of the users and units on a page of log rows (two statements), and the words
+    for the rows' codes: what the entries table shows instead of ids and codes."""
+    rows = list(entries)
+    user_ids = {e.user_id for e in rows if e.user_id}
+    unit_ids = {e.unit_id for e in rows if e.unit_id}
+    users = (
+        dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    units = (
+        dict(
+            db.session.execute(
+                select(OrganisationUnit.id, OrganisationUnit.name).where(
+                    OrganisationUnit.id.in_(unit_ids)
+                )
+            ).all()
+        )
+        if unit_ids
+        else {}
+    )
+    return {
+        "user_names": users,
+        "unit_names": units,
+        "action_label": labels.action_label,
+        "object_label": labels.object_label,
+    }
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -111,7 +142,9 @@ def person(person_id: int):
     subject = db.session.get(Person, person_id) or abort(404)
     entries = review.person_entries_page(subject.id)
     log_access("access_log", subject.id, action="read", person_id=subject.id)
-    return render_committed("audit/entries.html", subject=subject, user=None, entries=entries)
+    return render_committed(
+        "audit/entries.html", subject=subject, user=None, entries=entries, **_names(entries)
+    )
 
 
 @bp.get("/user/<int:user_id>")
@@ -121,7 +154,9 @@ def by_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     entries = review.entries_for_user(user.id)
     log_access("access_log", f"user:{user.id}", action="read")
-    return render_committed("audit/entries.html", subject=None, user=user, entries=entries)
+    return render_committed(
+        "audit/entries.html", subject=None, user=user, entries=entries, **_names(entries)
+    )
 
 
 @bp.post("/samples")
@@ -171,7 +206,11 @@ def sample(sample_id: int):
             errors = exc.errors
     break_glass = review.break_glass_count(chosen.period_from, chosen.period_to)
     return render_template(
-        "audit/sample.html", sample=chosen, errors=errors, break_glass=break_glass
+        "audit/sample.html",
+        sample=chosen,
+        errors=errors,
+        break_glass=break_glass,
+        **_names(e.entry for e in chosen.entries),
     ), (422 if errors else 200)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing import TypeGuard
 
 from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.expression import Exists
 
@@ -227,6 +227,42 @@ def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
     if team_unit_id is not None:
         found = [c for c in found if c.team_id == team_unit_id]
     return found
+
+
+def over_capacity_select() -> Select:
+    """Select the active coordinators whose weighted load is above their capacity, as
+    (coordinator_id, name, load, capacity) rows: a statement to page in SQL, not a list."""
+    loads = (
+        select(
+            CoordinatorAssignment.coordinator_id.label("coordinator_id"),
+            func.sum(Case.complexity_weight).label("load"),
+        )
+        .join(Case, Case.id == CoordinatorAssignment.case_id)
+        .where(
+            CoordinatorAssignment.active.is_(True),
+            Case.state.in_(sorted(s.value for s in LOADED_STATES)),
+        )
+        .group_by(CoordinatorAssignment.coordinator_id)
+        .subquery()
+    )
+    capacity = func.coalesce(CoordinatorProfile.capacity, DEFAULT_CAPACITY)
+    return (
+        select(User.id, User.name, loads.c.load, capacity.label("capacity"))
+        .join(loads, loads.c.coordinator_id == User.id)
+        .outerjoin(CoordinatorProfile, CoordinatorProfile.user_id == User.id)
+        .where(User.active.is_(True), _holds_coordinator_role(), loads.c.load > capacity)
+    )
+
+
+def own_load(user_id: int) -> CoordinatorLoad:
+    """Return one coordinator's weighted load and capacity (two statements at most)."""
+    profile = profile_for(user_id)
+    return CoordinatorLoad(
+        coordinator_id=user_id,
+        load=load_of([user_id])[user_id],
+        capacity=profile.capacity,
+        team_id=profile.team_unit_id,
+    )
 
 
 def team_of_case(case: Case, loads: list[CoordinatorLoad] | None = None) -> int | None:

@@ -375,8 +375,8 @@ def test_coordinator_books_meetings_and_records_three_misses(cast, browser):
 def test_escalation_reaches_the_referrer_who_decides_to_continue(cast, browser):
     page = cast.referrer.page
     page.goto("/")
-    section = page.get_by_role("region", name="Din inkorg")
-    expect(section).to_contain_text("Eskaleringar som väntar på ert gemensamma beslut")
+    section = page.get_by_role("region", name="Att göra")
+    expect(section).to_contain_text(f"Besluta om eskaleringen för deltagande {journey['case_id']}")
     page.goto("/inbox")
     item = page.get_by_role("link", name=re.compile("uteblivna möten|eskal", re.I)).first
     expect(item).to_be_visible(timeout=30_000)  # delivered by the worker
@@ -427,8 +427,8 @@ def test_coordinator_registers_the_exit_and_sends_the_return_referral(cast, brow
 def test_referrer_downloads_the_return_referral_and_acknowledges_it(cast, browser):
     page = cast.referrer.page
     page.goto("/")
-    packet = page.get_by_role("region", name="Din inkorg").get_by_role(
-        "link", name=f"Återremiss för remiss {journey['referral_id']}"
+    packet = page.get_by_role("region", name="Att göra").get_by_role(
+        "link", name=f"Kvittera återremissen för remiss {journey['referral_id']}"
     )
     expect(packet).to_be_visible()
     browser.check(page, "referrer start page with a packet to acknowledge")

@@ -55,6 +55,7 @@ FILTERS = (
     "municipality",
     "next",
     "warnings",
+    "todo_page",
     # The anchors of the paged lists (core.paging, the caseload's sort key and id).
     "after",
     "before",

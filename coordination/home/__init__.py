@@ -1,10 +1,18 @@
 """The start page (what each role has to do now) and the accessibility statement.
 
-Each role gets its own section: the referrer their referrals and the packets to acknowledge; a
-conference member the next conference and its agenda; a coordinator the caseload, today's
-meetings, tasks and escalations; the team lead the queue, capacity, escalations and overdue items;
-the analyst the statistics. The start page shows numbers, dates and case or referral numbers and
-links to the pages that hold the personal data (which log their own reads): no names here.
+The page opens with one to-do list ("Att göra") built from everything open for the user, soonest
+deadline first and the items without a deadline last, each linking to where it is done: plans to
+sign (an agency's contact, or the coordinator for the participant), escalations to decide,
+packets to acknowledge, the coordinator's new cases without a plan or a first meeting, agenda
+items whose agency position is not recorded yet, over-capacity coordinators (team lead) and open
+or overdue tasks. It is one UNION in SQL, paged fifty at a time, with one count: a constant
+number of statements whatever the number of rows (home.todo).
+
+Below it each role keeps its overview: the referrer their referrals; a conference member the
+next conference and its agenda; a coordinator the caseload and capacity and today's meetings; the
+team lead the queue, capacity and overdue items; the analyst the statistics. The start page shows
+numbers, dates and case or referral numbers and links to the pages that hold the personal data
+(which log their own reads): no participant's name here.
 """
 
 from __future__ import annotations
@@ -18,22 +26,25 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordination.cases import caseload
-from coordination.cases.models import Case, CoordinatorAssignment
+from coordination.cases import queries as case_queries
+from coordination.cases.models import Case
 from coordination.conferences import permissions as conference_perms
 from coordination.conferences.models import Conference, ConferenceMember, MemberPosition
 from coordination.conferences.queries import working_calendar
 from coordination.core.db import utcnow
 from coordination.core.i18n import STOCKHOLM, local_today
-from coordination.core.paging import Page, keyset_page
+from coordination.core.paging import Page
 from coordination.core.permissions import access
 from coordination.exits.models import Packet
 from coordination.extensions import db
+from coordination.home import todo
 from coordination.meetings.models import Escalation, Meeting, MeetingAttendee, Task
 from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
 from coordination.referrals.permissions import visible_query
 from coordination.statistics import reports
 from workflows.case import OCCUPYING_STATES, CaseState
+from workflows.caseload import CoordinatorLoad
 
 bp = Blueprint("home", __name__)
 
@@ -45,16 +56,15 @@ class Start:
     """What the start page shows to one user."""
 
     counts: dict = field(default_factory=dict)
-    packets: Page | None = None
-    referrer_escalations: Page | None = None
+    todo: Page | None = None
+    new_cases: int = 0
+    load: CoordinatorLoad | None = None
     next_conference: Conference | None = None
     agenda: list = field(default_factory=list)
     agenda_visible: bool = False
     positioned: set = field(default_factory=set)  # agenda item ids with the member's position
     caseload: dict | None = None
     meetings_today: list = field(default_factory=list)
-    tasks: Page | None = None
-    escalations: Page | None = None
     queue: list = field(default_factory=list)
     overdue: dict = field(default_factory=dict)
     reports: list = field(default_factory=list)
@@ -65,21 +75,6 @@ def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
     local = now.astimezone(STOCKHOLM)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
-
-
-def _referrer(start: Start, user, now: datetime) -> None:
-    start.packets = keyset_page(
-        select(Packet).where(Packet.recipient_id == user.id, Packet.acknowledged_at.is_(None)),
-        [Packet.delivered_at],
-        Packet.id,
-        name="packets",
-    )
-    start.referrer_escalations = keyset_page(
-        select(Escalation).where(Escalation.referrer_id == user.id, Escalation.status == "open"),
-        [Escalation.decision_due_at],
-        Escalation.id,
-        name="referrer_escalations",
-    )
 
 
 def _member(start: Start, user, now: datetime) -> None:
@@ -129,26 +124,8 @@ def _coordinator(start: Start, user, now: datetime) -> None:
             .order_by(Meeting.starts_at, Meeting.id)
         )
     )
-    start.tasks = keyset_page(
-        select(Task).where(
-            Task.assignee_id == user.id,
-            Task.done_at.is_(None),
-            Task.cancelled_at.is_(None),
-        ),
-        [Task.due_at],
-        Task.id,
-        name="tasks",
-    )
-    mine = select(CoordinatorAssignment.case_id).where(
-        CoordinatorAssignment.coordinator_id == user.id,
-        CoordinatorAssignment.active.is_(True),
-    )
-    start.escalations = keyset_page(
-        select(Escalation).where(Escalation.status == "open", Escalation.case_id.in_(mine)),
-        [Escalation.decision_due_at],
-        Escalation.id,
-        name="escalations",
-    )
+    start.load = case_queries.own_load(user.id)
+    start.new_cases = todo.new_case_count(user)
 
 
 def _team_lead(start: Start, user, now: datetime) -> None:
@@ -182,12 +159,6 @@ def _team_lead(start: Start, user, now: datetime) -> None:
         )
         or 0
     }
-    start.escalations = keyset_page(
-        select(Escalation).where(Escalation.status == "open"),
-        [Escalation.decision_due_at],
-        Escalation.id,
-        name="escalations",
-    )
     overdue["escalations"] = db.session.scalar(
         select(func.count())
         .select_from(Escalation)
@@ -224,8 +195,7 @@ def start_for(user, now: datetime | None = None) -> Start:
             .group_by(Referral.state)
         ).all()
     )
-    if user.has_any_role(["referrer"]):
-        _referrer(start, user, now)
+    start.todo = todo.todo_page(user, now)
     if user.has_any_role(["conference_member", "team_lead"]):
         _member(start, user, now)
     if user.has_any_role(["coordinator"]):
@@ -247,6 +217,7 @@ def index():
         start=start,
         counts=start.counts,
         now=utcnow(),
+        percent=todo.percent,
     )
 
 
