@@ -131,23 +131,30 @@ def _read_form() -> tuple[dict, dict, dict]:
     return data, placement, errors
 
 
+def _placed(placement: dict) -> tuple[Programme | None, object | None, dict]:
+    """Return the new referral's programme and referring unit, and what is missing of them."""
+    programme = db.session.get(Programme, placement["programme_id"] or 0)
+    units = current_user.units_with(Role.REFERRER)
+    unit = next(
+        (u for u in units if u.id == placement["referring_unit_id"]),
+        units[0] if len(units) == 1 else None,
+    )
+    missing = {}
+    if programme is None or not programme.active:
+        missing["programme_id"] = [_("Välj insats.")]
+    if unit is None:
+        missing["referring_unit_id"] = [_("Välj vilken enhet du skickar remissen från.")]
+    return programme, unit, missing
+
+
 def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
     """Save what can be saved of the form; return the referral and the type errors."""
     data, placement, type_errors = _read_form()
     if referral is None:
-        programme = db.session.get(Programme, placement["programme_id"] or 0)
-        units = current_user.units_with(Role.REFERRER)
-        unit = next(
-            (u for u in units if u.id == placement["referring_unit_id"]),
-            units[0] if len(units) == 1 else None,
-        )
-        missing = {}
-        if programme is None or not programme.active:
-            missing["programme_id"] = [_("Välj insats.")]
-        if unit is None:
-            missing["referring_unit_id"] = [_("Välj vilken enhet du skickar remissen från.")]
+        programme, unit, missing = _placed(placement)
         if missing:
             return None, {**type_errors, **missing}
+        assert programme is not None and unit is not None
         referral = ops.create_draft(programme=programme, by=current_user, unit=unit, data=data)
     else:
         for name in PLACEMENT:  # not on the form of a saved referral
@@ -169,8 +176,34 @@ def _all_errors_without_draft(errors: dict) -> dict:
     return combined
 
 
+# A draft is kept of a refused submission only when it names someone (it can be found again).
+NAMING_FIELDS = ("identity_number", "first_name", "last_name")
+
+
+def _unsendable_new_referral():
+    """Refuse a new referral sent at once without naming anyone, before anything is saved: the
+    errors are shown and no nameless draft is left behind. A form that names the person is
+    saved as a draft with its errors, as before."""
+    if any(request.form.get(name, "").strip() for name in NAMING_FIELDS):
+        return None
+    _data, placement, type_errors = _read_form()
+    _programme, _unit, missing = _placed(placement)
+    errors = {**_all_errors_without_draft(type_errors), **missing}
+    db.session.rollback()
+    if not errors:
+        return None
+    message = _("Remissen är inte skickad och inget är sparat. Rätta felen nedan.")
+    return render_template(
+        "referrals/form.html", **_form_context(None, request.form, errors, message)
+    ), 422
+
+
 def _handle_form(referral: Referral | None):
     action = request.form.get("action", "save")
+    if referral is None and action == "submit":
+        refused = _unsendable_new_referral()
+        if refused is not None:
+            return refused
     referral, type_errors = _save_from_form(referral)
     if referral is None:
         if action == "submit":
