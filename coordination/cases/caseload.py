@@ -22,7 +22,7 @@ from coordination.auth.models import User
 from coordination.cases import hooks
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case, CoordinatorAssignment
-from coordination.core.db import utcnow
+from coordination.core.db import name_matches, number_in, search_text, utcnow
 from coordination.extensions import db
 from coordination.people.models import Person
 from coordination.programmes.models import Programme
@@ -271,18 +271,9 @@ def _caseload_where(user, flt: CaseloadFilter) -> list:
         where.append(_active.coordinator_id == coordinator_id)
     if flt.programme_id is not None:
         where.append(Case.programme_id == flt.programme_id)
-    if flt.search.strip():
+    if search_text(flt.search):
         where.append(_matches(user, flt.search))
     return where
-
-
-SEARCH_MAX = 100
-
-
-def _like_pattern(text: str) -> str:
-    """Return `%text%` with LIKE's wildcards in the text taken literally (escape `\\`)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _matches(user, text: str):
@@ -290,21 +281,18 @@ def _matches(user, text: str):
 
     A case is found by its number (digits, with or without a leading "#"), by the person's code
     (P-000012, shown in place of a protected name), or by every word of the text in the person's
-    name. A protected person's name matches only
-    for the one who may see it (the assigned coordinator), as `permissions.can_see_identity`.
+    name. A protected person's name matches only for the one who may see it (the assigned
+    coordinator), as `permissions.can_see_identity`.
     """
-    text = " ".join(text.split())[:SEARCH_MAX]
-    number = text.lstrip("#").strip()
+    text = search_text(text)
     conditions = []
-    if number.isascii() and number.isdigit() and len(number) < 10:
-        conditions.append(Case.id == int(number))
+    number = number_in(text)
+    if number is not None:
+        conditions.append(Case.id == number)
     code = text.upper().removeprefix("P-")
-    if text.upper().startswith("P-") and code.isascii() and code.isdigit() and len(code) < 10:
-        conditions.append(Case.person_id == int(code))
-    words = text.split(" ")
-    name = Person.first_name + literal(" ") + Person.last_name
-    named = and_(*(name.ilike(_like_pattern(w), escape="\\") for w in words))
-    named_ids = select(Person.id).where(named)
+    if text.upper().startswith("P-") and number_in(code) is not None:
+        conditions.append(Case.person_id == number_in(code))
+    named_ids = select(Person.id).where(name_matches(Person.first_name, Person.last_name, text))
     open_ids = named_ids.where(Person.protected_identity.is_(False))
     conditions.append(
         or_(

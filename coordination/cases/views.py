@@ -25,6 +25,7 @@ from coordination.cases.schemas import (
 from coordination.consent import operations as consent_ops
 from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
+from coordination.core.db import search_text
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.pages import render_committed, render_read
@@ -105,7 +106,7 @@ def _caseload_filter(params: dict, is_lead: bool) -> reads.CaseloadFilter:
         warnings_only=params.get("warnings") == "1",
         sort=sort,
         descending=descending,
-        search=" ".join(params.get("q", "").split())[: reads.SEARCH_MAX],
+        search=search_text(params.get("q")),
     )
 
 
@@ -116,7 +117,7 @@ def search():
     form = request.form
     params = {k: form[k].strip() for k in (*FILTER_KEYS, "q") if form.get(k, "").strip()}
     if "q" in params:
-        params["q"] = " ".join(params["q"].split())[: reads.SEARCH_MAX]
+        params["q"] = search_text(params["q"])
     session[SAVED_FILTER] = params
     return redirect(url_for(".index"))
 

@@ -10,6 +10,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
+from coordination.core.db import search_text
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.pages import render_committed, render_read
 from coordination.core.paging import keyset_page
@@ -58,16 +60,38 @@ def load_visible(referral_id: int, *, lock: bool = False, read: bool = False) ->
     )
 
 
+SAVED_SEARCH = "referral_search"
+
+
+@bp.post("/")
+@access(*STAFF)
+def search():
+    """Keep the referral list's search (posted: a name never rides in a link), then list."""
+    session[SAVED_SEARCH] = search_text(request.form.get("q"))
+    state = request.form.get("state") or None
+    valid = state in {s.value for s in ReferralState}
+    return redirect(url_for(".index", state=state) if valid else url_for(".index"))
+
+
 @bp.get("/")
 @access(*STAFF)
 def index():
-    """List the referrals the user may see, newest change first, a page at a time, by state."""
+    """List the referrals the user may see, newest change first, a page at a time, by state;
+    the search last posted (kept in the session, never in a link) narrows the list until reset."""
+    if request.args.get("reset"):
+        session.pop(SAVED_SEARCH, None)
+        return redirect(url_for(".index"))
     state = request.args.get("state") or None
     if state not in {s.value for s in ReferralState}:
         state = None
     query = perms.visible_query(current_user)
     if state is not None:
         query = query.where(Referral.state == state)
+    searched = search_text(
+        session.get(SAVED_SEARCH) if isinstance(session.get(SAVED_SEARCH), str) else ""
+    )
+    if searched:
+        query = query.where(perms.search_condition(current_user, searched))
     page = keyset_page(
         query,
         [Referral.updated_at],
@@ -81,6 +105,7 @@ def index():
         "referrals/index.html",
         page=page,
         state=state,
+        searched=searched,
         states=list(ReferralState),
         can_create=perms.can_create(current_user),
         can_see_identity=lambda r: perms.can_see_identity(current_user, r),
