@@ -161,6 +161,27 @@ def test_the_warnings_come_first_in_a_compact_wide_table(client, world):
     headers = re.findall(r'<th scope="col"[^>]*>\s*<a [^>]*>([^<]+)</a>', page)
     assert headers[0] == "Varningar" and headers[1] == "Deltagare"
     assert 'role="search"' in page and 'for="field-q"' in page
+    # A table wider than a small screen scrolls in a labelled region reachable by keyboard.
+    assert (
+        '<div class="table-wrap" role="region" tabindex="0" aria-labelledby="caseload-caption">'
+        in page
+    )
+    assert 'id="caseload-caption"' in page
+
+
+def test_the_plans_action_table_keeps_its_save_button_in_a_wrapping_cell(client, world):
+    from tests.factories import make_agency_user, make_plan
+
+    _lead, _mine, _other, cases = world
+    case = cases["berit"]
+    contact = make_agency_user("af")
+    make_plan(case, contact=contact, signed=True)
+    client.login(contact.email, PASSWORD)
+    page = client.get(f"/cases/{case.id}/plan").get_data(as_text=True)
+    assert 'class="inline-form status-form"' in page
+    assert '<td class="table__actions">' in page
+    css = client.get("/static/app.css").get_data(as_text=True)
+    assert ".status-form {" in css and "flex-wrap: wrap" in css
 
 
 def test_lists_and_case_work_are_wide_and_forms_keep_the_reading_width(client, world):
