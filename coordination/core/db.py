@@ -4,6 +4,7 @@ loading one row by id (locked when it is about to change) and searching text."""
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -94,11 +95,14 @@ def get_row(model: type[Row], row_id, *, lock: bool = False, missing: str | None
 
 
 SEARCH_MAX = 100
+_UNSEARCHABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def search_text(value: str | None) -> str:
-    """Return a search as it is matched: single spaces, at most SEARCH_MAX characters."""
-    return " ".join((value or "").split())[:SEARCH_MAX]
+    """Return a search as it is matched: single spaces, at most SEARCH_MAX characters, without
+    the characters no text in the database holds (NUL, a lone surrogate)."""
+    value = value if isinstance(value, str) else ""
+    return " ".join(_UNSEARCHABLE.sub("", value).split())[:SEARCH_MAX]
 
 
 def _contains(expression, word: str):

@@ -250,3 +250,14 @@ def test_a_past_meeting_shows_its_attendance_not_booked(client, world):
     detail = client.get(f"/meetings/{missed.id}").get_data(as_text=True)
     lead_line = re.search(r'<p class="lead">(.*?)</p>', detail, re.S).group(1)
     assert "Uteblev" in lead_line and "Bokat" not in lead_line
+
+
+@pytest.mark.parametrize("text", ["Zq7nul\x00byte", "x" * 5000, "\\%_", "2147483648"])
+def test_a_hostile_search_is_no_server_error(client, world, text):
+    lead, *_ = world
+    client.login(lead.email, PASSWORD)
+    for url in ("/cases/", "/referrals/"):
+        posted = client.post_form(url, {"q": text})
+        assert posted.status_code < 500, url
+        if posted.status_code == 302:
+            assert client.get(posted.headers["Location"]).status_code < 500, url
