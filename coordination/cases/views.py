@@ -75,13 +75,19 @@ FILTER_KEYS = ("state", "coordinator_id", "programme_id", "warnings", "sort", "d
 SAVED_FILTER = "caseload_filter"
 
 
+def _short(value: str) -> bool:
+    """Tell whether a filter value is worth keeping: given, and no longer than any valid one (the
+    session is a cookie; a long value would crowd out the sign-in)."""
+    return 0 < len(value) <= 40
+
+
 def _saved_filter() -> dict:
     """Return the user's last caseload filter (the session's), with a link's filter over it."""
     saved = session.get(SAVED_FILTER)
     params = dict(saved) if isinstance(saved, dict) else {}
     if any(key in request.args for key in FILTER_KEYS):
         params = {"q": params.get("q", "")}
-        params.update({k: request.args[k] for k in FILTER_KEYS if request.args.get(k)})
+        params.update({k: v for k in FILTER_KEYS if _short(v := request.args.get(k, ""))})
         session[SAVED_FILTER] = params
     return {k: str(v) for k, v in params.items() if isinstance(v, str | int) and v != ""}
 
@@ -115,9 +121,9 @@ def _caseload_filter(params: dict, is_lead: bool) -> reads.CaseloadFilter:
 def search():
     """Keep the caseload's filter and search posted from its form, then show the caseload."""
     form = request.form
-    params = {k: form[k].strip() for k in (*FILTER_KEYS, "q") if form.get(k, "").strip()}
-    if "q" in params:
-        params["q"] = search_text(params["q"])
+    params = {k: v for k in FILTER_KEYS if _short(v := form.get(k, "").strip())}
+    if search_text(form.get("q")):
+        params["q"] = search_text(form.get("q"))
     session[SAVED_FILTER] = params
     return redirect(url_for(".index"))
 
