@@ -261,3 +261,12 @@ def test_a_hostile_search_is_no_server_error(client, world, text):
         assert posted.status_code < 500, url
         if posted.status_code == 302:
             assert client.get(posted.headers["Location"]).status_code < 500, url
+
+
+def test_the_personnummer_filter_writes_the_hyphen_and_leaves_other_text():
+    from coordination.core.formats import identity_number_text
+
+    assert identity_number_text("198501011234") == "19850101-1234"
+    assert identity_number_text("19850101-1234") == "19850101-1234"
+    assert identity_number_text("850101-1234") == "850101-1234"  # typed in a draft: as typed
+    assert identity_number_text(None) == ""
