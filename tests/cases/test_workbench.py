@@ -270,3 +270,21 @@ def test_the_personnummer_filter_writes_the_hyphen_and_leaves_other_text():
     assert identity_number_text("19850101-1234") == "19850101-1234"
     assert identity_number_text("850101-1234") == "850101-1234"  # typed in a draft: as typed
     assert identity_number_text(None) == ""
+
+
+def test_a_searched_caseload_sends_as_many_statements_at_n_and_3n_cases(client):
+    from tests.cases.test_querycount import _busy_case, _statements
+
+    lead = make_user("team_lead")
+    conference = make_conference(state="published", present="all")
+    ids = (make_user("coordinator").id, conference.id)
+    for _ in range(2):
+        _busy_case(*ids)
+    client.login(lead.email, PASSWORD)
+    client.post_form("/cases/", {"q": "Testa"})  # every case's person is Testa Testsson
+    at_n = _statements(client.get, "/cases/")
+    for _ in range(4):
+        _busy_case(*ids)
+    page = client.get("/cases/").get_data(as_text=True)
+    assert len(_rows(page)) == 6
+    assert _statements(client.get, "/cases/") == at_n
