@@ -16,7 +16,8 @@ def test_the_caseload_is_wide_and_the_menu_folds_on_a_phone(browser, cast):
     main_width = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
     assert main_width > 1150, f"the caseload's column is {main_width} px at 1280"
     expect(page.get_by_role("button", name="Meny")).to_be_hidden()
-    expect(page.get_by_role("navigation", name="Huvudmeny").get_by_role("link").first).to_be_visible()
+    nav = page.get_by_role("navigation", name="Huvudmeny")
+    expect(nav.get_by_role("link").first).to_be_visible()
     report = browser.check(page, "caseload at 1280 px")
     assert not report.violations, report.describe()
 
