@@ -22,8 +22,9 @@ from coordination.auth.models import User
 from coordination.cases import hooks
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case, CoordinatorAssignment
-from coordination.core.db import utcnow
+from coordination.core.db import name_matches, number_in, search_text, utcnow
 from coordination.extensions import db
+from coordination.people.models import Person
 from coordination.programmes.models import Programme
 from workflows.calendar import WorkingCalendar
 from workflows.case import CaseState
@@ -95,6 +96,7 @@ class CaseloadFilter:
     warnings_only: bool = False
     sort: str = "warnings"
     descending: bool = True
+    search: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,36 @@ def _caseload_where(user, flt: CaseloadFilter) -> list:
         where.append(_active.coordinator_id == coordinator_id)
     if flt.programme_id is not None:
         where.append(Case.programme_id == flt.programme_id)
+    if search_text(flt.search):
+        where.append(_matches(user, flt.search))
     return where
+
+
+def _matches(user, text: str):
+    """The cases whose number or person's name matches the search, in SQL.
+
+    A case is found by its number (digits, with or without a leading "#"), by the person's code
+    (P-000012, shown in place of a protected name), or by every word of the text in the person's
+    name. A protected person's name matches only for the one who may see it (the assigned
+    coordinator), as `permissions.can_see_identity`.
+    """
+    text = search_text(text)
+    conditions = []
+    number = number_in(text)
+    if number is not None:
+        conditions.append(Case.id == number)
+    code = text.upper().removeprefix("P-")
+    if text.upper().startswith("P-") and number_in(code) is not None:
+        conditions.append(Case.person_id == number_in(code))
+    named_ids = select(Person.id).where(name_matches(Person.first_name, Person.last_name, text))
+    open_ids = named_ids.where(Person.protected_identity.is_(False))
+    conditions.append(
+        or_(
+            Case.person_id.in_(open_ids),
+            and_(_active.coordinator_id == user.id, Case.person_id.in_(named_ids)),
+        )
+    )
+    return or_(*conditions)
 
 
 def _count(where: list, *, by_coordinator: bool) -> int:

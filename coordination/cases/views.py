@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from coordination.cases.schemas import (
 from coordination.consent import operations as consent_ops
 from coordination.consent.models import INFO_KINDS, Consent
 from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
+from coordination.core.db import search_text
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
 from coordination.core.pages import render_committed, render_read
@@ -44,6 +45,8 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 STAFF = (Role.REFERRER, Role.CONFERENCE_MEMBER, Role.COORDINATOR, Role.TEAM_LEAD)
 MANAGERS = (Role.COORDINATOR, Role.TEAM_LEAD)
+# The states a case is ended from on the exit form (the exits package's rule: the manager).
+EXIT_FROM = (CaseState.ENROLLED, CaseState.ACTIVE, CaseState.PAUSED)
 
 
 def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -> Case:
@@ -66,33 +69,82 @@ def load_visible(case_id: int, *, lock: bool = False, read: str | None = None) -
 # --- the caseload -----------------------------------------------------------------------------
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if is_digits(value) else None
+# The caseload's filter and sort as a link carries them; the search text never rides in a link
+# (it may be a name): it is posted and kept, with the rest, in the user's session.
+FILTER_KEYS = ("state", "coordinator_id", "programme_id", "warnings", "sort", "dir")
+SAVED_FILTER = "caseload_filter"
+
+
+def _short(value: str) -> bool:
+    """Tell whether a filter value is worth keeping: given, and no longer than any valid one (the
+    session is a cookie; a long value would crowd out the sign-in)."""
+    return 0 < len(value) <= 40
+
+
+def _saved_filter() -> dict:
+    """Return the user's last caseload filter (the session's), with a link's filter over it."""
+    saved = session.get(SAVED_FILTER)
+    params = dict(saved) if isinstance(saved, dict) else {}
+    if any(key in request.args for key in FILTER_KEYS):
+        params = {"q": params.get("q", "")}
+        params.update({k: v for k in FILTER_KEYS if _short(v := request.args.get(k, ""))})
+        session[SAVED_FILTER] = params
+    return {k: str(v) for k, v in params.items() if isinstance(v, str | int) and v != ""}
+
+
+def _caseload_filter(params: dict, is_lead: bool) -> reads.CaseloadFilter:
+    """Read the caseload's filter from its parameters; what cannot be read is left out."""
+    sort = params.get("sort") if params.get("sort") in reads.SORTS else "warnings"
+    direction = params.get("dir")
+    descending = (
+        direction == "desc" if direction in ("asc", "desc") else sort in reads.DESCENDING_FIRST
+    )
+    state = params.get("state") or None
+
+    def number(name: str) -> int | None:
+        value = params.get(name, "")
+        return int(value) if is_digits(value) and len(value) < 10 else None
+
+    return reads.CaseloadFilter(
+        state=state if state in {s.value for s in CaseState} else None,
+        coordinator_id=number("coordinator_id") if is_lead else None,
+        programme_id=number("programme_id"),
+        warnings_only=params.get("warnings") == "1",
+        sort=sort,
+        descending=descending,
+        search=search_text(params.get("q")),
+    )
+
+
+@bp.post("/")
+@access(*MANAGERS)
+def search():
+    """Keep the caseload's filter and search posted from its form, then show the caseload."""
+    form = request.form
+    params = {k: v for k in FILTER_KEYS if _short(v := form.get(k, "").strip())}
+    if search_text(form.get("q")):
+        params["q"] = search_text(form.get("q"))
+    session[SAVED_FILTER] = params
+    return redirect(url_for(".index"))
 
 
 @bp.get("/")
 @access(*MANAGERS)
 def index():
-    """The caseload: a coordinator's own cases, every case for a team lead; a page at a time."""
+    """The caseload: a coordinator's own cases, every case for a team lead; a page at a time.
+
+    The filter, sort and search last used come back (the session keeps them) until reset."""
+    if request.args.get("reset"):
+        session.pop(SAVED_FILTER, None)
+        return redirect(url_for(".index"))
     is_lead = perms.is_team_lead(current_user)
-    sort = request.args.get("sort") if request.args.get("sort") in reads.SORTS else "warnings"
-    direction = request.args.get("dir")
-    descending = (
-        direction == "desc" if direction in ("asc", "desc") else sort in reads.DESCENDING_FIRST
-    )
-    state = request.args.get("state") or None
-    flt = reads.CaseloadFilter(
-        state=state if state in {s.value for s in CaseState} else None,
-        coordinator_id=_int_arg("coordinator_id") if is_lead else None,
-        programme_id=_int_arg("programme_id"),
-        warnings_only=request.args.get("warnings") == "1",
-        sort=sort,
-        descending=descending,
-    )
+    params = _saved_filter()
+    flt = _caseload_filter(params, is_lead)
     args = request.args
-    after = reads.parse_cursor(sort, args.get("after"), args.get("after_id"))
-    before = None if after else reads.parse_cursor(sort, args.get("before"), args.get("before_id"))
+    after = reads.parse_cursor(flt.sort, args.get("after"), args.get("after_id"))
+    before = (
+        None if after else reads.parse_cursor(flt.sort, args.get("before"), args.get("before_id"))
+    )
     page = reads.caseload_page(
         current_user,
         flt,
@@ -104,7 +156,7 @@ def index():
     for row in page.rows:
         log_access("case", row.case.id, action="list", person_id=row.case.person_id)
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
-    kept = {k: v for k, v in args.items() if k not in ("after", "after_id", "before", "before_id")}
+    kept = {k: v for k, v in params.items() if k in FILTER_KEYS}
     return render_committed(
         "cases/caseload.html",
         rows=page.rows,
@@ -117,6 +169,7 @@ def index():
         coordinators=queries.coordinators() if is_lead else [],
         programmes=programmes,
         args=kept,
+        filtered=bool(params),
         loads=_own_load() if not is_lead else None,
     )
 
@@ -167,6 +220,7 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
         can_assign=can_assign,
         can_pause=can_manage and case.state in (CaseState.ENROLLED, CaseState.ACTIVE),
         can_resume=can_manage and case.state == CaseState.PAUSED,
+        can_exit=can_manage and case.state in EXIT_FROM,
         loads=loads,
         suggestion=suggestion,
         suggested_user=users[suggestion.coordinator_id] if suggestion else None,

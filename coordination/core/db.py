@@ -1,14 +1,15 @@
 """Database helpers shared by every domain: time columns, CHECKed enum columns, job locks,
-and loading one row by id (locked when it is about to change)."""
+loading one row by id (locked when it is about to change) and searching text."""
 
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, select, text
+from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator, and_, literal, select, text
 from sqlalchemy.orm import Session, scoped_session
 
 from coordination.core.errors import NotFound
@@ -91,3 +92,35 @@ def get_row(model: type[Row], row_id, *, lock: bool = False, missing: str | None
     if row is None:
         raise NotFound(missing or _("Sidan eller uppgiften finns inte."))
     return row
+
+
+SEARCH_MAX = 100
+_UNSEARCHABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def search_text(value: str | None) -> str:
+    """Return a search as it is matched: single spaces, at most SEARCH_MAX characters, without
+    the characters no text in the database holds (NUL, a lone surrogate)."""
+    value = value if isinstance(value, str) else ""
+    return " ".join(_UNSEARCHABLE.sub("", value).split())[:SEARCH_MAX]
+
+
+def _contains(expression, word: str):
+    """`expression` contains `word`, case-insensitive (ILIKE on PostgreSQL, LIKE on SQLite),
+    LIKE's wildcards in the word taken as plain characters."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return expression.ilike(f"%{escaped}%", escape="\\")
+
+
+def name_matches(first_name, last_name, text: str):
+    """Every word of the search is in the name ("first last"), in SQL."""
+    name = first_name + literal(" ") + last_name
+    return and_(*(_contains(name, word) for word in search_text(text).split(" ")))
+
+
+def number_in(text: str) -> int | None:
+    """Return the number a search names (digits, "#" before them allowed), or None."""
+    number = search_text(text).lstrip("#").strip()
+    if number.isascii() and number.isdigit() and len(number) < 10:
+        return int(number)
+    return None

@@ -44,3 +44,17 @@ def number_range(low: int, high: int) -> str:
 def band_label(band: Band) -> str:
     """Return an age band or a bin of months as a range: "40–44", "1–3" (its code stays "40_44")."""
     return number_range(band.low, band.high)
+
+
+def identity_number_text(value: str | None) -> str:
+    """Return a personnummer or samordningsnummer as it is written: YYYYMMDD-NNNN.
+
+    Twelve digits (the stored form) get their hyphen; anything else (a number as typed in a draft
+    referral) is shown as it is.
+    """
+    if not value:
+        return ""
+    text = value.strip()
+    if len(text) == 12 and text.isascii() and text.isdigit():
+        return f"{text[:8]}-{text[8:]}"
+    return text

@@ -367,12 +367,18 @@ def install(app: Flask) -> None:
             return format_datetime(value, "yyyy-MM-dd")
         return format_date(value, "yyyy-MM-dd")
 
-    from coordination.core.formats import decimal_text, number_range, percent_text
+    from coordination.core.formats import (
+        decimal_text,
+        identity_number_text,
+        number_range,
+        percent_text,
+    )
 
     # Numbers through one helper (coordination.core.formats): "12,5", "12,5 %", "18–64".
     app.add_template_filter(decimal_text, "pct")
     app.add_template_filter(percent_text, "percent")
     app.add_template_filter(number_range, "range")
+    app.add_template_filter(identity_number_text, "pnr")
     app.jinja_env.globals.update(label=label, LANGUAGES=LANGUAGES)
 
 

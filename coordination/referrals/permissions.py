@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
+from coordination.core.db import name_matches, number_in, search_text
 from coordination.extensions import db
 from coordination.referrals.models import Referral
 from workflows.organisation import Role
@@ -100,6 +101,23 @@ def can_see_identity(user, referral: Referral) -> bool:
     if not referral.protected_identity:
         return True
     return referral.referrer_id == user.id and referral.state in {s.value for s in EDITABLE_STATES}
+
+
+def search_condition(user, text: str):
+    """The referrals a search finds, in SQL: by number, or by every word in the person's name
+    where the user may see it (`can_see_identity`: a protected name only for its referrer while
+    the referral is editable)."""
+    text = search_text(text)
+    number = number_in(text)
+    sees_name = or_(
+        Referral.protected_identity.is_(False),
+        and_(
+            Referral.referrer_id == user.id,
+            Referral.state.in_(sorted(s.value for s in EDITABLE_STATES)),
+        ),
+    )
+    named = and_(sees_name, name_matches(Referral.first_name, Referral.last_name, text))
+    return or_(Referral.id == number, named) if number is not None else named
 
 
 def visible_query(user):

@@ -10,6 +10,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from coordination.audit.operations import log_access
 from coordination.codes.operations import choices
+from coordination.core.db import search_text
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.pages import render_committed, render_read
 from coordination.core.paging import keyset_page
@@ -58,16 +60,38 @@ def load_visible(referral_id: int, *, lock: bool = False, read: bool = False) ->
     )
 
 
+SAVED_SEARCH = "referral_search"
+
+
+@bp.post("/")
+@access(*STAFF)
+def search():
+    """Keep the referral list's search (posted: a name never rides in a link), then list."""
+    session[SAVED_SEARCH] = search_text(request.form.get("q"))
+    state = request.form.get("state") or None
+    valid = state in {s.value for s in ReferralState}
+    return redirect(url_for(".index", state=state) if valid else url_for(".index"))
+
+
 @bp.get("/")
 @access(*STAFF)
 def index():
-    """List the referrals the user may see, newest change first, a page at a time, by state."""
+    """List the referrals the user may see, newest change first, a page at a time, by state;
+    the search last posted (kept in the session, never in a link) narrows the list until reset."""
+    if request.args.get("reset"):
+        session.pop(SAVED_SEARCH, None)
+        return redirect(url_for(".index"))
     state = request.args.get("state") or None
     if state not in {s.value for s in ReferralState}:
         state = None
     query = perms.visible_query(current_user)
     if state is not None:
         query = query.where(Referral.state == state)
+    searched = search_text(
+        session.get(SAVED_SEARCH) if isinstance(session.get(SAVED_SEARCH), str) else ""
+    )
+    if searched:
+        query = query.where(perms.search_condition(current_user, searched))
     page = keyset_page(
         query,
         [Referral.updated_at],
@@ -81,6 +105,7 @@ def index():
         "referrals/index.html",
         page=page,
         state=state,
+        searched=searched,
         states=list(ReferralState),
         can_create=perms.can_create(current_user),
         can_see_identity=lambda r: perms.can_see_identity(current_user, r),
@@ -131,23 +156,30 @@ def _read_form() -> tuple[dict, dict, dict]:
     return data, placement, errors
 
 
+def _placed(placement: dict) -> tuple[Programme | None, object | None, dict]:
+    """Return the new referral's programme and referring unit, and what is missing of them."""
+    programme = db.session.get(Programme, placement["programme_id"] or 0)
+    units = current_user.units_with(Role.REFERRER)
+    unit = next(
+        (u for u in units if u.id == placement["referring_unit_id"]),
+        units[0] if len(units) == 1 else None,
+    )
+    missing = {}
+    if programme is None or not programme.active:
+        missing["programme_id"] = [_("Välj insats.")]
+    if unit is None:
+        missing["referring_unit_id"] = [_("Välj vilken enhet du skickar remissen från.")]
+    return programme, unit, missing
+
+
 def _save_from_form(referral: Referral | None) -> tuple[Referral | None, dict]:
     """Save what can be saved of the form; return the referral and the type errors."""
     data, placement, type_errors = _read_form()
     if referral is None:
-        programme = db.session.get(Programme, placement["programme_id"] or 0)
-        units = current_user.units_with(Role.REFERRER)
-        unit = next(
-            (u for u in units if u.id == placement["referring_unit_id"]),
-            units[0] if len(units) == 1 else None,
-        )
-        missing = {}
-        if programme is None or not programme.active:
-            missing["programme_id"] = [_("Välj insats.")]
-        if unit is None:
-            missing["referring_unit_id"] = [_("Välj vilken enhet du skickar remissen från.")]
+        programme, unit, missing = _placed(placement)
         if missing:
             return None, {**type_errors, **missing}
+        assert programme is not None and unit is not None
         referral = ops.create_draft(programme=programme, by=current_user, unit=unit, data=data)
     else:
         for name in PLACEMENT:  # not on the form of a saved referral
@@ -169,8 +201,34 @@ def _all_errors_without_draft(errors: dict) -> dict:
     return combined
 
 
+# A draft is kept of a refused submission only when it names someone (it can be found again).
+NAMING_FIELDS = ("identity_number", "first_name", "last_name")
+
+
+def _unsendable_new_referral():
+    """Refuse a new referral sent at once without naming anyone, before anything is saved: the
+    errors are shown and no nameless draft is left behind. A form that names the person is
+    saved as a draft with its errors, as before."""
+    if any(request.form.get(name, "").strip() for name in NAMING_FIELDS):
+        return None
+    _data, placement, type_errors = _read_form()
+    _programme, _unit, missing = _placed(placement)
+    errors = {**_all_errors_without_draft(type_errors), **missing}
+    db.session.rollback()
+    if not errors:
+        return None
+    message = _("Remissen är inte skickad och inget är sparat. Rätta felen nedan.")
+    return render_template(
+        "referrals/form.html", **_form_context(None, request.form, errors, message)
+    ), 422
+
+
 def _handle_form(referral: Referral | None):
     action = request.form.get("action", "save")
+    if referral is None and action == "submit":
+        refused = _unsendable_new_referral()
+        if refused is not None:
+            return refused
     referral, type_errors = _save_from_form(referral)
     if referral is None:
         if action == "submit":

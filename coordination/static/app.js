@@ -26,3 +26,40 @@ document.addEventListener("DOMContentLoaded", function () {
     input.focus({ preventScroll: true });
   });
 });
+
+// The menu button on small screens: the navigation folds away behind it so that the page's
+// content starts near the top. Without this script the button stays hidden and the menu open.
+document.addEventListener("DOMContentLoaded", function () {
+  var nav = document.querySelector("[data-nav]");
+  var toggle = nav ? nav.querySelector("[data-nav-toggle]") : null;
+  var list = toggle ? document.getElementById(toggle.getAttribute("aria-controls")) : null;
+  if (!list || !window.matchMedia) {
+    return;
+  }
+  var small = window.matchMedia("(max-width: 40em)");
+
+  function set(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    list.hidden = !open;
+  }
+
+  function fit() {
+    toggle.hidden = !small.matches;
+    // A page in the menu stays open on large screens; on small ones the menu starts closed.
+    set(!small.matches);
+  }
+
+  toggle.addEventListener("click", function () {
+    set(toggle.getAttribute("aria-expanded") !== "true");
+  });
+  nav.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && small.matches && toggle.getAttribute("aria-expanded") === "true") {
+      set(false);
+      toggle.focus();
+    }
+  });
+  if (small.addEventListener) {
+    small.addEventListener("change", fit);
+  }
+  fit();
+});
