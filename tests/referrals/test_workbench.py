@@ -37,8 +37,10 @@ def test_the_referral_form_uses_the_date_field_with_its_hint(client):
     user = make_user("referrer")
     client.login(user.email, PASSWORD)
     page = client.get("/referrals/new").get_data(as_text=True)
-    assert 'type="date" id="field-consent_given_on"' in page
+    field = re.search(r'<input[^>]*id="field-consent_given_on"[^>]*>', page).group(0)
+    assert 'type="text"' in field and 'autocomplete="off"' in field
     assert "Skriv datumet som ÅÅÅÅ-MM-DD." in page
+    assert 'type="date"' not in page  # one date pattern: no native picker beside the text fields
 
 
 def _search(client, text: str) -> str:
