@@ -177,13 +177,10 @@ def load_of(coordinator_ids: Iterable[int]) -> dict[int, int]:
     return loads
 
 
-def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
-    """Return every active coordinator's load and capacity, by name (one team's when given).
-
-    One query: the weights of the open cases summed per coordinator, the stored profile or
-    its defaults (capacity 15, the unit where they hold the coordinator role).
-    """
-    loads = (
+def _weighted_loads():
+    """The weights of the open cases summed per coordinator, as a subquery
+    (coordinator_id, load)."""
+    return (
         select(
             CoordinatorAssignment.coordinator_id.label("coordinator_id"),
             func.sum(Case.complexity_weight).label("load"),
@@ -196,6 +193,15 @@ def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
         .group_by(CoordinatorAssignment.coordinator_id)
         .subquery()
     )
+
+
+def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
+    """Return every active coordinator's load and capacity, by name (one team's when given).
+
+    One query: the weights of the open cases summed per coordinator, the stored profile or
+    its defaults (capacity 15, the unit where they hold the coordinator role).
+    """
+    loads = _weighted_loads()
     first_team = (
         select(Membership.unit_id)
         .where(Membership.user_id == User.id, Membership.role == Role.COORDINATOR.value)
@@ -232,19 +238,7 @@ def coordinator_loads(team_unit_id: int | None = None) -> list[CoordinatorLoad]:
 def over_capacity_select() -> Select:
     """Select the active coordinators whose weighted load is above their capacity, as
     (coordinator_id, name, load, capacity) rows: a statement to page in SQL, not a list."""
-    loads = (
-        select(
-            CoordinatorAssignment.coordinator_id.label("coordinator_id"),
-            func.sum(Case.complexity_weight).label("load"),
-        )
-        .join(Case, Case.id == CoordinatorAssignment.case_id)
-        .where(
-            CoordinatorAssignment.active.is_(True),
-            Case.state.in_(sorted(s.value for s in LOADED_STATES)),
-        )
-        .group_by(CoordinatorAssignment.coordinator_id)
-        .subquery()
-    )
+    loads = _weighted_loads()
     capacity = func.coalesce(CoordinatorProfile.capacity, DEFAULT_CAPACITY)
     return (
         select(User.id, User.name, loads.c.load, capacity.label("capacity"))
