@@ -386,6 +386,28 @@ def members_are_emailed_the_agenda(ctx: Context) -> None:
         _email_to(ctx, f"member_{agency}", f"/conferences/{ctx.ids['conference']}")
 
 
+def the_meeting_day_comes(ctx: Context) -> None:
+    """The conference's meeting starts: a decision waits for it, and a scenario over HTTP cannot
+    wait ten working days, so its start is moved to a minute ago in the database."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(os.environ["COORD_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            moved = conn.execute(
+                text(
+                    "UPDATE conference SET starts_at = now() - interval '1 minute' WHERE id = :id"
+                ),
+                {"id": ctx.ids["conference"]},
+            ).rowcount
+    finally:
+        engine.dispose()
+    if moved != 1:
+        raise StepFailed(f"the conference {ctx.ids['conference']} was not found")
+
+
 def conference_admits_the_referral(ctx: Context) -> None:
     """The chair records the decision to admit, with every agency's position: a case opens."""
     decision = ctx.call(
@@ -669,6 +691,7 @@ STEPS: list[Callable[[Context], None]] = [
     team_lead_schedules_a_conference,
     team_lead_publishes_the_agenda,
     members_are_emailed_the_agenda,
+    the_meeting_day_comes,
     conference_admits_the_referral,
     referrer_and_coordinator_are_emailed,
     coordinator_books_three_meetings,
