@@ -92,6 +92,14 @@ ACCESS_LOG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench
 bench-access-log: $(STAMP)
 	BENCH_DATABASE_URL=$(ACCESS_LOG_BENCH_URL) $(BIN)/python -m coordination.access_log_bench
 
+# The minutes PDF of a 40-referral conference (request p50/p95 and pages) beside plain WeasyPrint on
+# the same text, its floor (needs a local PostgreSQL server).
+DOCUMENTS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_documents
+
+.PHONY: bench-documents
+bench-documents: $(STAMP)
+	BENCH_DATABASE_URL=$(DOCUMENTS_BENCH_URL) $(BIN)/python -m coordination.documents_bench
+
 # The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
 # sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
 SMOKE_DATABASE ?= coord_smoke

@@ -94,7 +94,7 @@ LAYERS = (
     ("api", "audit.views", "home", "health", "demo", "jobs"),
     ("cli",),
     ("app",),
-    ("statistics_bench", "web_bench", "access_log_bench"),
+    ("statistics_bench", "web_bench", "access_log_bench", "documents_bench"),
 )
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 

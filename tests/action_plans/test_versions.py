@@ -294,6 +294,9 @@ def test_plan_pages_edit_sign_and_compare_side_by_side(client):
     page = client.get(f"/cases/{case.id}/plan").get_data(as_text=True)
     assert "Jag vill laga mat på en restaurang." in page
     assert "Väntar på godkännande från: Deltagaren, Arbetsförmedlingen." in page
+    # The declaration comes after the plan it approves.
+    assert page.index("Praktik i köket.") < page.index("Registrera godkännandet")
+    assert "Jag har läst planen ovan och godkänner den." in page
     signed = client.post_form(
         f"/cases/{case.id}/plan/sign-off", {"party": "participant", "method": "in_person"}
     )

@@ -106,6 +106,7 @@ def test_the_referrer_acknowledges_a_recommendation_and_follows_it_up(client, ap
     client.login(referrer.email, PASSWORD)
     page = client.get(f"/packets/{packet.id}").get_data(as_text=True)
     assert "Gemensam rekommendation: paket" in page and "Kvittera mottagandet" in page
+    assert page.index('class="summary"') < page.index("Kvittera mottagandet")
     assert client.post_form(f"/packets/{packet.id}/acknowledge").status_code == 302
     db.session.expire_all()
     assert packet.acknowledged_at is not None

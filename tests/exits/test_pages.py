@@ -168,6 +168,9 @@ def test_the_coordinator_completes_and_signs_on_the_pages(client):
 
     page = client.get(f"/return-referrals/{document.id}").get_data(as_text=True)
     assert "Underteckna och skicka återremissen" in page
+    # The declaration comes after the document it signs.
+    assert page.index('class="summary"') < page.index("Underteckna och skicka återremissen")
+    assert "Jag har läst återremissen ovan och undertecknar den." in page
     unconfirmed = client.post_form(f"/return-referrals/{document.id}/finalise", {})
     assert unconfirmed.status_code == 422
     assert "Bekräfta att du har läst igenom återremissen." in unconfirmed.get_data(as_text=True)
