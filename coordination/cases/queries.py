@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.sql.expression import Exists
+from sqlalchemy.sql.expression import Exists, Subquery
 
 from coordination.auth.models import User
 from coordination.cases.models import Case, CoordinatorAssignment, CoordinatorProfile
@@ -177,7 +177,7 @@ def load_of(coordinator_ids: Iterable[int]) -> dict[int, int]:
     return loads
 
 
-def _weighted_loads():
+def _weighted_loads() -> Subquery:
     """The weights of the open cases summed per coordinator, as a subquery
     (coordinator_id, load)."""
     return (
