@@ -8,7 +8,7 @@ participant from the first day), and a meeting next week.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from coordination.action_plans import operations as plans
 from coordination.auth.operations import create_user
@@ -26,6 +26,7 @@ from coordination.programmes.models import Programme
 from coordination.referrals import operations as ops
 from coordination.socioeconomics import operations as socio
 from coordination.statistics import intake
+from coordination.statistics import operations as stats
 from workflows.calendar import WorkingCalendar
 from workflows.personnummer import luhn_check_digit
 
@@ -66,6 +67,7 @@ def load_demo() -> list[tuple[str, str]]:
     _demo_case(programme, users, referrals["Aisha"], referrals["Bo"], today)
     _demo_targets(programme)
     _demo_socioeconomics(programme, today.year)
+    _demo_history(programme, today)
     return logins
 
 
@@ -154,6 +156,47 @@ def _demo_socioeconomics(programme: Programme, year: int) -> None:
         socio.save_programme_cost(
             programme,
             {"year": str(list_year), "cost_per_participant": "60000", "source": "Budget"},
+        )
+
+
+def _demo_history(programme: Programme, today: date) -> None:
+    """Ten participants of an earlier year, in the statistics only (as a förbund imports its
+    history): on försörjningsstöd at intake, exited about 13 months ago, and at the 12-month
+    follow-up four in unsubsidised work, six still on försörjningsstöd. The socio-economic cohort
+    page has a cohort to compute, and the reports a year behind the live case."""
+    exited_on = today - timedelta(days=400)
+    enrolled_on = exited_on - timedelta(days=365)
+    before = {
+        "support": ["forsorjningsstod"],
+        "occupation": "arbetssokande_utan_sysselsattning",
+        "work": "uppgift_saknas",
+    }
+    for number in range(1, 11):
+        working = number <= 4
+        participant = stats.enrol_participant(
+            programme_id=programme.id,
+            participant_ref=f"H-{enrolled_on.year}-{number:02d}",
+            enrolled_on=enrolled_on,
+            gender="kvinna" if number % 2 else "man",
+            birth_year=enrolled_on.year - 25 - 3 * number,
+            home_municipality="1281",
+            referring_agency="kommun" if number % 3 else "af",
+        )
+        stats.record_registration(participant, "intake", registered_on=enrolled_on, **before)
+        stats.record_registration(
+            participant,
+            "exit",
+            registered_on=exited_on,
+            exit_reason="arbete" if working else "fortsatt_rehabilitering",
+            support=["forsorjningsstod"],
+        )
+        after = (
+            {"support": ["ingen_offentlig"], "occupation": "arbete", "work": "ej_subventionerat"}
+            if working
+            else {"support": ["forsorjningsstod"], "occupation": before["occupation"]}
+        )
+        stats.record_registration(
+            participant, "follow_up_12", registered_on=exited_on + timedelta(days=365), **after
         )
 
 

@@ -14,7 +14,13 @@ from coordination.audit.models import AccessLogEntry
 from coordination.extensions import db
 from coordination.socioeconomics.models import ProgrammeCost, SavedCalculation
 from tests.factories import PASSWORD, make_programme, make_user, token_headers
-from tests.socioeconomics.worked import PERIOD, make_price_list, page_text, worked_example
+from tests.socioeconomics.worked import (
+    PERIOD,
+    make_price_list,
+    page_text,
+    table_row,
+    worked_example,
+)
 
 COHORT = "/statistics/socio-economics/cohort"
 
@@ -275,6 +281,27 @@ def test_the_demo_has_price_lists_and_the_programme_s_cost(client):
     assert len(years) == 2
     start = client.get("/statistics/").get_data(as_text=True)
     assert "/statistics/socio-economics/cohort" in start
+    # Its history is a cohort to compute: ten exited a year before the last follow-up, four
+    # of them into unsubsidised work, so the worked example's public figures come out.
+    from datetime import date, timedelta
+
+    from coordination.core.i18n import local_today
+    from coordination.socioeconomics.models import PriceList
+
+    exited_on = local_today() - timedelta(days=400)
+    price_list = db.session.scalar(
+        select(PriceList).where(PriceList.name == "Södra Dalen", PriceList.year == exited_on.year)
+    )
+    query = {
+        "programme_id": programme.id,
+        "exited_from": date(exited_on.year, 1, 1).isoformat(),
+        "exited_to": date(exited_on.year, 12, 31).isoformat(),
+        "price_list_id": price_list.id,
+    }
+    page = client.get(COHORT, query_string=query)
+    assert page.status_code == 200
+    row = table_row(page.get_data(as_text=True), "Offentliga aktörer tillsammans")
+    assert "80 000 60 000 20 000 340 000 9 månader 3 400 000" in row
 
 
 def test_odd_numbers_are_errors_not_crashes(client, api):
