@@ -24,7 +24,8 @@ from coordination.cases.schemas import (
 )
 from coordination.consent import operations as consent_ops
 from coordination.consent.models import INFO_KINDS, Consent
-from coordination.consent.schemas import ConsentLoadSchema, ConsentWithdrawSchema
+from coordination.consent.schemas import ConsentLoadSchema
+from coordination.consent.views import withdrawal_page
 from coordination.core.db import search_text
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import local_today
@@ -382,32 +383,15 @@ def withdraw_consent(case_id: int, consent_id: int):
     )
     assert consent is not None
     back = url_for(".detail", case_id=case.id) + "#heading-consent"
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            data = load_form(
-                ConsentWithdrawSchema(), request.form, consent_ops.withdrawal_reason_errors
-            )
-            consent_ops.withdraw_consent(consent, by=current_user, reason_required=True, **data)
-            log_access("consent", consent.id, action="update", person_id=case.person_id)
-            db.session.commit()
-            flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
-            if not perms.can_view(current_user, case):
-                return redirect(url_for(".index"))
-            return redirect(back)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            consent = db.session.get(Consent, consent_id)
-            errors = exc.errors
-    return render_read(
-        "consent/confirm_withdraw.html",
-        ("consent", consent.id, case.person_id),
-        422 if errors else 200,
-        consent=consent,
+
+    def done() -> str:  # a manager who no longer sees the case goes to the list
+        return back if perms.can_view(current_user, case) else url_for(".index")
+
+    return withdrawal_page(
+        consent,
         action=url_for(".withdraw_consent", case_id=case.id, consent_id=consent.id),
         back=back,
-        errors=errors,
-        form=request.form,
+        done=done,
     )
 
 

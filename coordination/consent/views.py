@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -72,6 +74,14 @@ def withdraw(consent_id: int):
     consent = get_visible(Consent, consent_id, can_manage_consent)
     referral = db.session.get(Referral, consent.referral_id)
     back = url_for(".for_referral", referral_id=referral.id)
+    return withdrawal_page(consent, action=url_for(".withdraw", consent_id=consent.id), back=back)
+
+
+def withdrawal_page(
+    consent: Consent, *, action: str, back: str, done: Callable[[], str] | None = None
+):
+    """The confirmation page of a withdrawal (GET), and the withdrawal with its required reason
+    (POST): then to `done()`, else back. The referral's and the case's consent lists use it."""
     errors: dict = {}
     if request.method == "POST":
         try:
@@ -80,17 +90,17 @@ def withdraw(consent_id: int):
             log_access("consent", consent.id, action="update", person_id=consent.person_id)
             db.session.commit()
             flash(_("Samtycket är återkallat. Det gäller inte längre."), "success")
-            return redirect(back)
+            return redirect(done() if done else back)
         except ValidationFailed as exc:
             db.session.rollback()
-            consent = db.session.get(Consent, consent_id)
+            consent = db.session.get(Consent, consent.id)
             errors = exc.errors
     return render_read(
         "consent/confirm_withdraw.html",
         ("consent", consent.id, consent.person_id),
         422 if errors else 200,
         consent=consent,
-        action=url_for(".withdraw", consent_id=consent.id),
+        action=action,
         back=back,
         errors=errors,
         form=request.form,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from coordination.core.spreadsheet import safe_row
+from coordination.core.spreadsheet import table_csv, table_xlsx
 from coordination.socioeconomics.queries import CohortReport
 
 
@@ -76,34 +73,21 @@ def table_rows(report: CohortReport) -> list[list]:
 
 def to_csv(report: CohortReport) -> bytes:
     """Return the calculation as UTF-8 CSV with a byte-order mark."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in _preamble(report):
-        writer.writerow(safe_row(line))
-    writer.writerow([])
-    writer.writerow(safe_row(header(report)))
-    for cells in table_rows(report):
-        writer.writerow(["" if c is None else c for c in safe_row(cells)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return table_csv(_preamble(report), header(report), table_rows(report))
 
 
 def to_xlsx(report: CohortReport) -> bytes:
-    """Return the calculation as an XLSX workbook with numbers as numbers."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Samhällsekonomi")[:31]
-    for line in _preamble(report):
-        sheet.append(safe_row(line))
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([])
-    sheet.append(safe_row(header(report)))
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for cells in table_rows(report):
-        sheet.append(safe_row(cells))
-        for cell in sheet[sheet.max_row][1:]:
-            cell.number_format = "# ##0"
-    sheet.column_dimensions["A"].width = 36
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """Return the calculation as an XLSX workbook with numbers as numbers (whole kronor)."""
+    return table_xlsx(
+        _("Samhällsekonomi"),
+        _preamble(report),
+        header(report),
+        table_rows(report),
+        number_format=_kronor_format,
+        wide_column=("A", 36),
+    )
+
+
+def _kronor_format(value) -> str | None:
+    numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return "# ##0" if numeric else None

@@ -5,15 +5,10 @@ Every row goes through `safe_row`, so a label from free text or an import never 
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from coordination.core.i18n import label
-from coordination.core.spreadsheet import safe_row
+from coordination.core.spreadsheet import table_csv, table_xlsx
 from coordination.statistics.reports.base import COLUMNS, Report, Row
 
 
@@ -70,40 +65,21 @@ def table_rows(report: Report) -> list[list]:
 
 def to_csv(report: Report) -> bytes:
     """Return the report as UTF-8 CSV (with a byte-order mark, so spreadsheets read å, ä, ö)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in _preamble(report):
-        writer.writerow(safe_row(line))
-    writer.writerow([])
-    writer.writerow(safe_row(_header(report)))
-    for cells in table_rows(report):
-        writer.writerow(
-            [
-                "" if c is None else (f"{c:.1f}" if isinstance(c, float) else c)
-                for c in safe_row(cells)
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return table_csv(
+        _preamble(report),
+        _header(report),
+        table_rows(report),
+        shown=lambda c: f"{c:.1f}" if isinstance(c, float) else c,
+    )
 
 
 def to_xlsx(report: Report) -> bytes:
     """Return the report as an XLSX workbook with numbers as numbers."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = report.name[:31]
-    for line in _preamble(report):
-        sheet.append(safe_row(line))
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([])
-    sheet.append(safe_row(_header(report)))
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for cells in table_rows(report):
-        sheet.append(safe_row(cells))
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, float):
-                cell.number_format = "0.0"
-    sheet.column_dimensions["B"].width = 48
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return table_xlsx(
+        report.name,
+        _preamble(report),
+        _header(report),
+        table_rows(report),
+        number_format=lambda value: "0.0" if isinstance(value, float) else None,
+        wide_column=("B", 48),
+    )
