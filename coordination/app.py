@@ -23,7 +23,7 @@ from coordination.auth.models import User
 from coordination.auth.oidc import backchannel  # noqa: F401  (its route on oidc_bp)
 from coordination.auth.oidc.providers import session_assurance_holds
 from coordination.auth.oidc.views import bp as oidc_bp
-from coordination.auth.operations import user_for_token
+from coordination.auth.operations import token_for
 from coordination.auth.security import end_session, session_alive
 from coordination.auth.views import bp as auth_bp
 from coordination.cases import hooks as case_hooks
@@ -62,6 +62,9 @@ from coordination.statistics import intake_views  # noqa: F401  (pages on cases_
 from coordination.statistics import rating_views as _rating_import  # noqa: F401  (on statistics_bp)
 from coordination.statistics import reports as statistics_reports
 from coordination.statistics.views import bp as statistics_bp
+from coordination.tenancy import operations as tenancy
+from coordination.tenancy import scoping as tenancy_scoping
+from coordination.tenancy import views as tenancy_views
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -100,6 +103,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _install_throttling(app)
     _install_session_rules(app)
+    tenancy_views.install(app)  # its first hook runs before every other
     register_error_handlers(app, persist_refusals=access_log.persist_refusals)
     permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
     i18n.install(app)
@@ -150,6 +154,7 @@ def _install_subscribers() -> None:
     from coordination.exits.subscribers import deliver_recommendations
     from coordination.statistics.intake import register_enrolments
 
+    tenancy_scoping.install(AppSession)  # every ORM statement scoped to the current förbund
     events.install(AppSession)
     case_registrations.install(AppSession)
     events.subscribe_outbox(close_items_left_on_agenda)
@@ -174,6 +179,7 @@ def _import_models() -> None:
     from coordination.referrals import models as _referrals  # noqa: F401
     from coordination.socioeconomics import models as _socioeconomics  # noqa: F401
     from coordination.statistics import models as _statistics  # noqa: F401
+    from coordination.tenancy import models as _tenancy  # noqa: F401
 
 
 _registered = False
@@ -225,6 +231,7 @@ def _register_blueprints(app: Flask) -> None:
         organisations_bp,
         statistics_bp,
         socioeconomics_bp,
+        tenancy_views.bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never cookies
@@ -250,10 +257,12 @@ def _install_session_rules(app: Flask) -> None:
     def _load_from_token(req):
         header = req.headers.get("Authorization", "")
         if req.path.startswith("/api/") and header.startswith("Bearer "):
-            user = user_for_token(header[7:].strip())
-            if user is not None:
-                db.session.commit()  # the token's last use, before the request's own work
-            return user
+            token = token_for(header[7:].strip())
+            if token is None:
+                return None
+            db.session.commit()  # the token's last use, before the request's own work
+            tenancy.enter(token.forbund_id, token.user)  # the token's förbund (DOMAIN.md §14)
+            return token.user
         return None
 
     @app.before_request

@@ -20,6 +20,7 @@ from coordination.organisations import grants
 from coordination.organisations.models import OrganisationUnit
 from coordination.organisations.units import save_unit
 from coordination.people.retention import erase_expired
+from coordination.tenancy import cli as tenancy_cli
 
 
 def _refused(exc) -> click.ClickException:
@@ -140,3 +141,11 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, role in logins:
             click.echo(f"  {role:<18} {email}")
+
+    tenancy_cli.register(app)
+    # Every other command works within one förbund: --forbund SLUG, or the only one.
+    tenancy_cli.scope_commands(
+        app,
+        ["users", "units", "audit", "retention", "seed-demo", "notifications"]
+        + [name for name, bp in app.blueprints.items() if bp.cli.commands],
+    )

@@ -14,6 +14,12 @@ DEFAULTS: dict[str, object] = {
     "ENV": "development",
     "SECRET_KEY": None,
     "DATABASE_URL": f"sqlite:///{INSTANCE / 'coordination.sqlite'}",
+    # Several förbund (coordination/tenancy): the application connects as a role bound by the
+    # row-level-security policies (DATABASE_URL); migrations run as the tables' owner, given here
+    # (empty: DATABASE_URL, as on SQLite and in a single-role set-up). After each migration the
+    # owner grants the rows to DATABASE_APP_ROLE when it is named (`flask forbund app-role`).
+    "MIGRATION_DATABASE_URL": None,
+    "DATABASE_APP_ROLE": None,
     "BROKER_URL": f"sqla+sqlite:///{INSTANCE / 'broker.sqlite'}",
     "RESULT_BACKEND": None,
     "ATTACHMENT_DIR": str(INSTANCE / "attachments"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import worker_process_init
+from celery.signals import before_task_publish, worker_process_init
+
+from coordination.tenancy import context as tenancy
 
 celery = Celery("coordination", include=["notifications.tasks"])
 _flask_app = None
@@ -84,8 +86,12 @@ def configure(app) -> Celery:
 
     class AppContextTask(Task):
         def __call__(self, *args, **kwargs):
+            # Within the förbund of whoever sent it (its `forbund_id` header), else the one
+            # current (an eager call), else none: a periodic job then runs once per förbund.
+            sent_from = self.request.get("forbund_id")
             with _flask_app.app_context():
-                return super().__call__(*args, **kwargs)
+                with tenancy.use(sent_from if sent_from is not None else tenancy.current_id()):
+                    return super().__call__(*args, **kwargs)
 
     celery.Task = AppContextTask
     app.extensions["celery"] = celery
@@ -100,3 +106,10 @@ def _fresh_connections_in_child(**_kwargs) -> None:
 
         with _flask_app.app_context():
             db.engine.dispose(close=False)
+
+
+@before_task_publish.connect
+def _carry_the_forbund(headers=None, **_kwargs) -> None:
+    """A task sent within a förbund runs within it: the förbund goes in the message's headers."""
+    if headers is not None and tenancy.current_id() is not None:
+        headers["forbund_id"] = tenancy.current_id()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.core.reminders import REMINDER_STATUSES, Reminder
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 
 __all__ = [
     "CHANNELS",
@@ -40,7 +41,7 @@ NOTIFICATION_STATUSES = ("pending", "sent", "failed", "cancelled")
 UNREAD_SQL = "channel = 'inbox' AND read_at IS NULL AND done_at IS NULL"
 
 
-class Notification(db.Model):
+class Notification(TenantMixin, db.Model):
     """One message owed to one user on one channel; an inbox item is the row itself.
 
     The idempotency key makes a replayed event or a repeated task harmless: a second row with the
@@ -94,12 +95,14 @@ class Notification(db.Model):
         return self.read_at is None and self.done_at is None
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(TenantMixin, db.Model):
     """A user's choice to receive (or not) one kind of message on email or SMS."""
 
     __tablename__ = "notification_preference"
     __table_args__ = (
-        UniqueConstraint("user_id", "kind", "channel", name="uq_notification_preference_choice"),
+        UniqueConstraint(
+            "forbund_id", "user_id", "kind", "channel", name="uq_notification_preference_choice"
+        ),
         check_in("channel", OPTIONAL_CHANNELS),
     )
 

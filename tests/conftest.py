@@ -25,6 +25,9 @@ from sqlalchemy.engine import make_url
 
 from coordination.app import create_app
 from coordination.extensions import db
+from coordination.tenancy import context as tenancy
+
+FIRST_FORBUND = 1  # the förbund the migration creates: every test works in it unless it says
 
 REDIS_DATABASES = 16
 SMOKE_REDIS_DB = 13  # Makefile's SMOKE_REDIS_DB: `make prod-smoke` flushes it
@@ -88,6 +91,14 @@ def _fresh_database(url: str) -> None:
         admin.dispose()
 
 
+APP_ROLE = "coord_app"  # the application's role: bound by row-level security (tenancy/rls.py)
+
+
+def app_role_url(url: str) -> str:
+    """Return the database URL as the application's role sees it (the owner's with its name)."""
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
 def _check_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
@@ -115,9 +126,13 @@ def app(tmp_path_factory):
     """The application on the test database, migrated once."""
     _fresh_database(DATABASE_URL)
     _check_redis(REDIS_URL)
+    # The application connects as its own role, as in production: every test runs under the
+    # förbund policies; the owner (the URL given) migrates and grants.
     application = create_app(
         {
-            "DATABASE_URL": DATABASE_URL,
+            "DATABASE_URL": app_role_url(DATABASE_URL),
+            "MIGRATION_DATABASE_URL": DATABASE_URL,
+            "DATABASE_APP_ROLE": APP_ROLE,
             "BROKER_URL": REDIS_URL,
             "TESTING": True,
             "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
@@ -152,10 +167,10 @@ def _isolated(request):
         return
     app = request.getfixturevalue("app")
     if "committing" in request.keywords:
-        with app.app_context():
+        with app.app_context(), tenancy.use(FIRST_FORBUND):
             yield
         return
-    with app.app_context():
+    with app.app_context(), tenancy.use(FIRST_FORBUND):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session

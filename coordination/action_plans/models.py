@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.action_plan import (
     PARTICIPANT,
     ActionContent,
@@ -35,7 +36,7 @@ _OPEN_SQL = f"state IN ('{PlanState.DRAFT.value}', '{PlanState.SIGNING.value}')"
 AGENCIES = [a.value for a in MEMBER_AGENCIES]
 
 
-class PlanVersion(db.Model):
+class PlanVersion(TenantMixin, db.Model):
     """One version of a case's joint action plan."""
 
     __tablename__ = "plan_version"
@@ -105,7 +106,7 @@ class PlanVersion(db.Model):
         return {s.party for s in self.sign_offs}
 
 
-class PlanGoal(db.Model):
+class PlanGoal(TenantMixin, db.Model):
     """A short-term goal of one version, with its date and how far it was reached.
 
     The status is progress, not a change of the plan: it is recorded at a plan review or at the
@@ -139,7 +140,7 @@ class PlanGoal(db.Model):
     status_by = relationship("User")
 
 
-class PlanAction(db.Model):
+class PlanAction(TenantMixin, db.Model):
     """An action (insats) of one version: what, which agency and contact, when, status.
 
     `ref` stays the same for the same action across versions, so versions can be compared.
@@ -184,7 +185,7 @@ class PlanAction(db.Model):
         )
 
 
-class PlanSignOff(db.Model):
+class PlanSignOff(TenantMixin, db.Model):
     """The participant's or one responsible agency's sign-off of one version."""
 
     __tablename__ = "plan_sign_off"

@@ -16,8 +16,9 @@ from coordination.auth import security, throttling
 from coordination.auth.operations import authenticate, issue_token, revoke_token
 from coordination.auth.queries import active_tokens, own_token
 from coordination.auth.security import CodeOutcome
-from coordination.core.errors import NotFound, problem
+from coordination.core.errors import NotFound, ValidationFailed, problem
 from coordination.extensions import db
+from coordination.tenancy.operations import enter, forbund_of_user
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ class TokenRequestSchema(Schema):
     password = fields.String(required=True)
     otp = fields.String(load_default=None)
     label = fields.String(load_default=None, validate=validate.Length(max=100))
+    # The förbund the token works in, by its short name: required when the user holds roles in
+    # several (DOMAIN.md §14); the only one otherwise.
+    forbund = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
 class TokenSchema(Schema):
@@ -95,6 +99,27 @@ def token():
             reason = "missing one-time code" if not data["otp"] else f"one-time code {outcome}"
             return _refused(reason, user)
     throttling.clear_failures(email)
+    choices = forbund_of_user(user.id)
+    if data["forbund"] is not None:
+        choices = [f for f in choices if f.slug == data["forbund"]]
+        if not choices:
+            raise ValidationFailed(
+                _("Kontrollera uppgifterna."),
+                errors={"forbund": [_("Du har ingen roll i ett förbund med det kortnamnet.")]},
+            )
+    elif len(choices) > 1:
+        raise ValidationFailed(
+            _("Kontrollera uppgifterna."),
+            errors={
+                "forbund": [
+                    _(
+                        "Du har roller i flera förbund: ange vilket nyckeln gäller (%(slugs)s).",
+                        slugs=", ".join(f.slug for f in choices),
+                    )
+                ]
+            },
+        )
+    enter(choices[0].id if choices else None, user)
     hours = int(current_app.config["COORD"]["API_TOKEN_HOURS"])
     secret, expires_at = issue_token(user, hours, label=data["label"])
     log_access("login", user.id, action="login", user=user)

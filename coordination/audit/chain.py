@@ -6,6 +6,9 @@ every verification first) chains the committed ones afterwards, so no writer wai
 Verification is incremental: each run continues from the last checkpoint (the last verified row
 and its hash) and records a new one, so the work per run is what was written since. A full walk
 from the oldest kept row stays available (`flask audit verify-chain --full`).
+
+Each förbund has its own chain (and the installation one of its own, for sign-ins before a förbund
+is chosen): every statement here reads and writes the current förbund's rows only.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.models import CHAIN_COLUMNS, AccessLogEntry, ChainCheckpoint, canonical
 from coordination.core.db import utcnow
+from coordination.tenancy.context import current_id
+from coordination.tenancy.scoping import own_rows
 
 CHAIN_LOCK = 7_311_001  # pg_advisory_xact_lock key: held by sweepers only, never by writers
 BATCH_ROWS = 2_000  # rows fetched from the database at a time while walking the chain
@@ -41,13 +46,16 @@ def chain_pending(session: Session, *, wait: bool = True, limit: int | None = No
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
-        locked = connection.execute(text(f"SELECT {function}(:key)"), {"key": CHAIN_LOCK})
+        locked = connection.execute(  # one chain per förbund, and one sweeper per chain
+            text(f"SELECT {function}(:key, :forbund)"),
+            {"key": CHAIN_LOCK, "forbund": current_id() or 0},
+        )
         if not wait and not locked.scalar():
             return None
     # Read after the lock, so this sees what the previous sweeper committed.
     tail = connection.execute(
         select(AccessLogEntry.chain_seq, AccessLogEntry.hash)
-        .where(AccessLogEntry.chain_seq.is_not(None))
+        .where(AccessLogEntry.chain_seq.is_not(None), own_rows(AccessLogEntry))
         .order_by(AccessLogEntry.chain_seq.desc())
         .limit(1)
     ).first()
@@ -56,7 +64,7 @@ def chain_pending(session: Session, *, wait: bool = True, limit: int | None = No
     table = AccessLogEntry.__table__
     fill = (
         update(table)
-        .where(table.c.id == bindparam("row_id"), table.c.chain_seq.is_(None))
+        .where(table.c.id == bindparam("row_id"), table.c.chain_seq.is_(None), own_rows(table))
         .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("own"))
     )
     chained = 0
@@ -64,7 +72,7 @@ def chain_pending(session: Session, *, wait: bool = True, limit: int | None = No
         size = SWEEP_BATCH if limit is None else min(SWEEP_BATCH, limit - chained)
         rows = connection.execute(
             select(*columns)
-            .where(AccessLogEntry.chain_seq.is_(None))
+            .where(AccessLogEntry.chain_seq.is_(None), own_rows(AccessLogEntry))
             .order_by(AccessLogEntry.id)
             .limit(size)
         ).all()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import OptionalTenantMixin, TenantMixin
 
 OUTCOMES = ("allowed", "refused", "failed")
 
 
-class AccessLogEntry(db.Model):
+class AccessLogEntry(OptionalTenantMixin, db.Model):
     """One access: when (UTC), who, unit, role, what, which person, and the outcome.
 
     The request only inserts it; the sweeper chains it shortly after (`chain_seq` NULL until then).
@@ -25,8 +26,6 @@ class AccessLogEntry(db.Model):
         # The auditor's pages on (at, id) by person and by user (0018_more_page_indexes).
         Index("ix_access_log_person_at", "person_id", "at", "id"),
         Index("ix_access_log_user_at", "user_id", "at", "id"),
-        # One row per place in the chain: two sweepers can never fork it.
-        Index("uq_access_log_chain_seq", "chain_seq", unique=True),
         # The sweeper's queue: the rows not yet chained, oldest first.
         Index(
             "ix_access_log_unchained",
@@ -64,6 +63,15 @@ class AccessLogEntry(db.Model):
         return canonical(self)
 
 
+# One row per place in its förbund's chain (the installation's own rows, written before a förbund
+# is chosen, make chain 0): two sweepers can never fork it.
+Index(
+    "uq_access_log_chain_seq",
+    func.coalesce(AccessLogEntry.forbund_id, 0),
+    AccessLogEntry.chain_seq,
+    unique=True,
+)
+
 # The columns a verification reads: enough to recompute a row's hash, nothing more.
 CHAIN_COLUMNS = (
     "id chain_seq at user_id unit_id role action object_type object_id person_id outcome channel "
@@ -96,7 +104,7 @@ def canonical(row) -> str:
 CHECK_TRIGGERS = ("schedule", "auditor", "cli")
 
 
-class ChainCheckpoint(db.Model):
+class ChainCheckpoint(TenantMixin, db.Model):
     """One verification run of the hash chain: where it stopped, with which hash, and the result.
 
     The next incremental run continues after `last_seq` (the place of row `last_id` in the chain)
@@ -121,7 +129,7 @@ class ChainCheckpoint(db.Model):
     broken_at_id: Mapped[int | None] = mapped_column()
 
 
-class ExtractRequest(db.Model):
+class ExtractRequest(TenantMixin, db.Model):
     """A request for a register extract (GDPR art. 15): who asked, when, whose identity was
     checked by whom. The extract is produced from the request, by the registrar.
     """
@@ -145,7 +153,7 @@ class ExtractRequest(db.Model):
     produced_by = relationship("User", foreign_keys=[produced_by_id])
 
 
-class AuditSample(db.Model):
+class AuditSample(TenantMixin, db.Model):
     """A random sample of log rows drawn for the periodic log review, signed off by a reviewer."""
 
     __tablename__ = "audit_sample"
@@ -167,7 +175,7 @@ class AuditSample(db.Model):
     signed_by = relationship("User", foreign_keys=[signed_by_id])
 
 
-class AuditSampleEntry(db.Model):
+class AuditSampleEntry(TenantMixin, db.Model):
     """One log row in a review sample."""
 
     __tablename__ = "audit_sample_entry"

@@ -13,12 +13,17 @@ from coordination.auth.encryption import EncryptedString, EncryptedText
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
 
+PLATFORM_ROLES = ("platform_admin", "national_analyst")
+
 
 class User(UserMixin, db.Model):
     """A member of staff at a member agency or the förbund."""
 
     __tablename__ = "user_account"
-    __table_args__ = (check_in("locale", ["sv", "en"]),)
+    __table_args__ = (
+        check_in("locale", ["sv", "en"]),
+        check_in("platform_role", PLATFORM_ROLES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -40,6 +45,10 @@ class User(UserMixin, db.Model):
     # What an organisation's identity provider says about the person (coordination/auth/oidc):
     # the HSA-id as given, the personnummer only as a keyed digest (see oidc/identities.py).
     hsa_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A role on the installation rather than in a förbund (coordination/tenancy): the platform
+    # administrator creates förbund and their first admins; the national analyst reads statistics
+    # across förbund, aggregated only. Neither sees any case content.
+    platform_role: Mapped[str | None] = mapped_column(String(20))
     personnummer_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     memberships = relationship(
@@ -79,6 +88,8 @@ class ApiToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    # The förbund the token works in: the one its owner worked in when creating it.
+    forbund_id: Mapped[int | None] = mapped_column(ForeignKey("forbund.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from coordination.core.errors import Conflict, ValidationFailed
 from coordination.extensions import db
 from coordination.organisations.grants import apply_roles
 from coordination.organisations.models import OrganisationUnit
+from coordination.tenancy.context import current_id
 from workflows.organisation import Role
 
 TOKEN_USE_PRECISION = timedelta(minutes=1)  # "last used" is written at most once a minute
@@ -148,20 +149,26 @@ def issue_token(user: User, hours: int, label: str | None = None) -> tuple[str, 
     expires_at = utcnow() + timedelta(hours=hours)
     label = (label or "").strip()[:100] or None
     db.session.add(
-        ApiToken(user_id=user.id, token_hash=_digest(secret), expires_at=expires_at, label=label)
+        ApiToken(
+            user_id=user.id,
+            forbund_id=current_id(),  # the förbund the token works in (DOMAIN.md §14)
+            token_hash=_digest(secret),
+            expires_at=expires_at,
+            label=label,
+        )
     )
     return secret, expires_at
 
 
-def user_for_token(secret: str) -> User | None:
-    """Return the active user of a valid, unexpired, unrevoked token, noting its use."""
+def token_for(secret: str) -> ApiToken | None:
+    """Return a valid, unexpired, unrevoked token of an active user, noting its use."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
     if token is None or token.revoked or token.expires_at <= utcnow() or not token.user.active:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_PRECISION:
         token.last_used_at = now
-    return token.user
+    return token
 
 
 def revoke_token(token: ApiToken) -> None:

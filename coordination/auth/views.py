@@ -37,6 +37,7 @@ from coordination.core.permissions import access
 from coordination.extensions import db
 from coordination.organisations import grants
 from coordination.organisations.models import Membership, OrganisationUnit
+from coordination.tenancy import operations as tenancy
 from workflows.organisation import Role
 
 bp = Blueprint("auth", __name__)
@@ -104,6 +105,7 @@ def _complete_login(user: User, email: str):
     session["login_at"] = now
     session["seen"] = now
     session.permanent = True
+    tenancy.after_sign_in(user)  # the sign-in is logged in the user's förbund, when only one
     log_access("login", user.id, action="login", user=user)
     db.session.commit()
     return redirect(next_url)

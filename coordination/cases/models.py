@@ -9,13 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.case import CaseState, PauseReason
 from workflows.caseload import DEFAULT_CAPACITY
 
 _OPEN_SQL = f"state <> '{CaseState.CLOSED.value}'"
 
 
-class Case(db.Model):
+class Case(TenantMixin, db.Model):
     """One person's enrolment in one programme (deltagande)."""
 
     __tablename__ = "case_record"
@@ -86,7 +87,7 @@ class Case(db.Model):
         return max(len(self.assignments) - 1, 0)
 
 
-class CaseHistory(db.Model):
+class CaseHistory(TenantMixin, db.Model):
     """One transition of a case: from, to, who, when and why."""
 
     __tablename__ = "case_history"
@@ -106,7 +107,7 @@ class CaseHistory(db.Model):
     by = relationship("User")
 
 
-class CoordinatorAssignment(db.Model):
+class CoordinatorAssignment(TenantMixin, db.Model):
     """A coordinator's responsibility for a case; exactly one is active at a time."""
 
     __tablename__ = "coordinator_assignment"
@@ -143,7 +144,7 @@ class CoordinatorAssignment(db.Model):
     assigned_by = relationship("User", foreign_keys=[assigned_by_id])
 
 
-class CoordinatorProfile(db.Model):
+class CoordinatorProfile(TenantMixin, db.Model):
     """A coordinator's team and capacity in weighted cases; its row is locked while assigning."""
 
     __tablename__ = "coordinator_profile"

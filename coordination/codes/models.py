@@ -6,13 +6,16 @@ from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 
 
-class Code(db.Model):
+class Code(TenantMixin, db.Model):
     """One code in one list, with its labels, order and whether it is historical."""
 
     __tablename__ = "code"
-    __table_args__ = (UniqueConstraint("list_name", "code", name="uq_code_list_code"),)
+    __table_args__ = (
+        UniqueConstraint("forbund_id", "list_name", "code", name="uq_code_list_code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_name: Mapped[str] = mapped_column(String(40), index=True)

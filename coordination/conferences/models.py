@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.conference import AgendaStatus, ConferenceState, MemberRole, Outcome
 from workflows.organisation import AgencyKind
 
@@ -30,7 +31,7 @@ _HAS_PLACE = (
 )
 
 
-class Conference(db.Model):
+class Conference(TenantMixin, db.Model):
     """One meeting of a programme's referral conference (remissgrupp)."""
 
     __tablename__ = "conference"
@@ -102,7 +103,7 @@ class Conference(db.Model):
         return bool(self.members) and all(m.present is not None for m in self.members)
 
 
-class ConferenceMember(db.Model):
+class ConferenceMember(TenantMixin, db.Model):
     """A member of one conference: a representative of an agency kind, or the chair."""
 
     __tablename__ = "conference_member"
@@ -139,7 +140,7 @@ class ConferenceMember(db.Model):
     user = relationship("User")
 
 
-class AgendaItem(db.Model):
+class AgendaItem(TenantMixin, db.Model):
     """A referral on one conference's agenda, and what became of it there."""
 
     __tablename__ = "agenda_item"
@@ -175,7 +176,7 @@ class AgendaItem(db.Model):
     )
 
 
-class MemberPosition(db.Model):
+class MemberPosition(TenantMixin, db.Model):
     """An agency's position on a referral on the agenda, recorded by its member before the meeting.
 
     The chair's decision form starts from these; the decision keeps its own AgencyPosition rows.
@@ -201,7 +202,7 @@ class MemberPosition(db.Model):
     recorded_by = relationship("User")
 
 
-class Decision(db.Model):
+class Decision(TenantMixin, db.Model):
     """The conference's one decision on a referral, with the written joint recommendation."""
 
     __tablename__ = "decision"
@@ -248,7 +249,7 @@ class Decision(db.Model):
     )
 
 
-class AgencyPosition(db.Model):
+class AgencyPosition(TenantMixin, db.Model):
     """One represented agency's position (ställningstagande) on the referral."""
 
     __tablename__ = "agency_position"

@@ -9,12 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 
 INFO_KINDS = ("health", "social_services", "employment", "benefits")
 FORMS = ("written", "oral")
 
 
-class Consent(db.Model):
+class Consent(TenantMixin, db.Model):
     """A person's consent, given at referral and carried over to their case."""
 
     __tablename__ = "consent"

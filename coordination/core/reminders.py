@@ -20,12 +20,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.core.db import DbSession, UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 
 REMINDER_STATUSES = ("pending", "fired", "sent", "handed_over", "failed", "cancelled")
 PARTICIPANT_REMINDER = "participant_reminder"
 
 
-class Reminder(db.Model):
+class Reminder(TenantMixin, db.Model):
     """A message owed later, to a user or to a case's participant; the sweep delivers it at due_at.
 
     A user's reminder fires into notifications (`fired`); a participant's reminder is sent

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.return_referral import (
     FollowUpOccasion,
     PacketKind,
@@ -31,7 +32,7 @@ from workflows.return_referral import (
 )
 
 
-class ExitRegistration(db.Model):
+class ExitRegistration(TenantMixin, db.Model):
     """The exit of one case: the reason, means of support, occupation and work, and the date."""
 
     __tablename__ = "exit_registration"
@@ -56,7 +57,7 @@ class ExitRegistration(db.Model):
     registered_by = relationship("User")
 
 
-class ReturnReferral(db.Model):
+class ReturnReferral(TenantMixin, db.Model):
     """The return referral (återremiss) of one case: drafted at exit, then locked and signed.
 
     `content` holds the whole document: the sections the coordinator writes, the
@@ -99,7 +100,7 @@ class ReturnReferral(db.Model):
     packet: Mapped[Packet | None] = relationship(back_populates="return_referral", uselist=False)
 
 
-class Packet(db.Model):
+class Packet(TenantMixin, db.Model):
     """A document delivered to a referrer to acknowledge: a return referral or a recommendation.
 
     The content is a copy of the document as delivered, with its hash; the referrer acknowledges
@@ -164,7 +165,7 @@ class Packet(db.Model):
         return next((o for o in self.outcomes if o.number == number), None)
 
 
-class RecommendationOutcome(db.Model):
+class RecommendationOutcome(TenantMixin, db.Model):
     """What became of one recommendation of a packet, recorded by the referrer."""
 
     __tablename__ = "recommendation_outcome"
@@ -189,7 +190,7 @@ class RecommendationOutcome(db.Model):
     recorded_by = relationship("User")
 
 
-class FollowUp(db.Model):
+class FollowUp(TenantMixin, db.Model):
     """A follow-up 6 or 12 months after exit: register means of support and occupation again."""
 
     __tablename__ = "follow_up"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.meeting import AttendanceStatus, MeetingKind, MeetingStatus
 
 ESCALATION_STATUSES = ("open", "withdrawn", "decided")
@@ -42,7 +43,7 @@ _CURRENT_ENROLMENT = "left_at IS NULL"
 _BOOKED = f"status = '{MeetingStatus.BOOKED.value}'"
 
 
-class GroupActivity(db.Model):
+class GroupActivity(TenantMixin, db.Model):
     """A group activity (hälsogrupp, aktivitetsgrupp) with a capacity and a session schedule."""
 
     __tablename__ = "group_activity"
@@ -84,7 +85,7 @@ class GroupActivity(db.Model):
         return [e for e in self.enrolments if e.left_at is None]
 
 
-class GroupEnrolment(db.Model):
+class GroupEnrolment(TenantMixin, db.Model):
     """A case taking part in a group activity."""
 
     __tablename__ = "group_enrolment"
@@ -111,7 +112,7 @@ class GroupEnrolment(db.Model):
     case = relationship("Case")
 
 
-class Meeting(db.Model):
+class Meeting(TenantMixin, db.Model):
     """A meeting of one case, or a session of a group activity; times are UTC."""
 
     __tablename__ = "meeting"
@@ -179,7 +180,7 @@ class Meeting(db.Model):
         return next((a for a in self.attendance if a.case_id == case_id), None)
 
 
-class MeetingAttendee(db.Model):
+class MeetingAttendee(TenantMixin, db.Model):
     """A member of staff invited to a meeting, from any agency; SamSIP invitees confirm."""
 
     __tablename__ = "meeting_attendee"
@@ -199,7 +200,7 @@ class MeetingAttendee(db.Model):
     user = relationship("User")
 
 
-class Attendance(db.Model):
+class Attendance(TenantMixin, db.Model):
     """The participant's attendance at one meeting (for a group session: one per case)."""
 
     __tablename__ = "attendance"
@@ -223,7 +224,7 @@ class Attendance(db.Model):
     )
 
 
-class AttendanceHistory(db.Model):
+class AttendanceHistory(TenantMixin, db.Model):
     """Every registration and correction of an attendance: from, to, who, when, why."""
 
     __tablename__ = "attendance_history"
@@ -242,7 +243,7 @@ class AttendanceHistory(db.Model):
     by = relationship("User")
 
 
-class Escalation(db.Model):
+class Escalation(TenantMixin, db.Model):
     """The third-miss escalation of a case: open until withdrawn or decided (one open per case)."""
 
     __tablename__ = "escalation"
@@ -292,7 +293,7 @@ class Escalation(db.Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
-class Task(db.Model):
+class Task(TenantMixin, db.Model):
     """Something a user owes a case by a time (the ladder's tasks); shown in their inbox."""
 
     __tablename__ = "case_task"
@@ -326,7 +327,7 @@ class Task(db.Model):
         return self.done_at is None and self.cancelled_at is None
 
 
-class LadderStep(db.Model):
+class LadderStep(TenantMixin, db.Model):
     """One entry of a case's missed-meeting history: tasks, corrections, escalation steps."""
 
     __tablename__ = "ladder_step"

@@ -15,6 +15,13 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
+    """The owner's engine when COORD_MIGRATION_DATABASE_URL names one (the application's role
+    cannot create tables or policies), else the application's."""
+    owner_url = current_app.config["COORD"].get("MIGRATION_DATABASE_URL")
+    if owner_url:
+        from sqlalchemy import create_engine
+
+        return create_engine(owner_url)
     return current_app.extensions["migrate"].db.engine
 
 
@@ -101,6 +108,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            app_role = current_app.config["COORD"].get("DATABASE_APP_ROLE")
+            if app_role and connection.dialect.name == "postgresql":
+                from coordination.tenancy.rls import grant_app_role
+
+                grant_app_role(connection, app_role)
 
 
 if context.is_offline_mode():

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.organisation import MEMBER_AGENCIES, AgencyKind, Role
 
 
-class MemberOrganisation(db.Model):
+class MemberOrganisation(TenantMixin, db.Model):
     """One of the förbund's member organisations (a municipality, an AF or FK office area, a
     region unit that refers), with its code and agency kind (../shared/DOMAIN.md §12).
 
@@ -21,23 +22,30 @@ class MemberOrganisation(db.Model):
     """
 
     __tablename__ = "member_organisation"
-    __table_args__ = (check_in("kind", [k.value for k in MEMBER_AGENCIES]),)
+    __table_args__ = (
+        check_in("kind", [k.value for k in MEMBER_AGENCIES]),
+        UniqueConstraint("forbund_id", "code", name="uq_member_organisation_code"),
+        UniqueConstraint("forbund_id", "name", name="uq_member_organisation_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OrganisationUnit(db.Model):
+class OrganisationUnit(TenantMixin, db.Model):
     """A unit of a member agency (a vårdcentral, an AF office) or the förbund's office."""
 
     __tablename__ = "organisation_unit"
-    __table_args__ = (check_in("agency_kind", [k.value for k in AgencyKind]),)
+    __table_args__ = (
+        check_in("agency_kind", [k.value for k in AgencyKind]),
+        UniqueConstraint("forbund_id", "name", name="uq_organisation_unit_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     agency_kind: Mapped[str] = mapped_column(String(20))
     municipality: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
@@ -48,7 +56,7 @@ class OrganisationUnit(db.Model):
     member_organisation: Mapped[MemberOrganisation | None] = relationship()
 
 
-class Membership(db.Model):
+class Membership(TenantMixin, db.Model):
     """A user holding one role in one unit."""
 
     __tablename__ = "membership"
@@ -70,7 +78,7 @@ GRANT_STATES = ("pending", "approved", "rejected", "withdrawn", "ended")
 GRANT_VIA = ("web", "cli")
 
 
-class RoleGrant(db.Model):
+class RoleGrant(TenantMixin, db.Model):
     """A grant of a role that needs two administrators: pending until a second admin approves.
 
     `granted_by` is the admin who asked (none when the trusted command line granted it, `via`
@@ -111,23 +119,26 @@ class RoleGrant(db.Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
-class DayOff(db.Model):
+class DayOff(TenantMixin, db.Model):
     """A day the förbund's office is closed besides weekends and public holidays."""
 
     __tablename__ = "day_off"
+    __table_args__ = (UniqueConstraint("forbund_id", "date", name="uq_day_off_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    date: Mapped[dt.date] = mapped_column(unique=True)
+    date: Mapped[dt.date] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
 
 
-class Letterhead(db.Model):
-    """The förbund's name and contact details, printed at the top of every document (one row).
+class Letterhead(TenantMixin, db.Model):
+    """The förbund's name and contact details, printed at the top of every document (one row
+    per förbund).
 
     Until an admin saves it, documents carry the name of the förbund's own unit.
     """
 
     __tablename__ = "letterhead"
+    __table_args__ = (UniqueConstraint("forbund_id", name="uq_letterhead_forbund_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

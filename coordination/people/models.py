@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String
+from sqlalchemy import Date, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 
 GENDERS = ("kvinna", "man", "annat")
 CHANNELS = ("email", "sms", "phone", "letter")
 
 
-class Person(db.Model):
+class Person(TenantMixin, db.Model):
     """A participant; created when a referral naming them is first submitted."""
 
     __tablename__ = "person"
     __table_args__ = (
         check_in("gender", GENDERS),
         check_in("preferred_channel", CHANNELS),
+        UniqueConstraint("forbund_id", "identity_number", name="uq_person_identity_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    identity_number: Mapped[str] = mapped_column(String(12), unique=True)
+    identity_number: Mapped[str] = mapped_column(String(12))
     coordination_number: Mapped[bool] = mapped_column(default=False)
     birth_date: Mapped[date] = mapped_column(Date)
     first_name: Mapped[str] = mapped_column(String(100))

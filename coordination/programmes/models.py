@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.case import PRIORITY_AGE_BAND
 from workflows.programme import (
     TARGET_OCCASIONS,
@@ -20,7 +30,7 @@ from workflows.programme import (
 )
 
 
-class Programme(db.Model):
+class Programme(TenantMixin, db.Model):
     """A programme funded by the förbund, with its settings (defaults from ../shared/DOMAIN.md)."""
 
     __tablename__ = "programme"
@@ -36,10 +46,11 @@ class Programme(db.Model):
             "AND priority_age_high <= 120",
             name="priority_age_band",
         ),
+        UniqueConstraint("forbund_id", "name", name="uq_programme_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     min_age: Mapped[int] = mapped_column(default=18)
@@ -78,7 +89,7 @@ class Programme(db.Model):
         return Eligibility(self.min_age, self.max_age, self.min_agencies)
 
 
-class ProgrammeTarget(db.Model):
+class ProgrammeTarget(TenantMixin, db.Model):
     """An outcome target of a programme: the share of a population whose SUS variable at an
     occasion is one of a set of codes (or of decided referrals with a joint recommendation)."""
 

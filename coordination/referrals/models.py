@@ -9,12 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.referral import OPEN_STATES, ReferralState
 
 OPEN_SQL = "state IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
 
 
-class Referral(db.Model):
+class Referral(TenantMixin, db.Model):
     """A referral; the person's details are kept as typed until submission links a Person."""
 
     __tablename__ = "referral"
@@ -110,7 +111,7 @@ class Referral(db.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class ReferralHistory(db.Model):
+class ReferralHistory(TenantMixin, db.Model):
     """One transition of a referral: from, to, who, when and why."""
 
     __tablename__ = "referral_history"
@@ -129,7 +130,7 @@ class ReferralHistory(db.Model):
     by = relationship("User")
 
 
-class Attachment(db.Model):
+class Attachment(TenantMixin, db.Model):
     """A file attached to a referral, stored outside the web root under a random key."""
 
     __tablename__ = "attachment"

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.socioeconomics import ACTORS, KINDS, VARIABLES
 
 
-class PriceList(db.Model):
+class PriceList(TenantMixin, db.Model):
     """One version of a price list of one year.
 
     A version that a saved calculation used is never changed: editing it means copying it as the
@@ -33,7 +34,9 @@ class PriceList(db.Model):
 
     __tablename__ = "socio_price_list"
     __table_args__ = (
-        UniqueConstraint("name", "year", "version", name="uq_socio_price_list_version"),
+        UniqueConstraint(
+            "forbund_id", "name", "year", "version", name="uq_socio_price_list_version"
+        ),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 
@@ -60,7 +63,7 @@ class PriceList(db.Model):
         return f"{self.name} {self.year}, v{self.version}"
 
 
-class PriceEntry(db.Model):
+class PriceEntry(TenantMixin, db.Model):
     """What one code of a SUS variable costs (or brings) one actor per year, in whole kronor."""
 
     __tablename__ = "socio_price_entry"
@@ -88,7 +91,7 @@ class PriceEntry(db.Model):
     price_list: Mapped[PriceList] = relationship(back_populates="entries")
 
 
-class ProgrammeCost(db.Model):
+class ProgrammeCost(TenantMixin, db.Model):
     """A programme's cost in one year (a budget, or a cost per participant) and its funders'
     shares in percent (summing to 100)."""
 
@@ -136,7 +139,7 @@ class ProgrammeCost(db.Model):
         }
 
 
-class SavedCalculation(db.Model):
+class SavedCalculation(TenantMixin, db.Model):
     """A cohort calculation kept for the board: its parameters, the price list it used and the
     figures as they were (aggregates only, never a person)."""
 

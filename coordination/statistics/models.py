@@ -19,12 +19,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.models import TenantMixin
 from workflows.statistics import PROGRESSION_QUESTIONS, Occasion
 
 SOURCES = ("import", "live")
 
 
-class ImportBatch(db.Model):
+class ImportBatch(TenantMixin, db.Model):
     """One accepted import file: who, when, how many participants (rejected files leave none)."""
 
     __tablename__ = "sus_import_batch"
@@ -37,7 +38,7 @@ class ImportBatch(db.Model):
     participant_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class SusParticipant(db.Model):
+class SusParticipant(TenantMixin, db.Model):
     """One person's participation as SUS sees it, from import or from a live case.
 
     `case_id` is a plain integer on purpose: the case table belongs to another package and the
@@ -97,7 +98,7 @@ class SusParticipant(db.Model):
         return next((r for r in self.registrations if r.occasion == str(occasion)), None)
 
 
-class SusRegistration(db.Model):
+class SusRegistration(TenantMixin, db.Model):
     """The SUS variables of one participant at one occasion (intake, exit, follow-ups)."""
 
     __tablename__ = "sus_registration"
@@ -129,7 +130,7 @@ class SusRegistration(db.Model):
         return [s.code for s in self.supports]
 
 
-class SusSupport(db.Model):
+class SusSupport(TenantMixin, db.Model):
     """One means of support (a multi-valued variable) of one registration.
 
     The participant and the occasion are repeated from the registration so that the reports
@@ -158,7 +159,7 @@ _QUESTION_CHECKS = [
 ]
 
 
-class ProgressionRating(db.Model):
+class ProgressionRating(TenantMixin, db.Model):
     """A participant's self-rating on the ten progression questions, 1-10 each."""
 
     __tablename__ = "progression_rating"

@@ -45,6 +45,7 @@ from coordination.core.parsing import is_digits
 from coordination.core.permissions import access
 from coordination.extensions import db
 from coordination.organisations.models import OrganisationUnit
+from coordination.tenancy import operations as tenancy
 from workflows.organisation import Role
 
 bp = Blueprint("oidc", __name__)
@@ -251,6 +252,7 @@ def _sign_in(user: User, provider: OidcProvider, verified: Verified, assurance: 
     session["login_at"] = now
     session["seen"] = now
     session.permanent = True
+    tenancy.after_sign_in(user)
     log_access("login", user.id, action="login", user=user, assurance=assurance or "none")
     db.session.commit()
     log.info("oidc sign-in: unit=%s", provider.unit_id)

@@ -1,0 +1,169 @@
+"""`flask forbund …`: the installation's förbund, from the server's command line; and the
+`--forbund` every other command of the project takes (COORD_FORBUND; the only förbund when the
+installation has one)."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from coordination.auth.models import User
+from coordination.auth.operations import create_user
+from coordination.core.errors import ValidationFailed
+from coordination.extensions import db
+from coordination.organisations import grants
+from coordination.organisations.units import save_unit
+from coordination.tenancy.context import use
+from coordination.tenancy.models import Forbund
+from coordination.tenancy.operations import create_forbund
+from workflows.organisation import AgencyKind, Role
+
+FORBUND_OPTION = "forbund"
+
+
+def resolve(slug: str | None) -> int:
+    """Return the id of the förbund a command works in: the one named, else the only one."""
+    active = list(db.session.scalars(select(Forbund).where(Forbund.active).order_by(Forbund.id)))
+    if slug:
+        for forbund in active:
+            if forbund.slug == slug:
+                return forbund.id
+        raise click.ClickException(f"No active förbund with the short name {slug!r}.")
+    if len(active) == 1:
+        return active[0].id
+    names = ", ".join(f.slug for f in active) or "none yet"
+    raise click.ClickException(
+        f"Name the förbund with --forbund or COORD_FORBUND (this installation has: {names})."
+    )
+
+
+def scope_commands(app: Flask, groups: list[str]) -> None:
+    """Give every command of the named groups (or the named commands) a `--forbund` option and
+    run it within that förbund; idempotent, as create_app runs more than once in a process."""
+    for name in groups:
+        command = app.cli.commands.get(name)
+        if command is None:
+            continue
+        commands = (
+            list(command.commands.values()) if isinstance(command, click.Group) else [command]
+        )
+        for each in commands:
+            _scope(each)
+
+
+def _scope(command: click.Command) -> None:
+    if getattr(command, "_forbund_scoped", False):
+        return
+    command.params.append(
+        click.Option(
+            ["--forbund", FORBUND_OPTION],
+            envvar="COORD_FORBUND",
+            default=None,
+            help="The förbund's short name (default: the only one).",
+        )
+    )
+    original = command.callback
+
+    @functools.wraps(original)  # type: ignore[arg-type]
+    def within_forbund(*args, **kwargs):
+        forbund_id = resolve(kwargs.pop(FORBUND_OPTION, None))
+        db.session.rollback()
+        with use(forbund_id):
+            return original(*args, **kwargs)  # type: ignore[misc]
+
+    command.callback = within_forbund
+    command._forbund_scoped = True  # type: ignore[attr-defined]
+
+
+def _refused(exc: ValidationFailed) -> click.ClickException:
+    lines = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
+    return click.ClickException("\n".join(lines))
+
+
+def register(app: Flask) -> None:
+    """Attach `flask forbund create|list|app-role`."""
+    group = AppGroup("forbund", help="The förbund this installation serves.")
+
+    @group.command("create")
+    @click.option("--slug", required=True, help="Short name: a–z, 0–9 and '-', e.g. finsam-norr.")
+    @click.option("--name", required=True, help="The förbund's name.")
+    @click.option("--admin-email", required=True, help="Its first administrator's email.")
+    @click.option("--admin-name", default=None, help="Needed when the account is new.")
+    @click.option(
+        "--admin-password",
+        default=None,
+        envvar="COORD_ADMIN_PASSWORD",
+        help="Needed when the account is new (or COORD_ADMIN_PASSWORD; asked when missing).",
+    )
+    def create(slug: str, name: str, admin_email: str, admin_name, admin_password):
+        """Create a förbund, its office unit and its first administrator.
+
+        The administrator is an existing account (an officer of another förbund) or a new one;
+        they then add the förbund's units, users and settings on the web.
+        """
+        try:
+            forbund = create_forbund(slug, name)
+            with use(forbund.id):
+                office = save_unit(
+                    None, name=forbund.name, agency_kind=AgencyKind.FORBUND.value,
+                    municipality=None,
+                )
+                existing = db.session.scalar(
+                    select(User).where(User.email == admin_email.strip().lower())
+                )
+                if existing is None:
+                    if not admin_name:
+                        raise click.ClickException("A new administrator needs --admin-name.")
+                    password = admin_password or click.prompt(
+                        "Password", hide_input=True, confirmation_prompt=True
+                    )
+                    admin = create_user(
+                        email=admin_email, name=admin_name, password=password,
+                        memberships=[(office, Role.ADMIN.value)],
+                    )
+                else:  # an officer of another förbund: the roles they hold here, plus admin
+                    admin = existing
+                    db.session.expire(admin, ["memberships"])
+                    grants.apply_roles(admin, [(office, Role.ADMIN.value)], by=None)
+                grants.log_granted(admin.id)
+                db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise _refused(exc) from exc
+        click.echo(
+            f"Created förbund {forbund.id} {forbund.slug!r} ({forbund.name}) "
+            f"with administrator <{admin.email}>."
+        )
+
+    @group.command("list")
+    def list_forbund():
+        """List the förbund: id, short name, name, and whether active."""
+        for forbund in db.session.scalars(select(Forbund).order_by(Forbund.id)):
+            state = "active" if forbund.active else "inactive"
+            click.echo(f"{forbund.id}\t{forbund.slug}\t{forbund.name}\t{state}")
+
+    @group.command("app-role")
+    @click.argument("role")
+    def app_role(role: str):
+        """Create the application's database role and grant it the rows (run as the owner).
+
+        The role logs in (set its password yourself), is bound by the row-level security of
+        every tenant table and can change no table or policy. Point COORD_DATABASE_URL at it and
+        COORD_MIGRATION_DATABASE_URL at the owner.
+        """
+        from coordination.tenancy.rls import grant_app_role, role_can_bypass
+
+        connection = db.session.connection()
+        if connection.dialect.name != "postgresql":
+            raise click.ClickException("Row-level security needs PostgreSQL.")
+        grant_app_role(connection, role)
+        db.session.commit()
+        click.echo(f"Role {role} may read and write the rows its förbund's policies allow.")
+        if role_can_bypass(connection):
+            click.echo("Note: you ran this as a role that bypasses row-level security.")
+
+    app.cli.add_command(group)
