@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -159,6 +160,23 @@ class _ConnectionBoundSession(AppSession):
         )
 
 
+def _owner_engine(application):
+    engine = application.extensions.get("test_owner_engine")
+    if engine is None:
+        engine = application.extensions["test_owner_engine"] = create_engine(DATABASE_URL)
+    return engine
+
+
+@contextmanager
+def as_table_owner():
+    """Act as the tables' owner within the test's transaction (no policies, DDL allowed)."""
+    db.session.execute(text("RESET ROLE"))
+    try:
+        yield
+    finally:
+        db.session.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated(request):
     """Run each test inside a transaction that is rolled back afterwards."""
@@ -171,8 +189,12 @@ def _isolated(request):
             yield
         return
     with app.app_context(), tenancy.use(FIRST_FORBUND):
-        connection = db.engine.connect()
+        # The owner's connection, working as the application's role for the whole transaction:
+        # the policies bind the test as they bind the application; `as_table_owner` lifts them
+        # for a test that plays an attacker with the owner's rights.
+        connection = _owner_engine(app).connect()
         outer = connection.begin()
+        connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
         original = db.session
         db.session = db._make_scoped_session(
             {

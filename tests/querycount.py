@@ -22,7 +22,8 @@ def counted_queries() -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(_BOOKKEEPING):
             statements.append(statement)
 
-    engine = db.engine
+    bind = db.session().get_bind()  # the test's connection (the owner's engine), or the app's
+    engine = getattr(bind, "engine", bind)
     event.listen(engine, "before_cursor_execute", _record)
     try:
         yield statements

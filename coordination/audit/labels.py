@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 ACTIONS = {
     "activate": _l("Aktiverade"),
     "break_glass": _l("Nödåtkomst"),
+    "choose": _l("Valde"),
     "create": _l("Skapade"),
     "decide": _l("Beslutade"),
     "delete": _l("Tog bort"),
@@ -54,6 +55,7 @@ OBJECTS = {
     "case_task": _l("Uppgift"),
     "task": _l("Uppgift"),
     "follow_up": _l("Uppföljning"),
+    "forbund": _l("Förbund"),
     "group": _l("Grupp"),
     "letterhead": _l("Brevhuvud"),
     "login": _l("Inloggning"),

@@ -186,6 +186,9 @@ class OidcProvider(db.Model):
     unit_id: Mapped[int] = mapped_column(
         ForeignKey("organisation_unit.id", ondelete="CASCADE"), unique=True
     )
+    # The unit's förbund: the login page and the sign-in read the unit within it (the provider
+    # itself is the installation's, read before anyone has chosen a förbund).
+    forbund_id: Mapped[int | None] = mapped_column(ForeignKey("forbund.id", ondelete="CASCADE"))
     issuer: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(200))
     secret_env: Mapped[str] = mapped_column(String(100))

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from coordination.audit.operations import log_access
@@ -36,7 +36,7 @@ from coordination.core.paging import keyset_page
 from coordination.core.permissions import access
 from coordination.extensions import db
 from coordination.organisations import grants
-from coordination.organisations.models import Membership, OrganisationUnit
+from coordination.organisations.models import Membership, OrganisationUnit, RoleGrant
 from coordination.tenancy import operations as tenancy
 from workflows.organisation import Role
 
@@ -79,7 +79,7 @@ def login():
             session["pending_login"] = security.start_pending_login(user, enrol_secret=enrol_secret)
             db.session.commit()
             return redirect(url_for(".second_factor" if enrol_secret is None else ".enrol"))
-    options = [(str(p.unit_id), p.unit.name) for p in providers_for_login()]
+    options = providers_for_login()
     return render_template("auth/login.html", error=error, providers_options=options), status
 
 
@@ -327,7 +327,7 @@ def _memberships_from_form(user: User | None = None) -> list[tuple[OrganisationU
 def users():
     """List the users with their roles, by name, a page at a time."""
     people = keyset_page(
-        select(User),
+        select(User).where(_of_this_forbund()),
         [User.name],
         User.id,
         options=[selectinload(User.memberships).selectinload(Membership.unit)],
@@ -380,11 +380,19 @@ def new_user():
     ), (422 if errors else 200)
 
 
+def _of_this_forbund():
+    """The accounts are the installation's; a förbund's admin sees those who hold, or wait for,
+    a role in it (both subqueries are scoped to the current förbund)."""
+    return or_(User.id.in_(select(Membership.user_id)), User.id.in_(select(RoleGrant.user_id)))
+
+
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @access(Role.ADMIN)
 def edit_user(user_id: int):
     """Change a user's roles, or deactivate and reactivate them."""
-    user = db.session.get(User, user_id) or abort(404)
+    user = db.session.scalar(select(User).where(User.id == user_id, _of_this_forbund()))
+    if user is None:
+        abort(404)
     errors: dict = {}
     if request.method == "POST":
         try:

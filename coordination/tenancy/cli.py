@@ -109,7 +109,9 @@ def register(app: Flask) -> None:
             forbund = create_forbund(slug, name)
             with use(forbund.id):
                 office = save_unit(
-                    None, name=forbund.name, agency_kind=AgencyKind.FORBUND.value,
+                    None,
+                    name=forbund.name,
+                    agency_kind=AgencyKind.FORBUND.value,
                     municipality=None,
                 )
                 existing = db.session.scalar(
@@ -122,7 +124,9 @@ def register(app: Flask) -> None:
                         "Password", hide_input=True, confirmation_prompt=True
                     )
                     admin = create_user(
-                        email=admin_email, name=admin_name, password=password,
+                        email=admin_email,
+                        name=admin_name,
+                        password=password,
                         memberships=[(office, Role.ADMIN.value)],
                     )
                 else:  # an officer of another förbund: the roles they hold here, plus admin

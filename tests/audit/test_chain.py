@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from coordination.audit import chain, jobs
 from coordination.audit.models import CHAIN_COLUMNS, AccessLogEntry, ChainCheckpoint
 from coordination.extensions import db
+from tests.conftest import as_table_owner
 from tests.factories import PASSWORD, make_user
 
 
@@ -28,11 +29,12 @@ def _probes(count: int, *, chained: bool = True) -> list[int]:
 def _tamper(entry_id: int, **sql_set) -> None:
     """Change a row as an attacker with the table owner's rights would (guard off, edit, on)."""
     assignments = ", ".join(f"{column} = :{column}" for column in sql_set)
-    db.session.execute(text("ALTER TABLE access_log DISABLE TRIGGER access_log_no_update"))
-    db.session.execute(
-        text(f"UPDATE access_log SET {assignments} WHERE id = :id"), {"id": entry_id, **sql_set}
-    )
-    db.session.execute(text("ALTER TABLE access_log ENABLE TRIGGER access_log_no_update"))
+    with as_table_owner():
+        db.session.execute(text("ALTER TABLE access_log DISABLE TRIGGER access_log_no_update"))
+        db.session.execute(
+            text(f"UPDATE access_log SET {assignments} WHERE id = :id"), {"id": entry_id, **sql_set}
+        )
+        db.session.execute(text("ALTER TABLE access_log ENABLE TRIGGER access_log_no_update"))
     db.session.expire_all()
 
 

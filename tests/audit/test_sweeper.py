@@ -18,7 +18,9 @@ from coordination.audit import chain, jobs
 from coordination.audit.models import AccessLogEntry
 from coordination.audit.operations import log_access
 from coordination.extensions import db
+from coordination.tenancy import context as tenancy
 from tests.committed import purge, snapshot
+from tests.conftest import FIRST_FORBUND, as_table_owner
 from tests.factories import PASSWORD, make_user
 from tests.querycount import counted_queries
 
@@ -40,11 +42,12 @@ def _log(count: int, marker: str) -> list[int]:
 def _tamper(entry_id: int, **sql_set) -> None:
     """Change a row as an attacker with the table owner's rights would (guard off, edit, on)."""
     assignments = ", ".join(f"{column} = :{column}" for column in sql_set)
-    db.session.execute(text("ALTER TABLE access_log DISABLE TRIGGER access_log_no_update"))
-    db.session.execute(
-        text(f"UPDATE access_log SET {assignments} WHERE id = :id"), {"id": entry_id, **sql_set}
-    )
-    db.session.execute(text("ALTER TABLE access_log ENABLE TRIGGER access_log_no_update"))
+    with as_table_owner():
+        db.session.execute(text("ALTER TABLE access_log DISABLE TRIGGER access_log_no_update"))
+        db.session.execute(
+            text(f"UPDATE access_log SET {assignments} WHERE id = :id"), {"id": entry_id, **sql_set}
+        )
+        db.session.execute(text("ALTER TABLE access_log ENABLE TRIGGER access_log_no_update"))
     db.session.expire_all()
 
 
@@ -190,7 +193,7 @@ def test_pruning_keeps_an_old_row_chained_after_a_kept_one_so_the_chain_still_li
 
 def _in_thread(app, work, outcome: dict, name: str) -> threading.Thread:
     def run():
-        with app.app_context():
+        with app.app_context(), tenancy.use(FIRST_FORBUND):
             try:
                 outcome[name] = work()
             except Exception as exc:  # pragma: no cover - reported by the assertions
@@ -216,10 +219,11 @@ def _waiting_for_the_chain_lock() -> bool:
     return bool(
         db.session.scalar(
             text(
+                # The two-key lock of one förbund's chain: (CHAIN_LOCK, förbund).
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                "AND objid = :key"
+                "AND classid = :key AND objid = :forbund AND objsubid = 2"
             ),
-            {"key": chain.CHAIN_LOCK},
+            {"key": chain.CHAIN_LOCK, "forbund": FIRST_FORBUND},
         )
     )
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from coordination.audit.models import AccessLogEntry
 from coordination.auth.operations import set_active
 from coordination.extensions import db
+from coordination.tenancy import context as tenancy
 from tests.factories import PASSWORD, make_user, token_headers, totp_code
 
 
@@ -27,11 +28,13 @@ def test_login_with_wrong_password_is_refused_and_logged(client):
     response = client.login(user.email, "wrong password")
     assert response.status_code == 401
     assert "Fel e-postadress eller lösenord" in response.get_data(as_text=True)
-    failed = db.session.scalars(
-        select(AccessLogEntry).where(
-            AccessLogEntry.action == "login", AccessLogEntry.outcome == "failed"
-        )
-    ).all()
+    # A wrong password names no account, so the row is the installation's, outside every förbund.
+    with tenancy.use(None):
+        failed = db.session.scalars(
+            select(AccessLogEntry).where(
+                AccessLogEntry.action == "login", AccessLogEntry.outcome == "failed"
+            )
+        ).all()
     assert failed
 
 

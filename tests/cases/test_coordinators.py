@@ -11,7 +11,9 @@ from coordination.cases import queries
 from coordination.cases.models import Case, CoordinatorAssignment
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
+from coordination.tenancy import context as tenancy
 from tests.committed import purge, snapshot
+from tests.conftest import FIRST_FORBUND
 from tests.factories import (
     PASSWORD,
     admit_case,
@@ -199,7 +201,10 @@ def test_parallel_assignments_never_exceed_the_coordinators_capacity(app):
         outcomes: dict[int, str] = {}
 
         def reassign(case_id: int) -> None:
-            with app.app_context():  # a session and a connection of its own
+            with (
+                app.app_context(),
+                tenancy.use(FIRST_FORBUND),
+            ):  # a session and a connection of its own
                 try:
                     case = ops.get_case(case_id, lock=True)
                     target = db.session.get(User, coordinator_id)

@@ -11,7 +11,9 @@ from coordination.conferences import operations as ops
 from coordination.conferences.models import AgendaItem, Conference, Decision
 from coordination.extensions import db
 from coordination.referrals.models import Referral
+from coordination.tenancy import context as tenancy
 from tests.committed import purge, snapshot
+from tests.conftest import FIRST_FORBUND
 from tests.factories import make_referral, make_user, token_headers
 
 
@@ -48,7 +50,7 @@ def test_two_simultaneous_decisions_one_wins_the_other_gets_409(app, api):
         outcome: dict = {}
 
         def first_decides_and_holds_the_lock():
-            with app.app_context():
+            with app.app_context(), tenancy.use(FIRST_FORBUND):
                 try:
                     chair = db.session.get(Conference, conference_id).chair.user
                     decision_ops.decide(

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from coordination.extensions import db
 from coordination.meetings import ladder
 from coordination.meetings.models import Escalation, LadderStep, Meeting
+from coordination.tenancy import context as tenancy
 from tests.committed import purge, snapshot
+from tests.conftest import FIRST_FORBUND
 from tests.factories import make_case, make_meeting
 
 PAST = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
@@ -45,7 +47,7 @@ def test_two_simultaneous_third_misses_open_one_escalation(app, enqueued, same_m
         outcome: dict = {}
 
         def record(name: str, meeting_id: int, hold: bool):
-            with app.app_context():
+            with app.app_context(), tenancy.use(FIRST_FORBUND):
                 try:
                     from coordination.auth.models import User
 

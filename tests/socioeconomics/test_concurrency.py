@@ -16,7 +16,9 @@ from coordination.programmes.models import Programme
 from coordination.socioeconomics import operations as ops
 from coordination.socioeconomics import queries
 from coordination.socioeconomics.models import PriceEntry, PriceList
+from coordination.tenancy import context as tenancy
 from tests.committed import purge, snapshot
+from tests.conftest import FIRST_FORBUND
 from tests.socioeconomics.worked import PERIOD, worked_example
 
 EDIT = {"variable": "support", "code": "forsorjningsstod", "actor": "kommun", "kind": "cost",
@@ -34,7 +36,7 @@ def test_an_edit_waits_for_a_calculation_being_saved_and_is_then_refused(app):
         outcome: dict = {}
 
         def save_and_hold():
-            with app.app_context():
+            with app.app_context(), tenancy.use(FIRST_FORBUND):
                 try:
                     get_row(PriceList, price_list_id, lock=True)
                     args = {**PERIOD, "price_list_id": str(price_list_id)}
@@ -51,7 +53,7 @@ def test_an_edit_waits_for_a_calculation_being_saved_and_is_then_refused(app):
                     db.session.remove()
 
         def edit():  # as the edit page does: lock the version, then save
-            with app.app_context():
+            with app.app_context(), tenancy.use(FIRST_FORBUND):
                 try:
                     found = get_row(PriceList, price_list_id, lock=True)
                     ops.save_entries(found, [("rad 1", EDIT)])

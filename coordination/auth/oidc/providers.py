@@ -30,16 +30,27 @@ def provider_for_unit(unit_id: int) -> OidcProvider | None:
     return db.session.scalar(select(OidcProvider).where(OidcProvider.unit_id == unit_id))
 
 
-def providers_for_login() -> list[OidcProvider]:
-    """Return the providers of the units in use, by unit name (the login page's choice)."""
-    return list(
-        db.session.scalars(
-            select(OidcProvider)
-            .join(OrganisationUnit, OrganisationUnit.id == OidcProvider.unit_id)
-            .where(OrganisationUnit.active.is_(True))
-            .order_by(OrganisationUnit.name)
-        )
-    )
+def providers_for_login() -> list[tuple[str, str]]:
+    """Return the login page's choice: (unit id, unit name) of every unit in use with a
+    provider, by name, each unit read within its own förbund (and named with it when the
+    installation serves several)."""
+    from coordination.tenancy.context import use
+    from coordination.tenancy.models import Forbund
+
+    forbund = {f.id: f.name for f in db.session.scalars(select(Forbund).where(Forbund.active))}
+    options = []
+    for forbund_id in sorted(
+        set(db.session.scalars(select(OidcProvider.forbund_id).distinct())) & set(forbund)
+    ):
+        with use(forbund_id):
+            for unit_id, name in db.session.execute(
+                select(OrganisationUnit.id, OrganisationUnit.name)
+                .join(OidcProvider, OrganisationUnit.id == OidcProvider.unit_id)
+                .where(OrganisationUnit.active.is_(True))
+            ):
+                label = f"{name} ({forbund[forbund_id]})" if len(forbund) > 1 else name
+                options.append((str(unit_id), label))
+    return sorted(options, key=lambda option: option[1])
 
 
 def client_secret(provider: OidcProvider) -> str | None:
@@ -164,7 +175,7 @@ def save_provider(
         raise ValidationFailed(_("Inloggningen kunde inte sparas."), errors=errors)
     provider = provider_for_unit(unit.id)
     if provider is None:
-        provider = OidcProvider(unit_id=unit.id)
+        provider = OidcProvider(unit_id=unit.id, forbund_id=unit.forbund_id)
         db.session.add(provider)
     provider.issuer = issuer
     provider.client_id = client_id

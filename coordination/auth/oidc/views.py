@@ -156,8 +156,10 @@ def start():
     """Send the browser to the chosen unit's identity provider."""
     raw = request.form.get("unit", "")
     provider = providers.provider_for_unit(int(raw)) if is_digits(raw) and len(raw) < 10 else None
+    if provider is not None:
+        tenancy.enter(provider.forbund_id)  # the unit is read within its förbund
     if provider is None or not provider.unit.active:
-        options = [(str(p.unit_id), p.unit.name) for p in providers.providers_for_login()]
+        options = providers.providers_for_login()
         return render_template(
             "auth/login.html",
             error=None,
@@ -205,6 +207,8 @@ def callback():
         if request.args.get("error"):
             raise SignInFailed("provider_error")
         provider = db.session.get(OidcProvider, flow.get("provider_id"))
+        if provider is not None:
+            tenancy.enter(provider.forbund_id)  # the sign-in is within the unit's förbund
         if provider is None or provider.unit_id != unit_id or not provider.unit.active:
             raise SignInFailed("configuration")
         verified = finish(_client(provider), flow, request.args.get("code"))
@@ -253,6 +257,7 @@ def _sign_in(user: User, provider: OidcProvider, verified: Verified, assurance: 
     session["seen"] = now
     session.permanent = True
     tenancy.after_sign_in(user)
+    tenancy.choose(user, provider.forbund_id)  # the förbund of the unit they signed in through
     log_access("login", user.id, action="login", user=user, assurance=assurance or "none")
     db.session.commit()
     log.info("oidc sign-in: unit=%s", provider.unit_id)

@@ -101,6 +101,13 @@ def upgrade():
             ondelete='CASCADE',
         )
     op.execute('UPDATE api_token SET forbund_id = 1')
+    with op.batch_alter_table('oidc_provider') as batch:
+        batch.add_column(sa.Column('forbund_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            'fk_oidc_provider_forbund_id_forbund', 'forbund', ['forbund_id'], ['id'],
+            ondelete='CASCADE',
+        )
+    op.execute('UPDATE oidc_provider SET forbund_id = 1')
 
     if postgres:
         op.execute(rls.USER_FORBUND_FUNCTION)
@@ -116,6 +123,9 @@ def downgrade():
         for table in rls.TENANT_TABLES:
             op.execute(f'DROP POLICY IF EXISTS forbund_isolation ON {table}')
             op.execute(f'ALTER TABLE {table} DISABLE ROW LEVEL SECURITY')
+    with op.batch_alter_table('oidc_provider') as batch:
+        batch.drop_constraint('fk_oidc_provider_forbund_id_forbund', type_='foreignkey')
+        batch.drop_column('forbund_id')
     with op.batch_alter_table('api_token') as batch:
         batch.drop_constraint('fk_api_token_forbund_id_forbund', type_='foreignkey')
         batch.drop_column('forbund_id')
