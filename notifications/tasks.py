@@ -1,8 +1,9 @@
 """Celery tasks: they take ids, never objects, and their bodies are idempotent.
 
-Beat runs five, each once per förbund (coordination.tenancy.jobs): the one sweep (every minute: delivers every due reminder and enqueues undelivered
-notifications), the conferences' cycle, the daily duties, the access log's sweeper (every 5 s) and
-its chain check (domain jobs, in coordination; these are only their wrappers).
+Beat runs five, each once per förbund (coordination.tenancy.jobs): the one sweep (every minute:
+delivers every due reminder and enqueues undelivered notifications), the conferences' cycle, the
+daily duties, the access log's sweeper (every 5 s) and its chain check (domain jobs, in
+coordination; these are only their wrappers).
 """
 
 from __future__ import annotations

@@ -77,9 +77,12 @@ def test_coordination_reaches_notifications_only_from_the_app_factory():
 LAYERS = (
     ("config", "extensions", "documents"),
     ("core",),
+    ("tenancy",),  # the förbund every table row belongs to
+    ("core.reminders",),
     ("audit", "observability"),
     ("codes",),
     ("organisations",),
+    ("tenancy.operations",),
     ("auth",),
     ("people",),
     ("consent", "programmes"),
@@ -91,8 +94,8 @@ LAYERS = (
     ("action_plans", "meetings"),
     ("exits",),
     ("socioeconomics",),
-    ("api", "audit.views", "home", "health", "demo", "jobs"),
-    ("cli",),
+    ("api", "audit.views", "home", "health", "demo", "jobs", "tenancy.views"),
+    ("cli", "tenancy.cli"),
     ("app",),
     ("statistics_bench", "web_bench", "access_log_bench", "documents_bench"),
 )

@@ -39,9 +39,8 @@ def providers_for_login() -> list[tuple[str, str]]:
 
     forbund = {f.id: f.name for f in db.session.scalars(select(Forbund).where(Forbund.active))}
     options = []
-    for forbund_id in sorted(
-        set(db.session.scalars(select(OidcProvider.forbund_id).distinct())) & set(forbund)
-    ):
+    used = {f for f in db.session.scalars(select(OidcProvider.forbund_id).distinct()) if f}
+    for forbund_id in sorted(used & set(forbund)):
         with use(forbund_id):
             for unit_id, name in db.session.execute(
                 select(OrganisationUnit.id, OrganisationUnit.name)
