@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coordination.auth.encryption import EncryptedString, EncryptedText
 from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
+from coordination.tenancy.context import current_id
 
 PLATFORM_ROLES = ("platform_admin", "national_analyst")
 
@@ -188,7 +189,9 @@ class OidcProvider(db.Model):
     )
     # The unit's förbund: the login page and the sign-in read the unit within it (the provider
     # itself is the installation's, read before anyone has chosen a förbund).
-    forbund_id: Mapped[int | None] = mapped_column(ForeignKey("forbund.id", ondelete="CASCADE"))
+    forbund_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forbund.id", ondelete="CASCADE"), default=current_id
+    )
     issuer: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(200))
     secret_env: Mapped[str] = mapped_column(String(100))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.core.db import UTCDateTime, check_in, utcnow
@@ -145,14 +154,16 @@ class CoordinatorAssignment(TenantMixin, db.Model):
 
 
 class CoordinatorProfile(TenantMixin, db.Model):
-    """A coordinator's team and capacity in weighted cases; its row is locked while assigning."""
+    """A coordinator's team and capacity in weighted cases, in one förbund (a coordinator of two
+    has one in each); its row is locked while assigning."""
 
     __tablename__ = "coordinator_profile"
-    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_nonnegative"),)
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
+        PrimaryKeyConstraint("forbund_id", "user_id", name="pk_coordinator_profile"),
     )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     team_unit_id: Mapped[int | None] = mapped_column(ForeignKey("organisation_unit.id"))
     capacity: Mapped[int] = mapped_column(default=DEFAULT_CAPACITY)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

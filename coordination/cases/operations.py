@@ -40,6 +40,7 @@ from coordination.organisations.models import OrganisationUnit
 from coordination.programmes.models import Programme
 from coordination.referrals import operations as referral_ops
 from coordination.referrals.models import Referral
+from coordination.tenancy.context import require_id
 from workflows.case import CaseAction, CaseState, PauseReason, next_state, state_on_admission
 from workflows.caseload import DEFAULT_CAPACITY
 
@@ -262,12 +263,13 @@ def lock_profile(user_id: int) -> CoordinatorProfile:
     db.session.execute(
         insert(CoordinatorProfile)
         .values(
+            forbund_id=require_id(),
             user_id=user_id,
             team_unit_id=default_team(user_id),
             capacity=DEFAULT_CAPACITY,
             updated_at=utcnow(),
         )
-        .on_conflict_do_nothing(index_elements=["user_id"])
+        .on_conflict_do_nothing(index_elements=["forbund_id", "user_id"])
     )
     profile = db.session.scalar(
         select(CoordinatorProfile)

@@ -235,7 +235,10 @@ def registry_for(
         registry.register(REQUEST_LATENCY)
         registry.register(REQUESTS)
     if state:
-        registry.register(StateCollector(settings["DATABASE_URL"], settings["BROKER_URL"]))
+        # The gauges count every förbund's queue: as the tables' owner when one is configured
+        # (the application's role sees one förbund at a time). Counts only, never a row.
+        database_url = settings.get("MIGRATION_DATABASE_URL") or settings["DATABASE_URL"]
+        registry.register(StateCollector(database_url, settings["BROKER_URL"]))
     return registry
 
 

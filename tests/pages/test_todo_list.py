@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from coordination.cases.models import CoordinatorProfile
 from coordination.cases.queries import load_of
@@ -51,7 +52,9 @@ def _task(case, assignee, due: datetime) -> Task:
 
 def _capacity(user, capacity: int) -> None:
     """Give the coordinator a capacity (the profile is stored when the first case is assigned)."""
-    profile = db.session.get(CoordinatorProfile, user.id)
+    profile = db.session.scalar(
+        select(CoordinatorProfile).where(CoordinatorProfile.user_id == user.id)
+    )
     if profile is None:
         db.session.add(CoordinatorProfile(user_id=user.id, capacity=capacity))
     else:

@@ -83,6 +83,10 @@ def upgrade():
             batch.create_unique_constraint(constraint, ['forbund_id', *columns])
     with op.batch_alter_table('letterhead') as batch:
         batch.create_unique_constraint('uq_letterhead_forbund_id', ['forbund_id'])
+    # A coordinator of two förbund has a profile (team, capacity) in each.
+    with op.batch_alter_table('coordinator_profile') as batch:
+        batch.drop_constraint('pk_coordinator_profile', type_='primary')
+        batch.create_primary_key('pk_coordinator_profile', ['forbund_id', 'user_id'])
     op.drop_index('uq_access_log_chain_seq', table_name='access_log')
     op.create_index(
         'uq_access_log_chain_seq', 'access_log',
@@ -134,6 +138,9 @@ def downgrade():
         batch.drop_column('platform_role')
     op.drop_index('uq_access_log_chain_seq', table_name='access_log')
     op.create_index('uq_access_log_chain_seq', 'access_log', ['chain_seq'], unique=True)
+    with op.batch_alter_table('coordinator_profile') as batch:
+        batch.drop_constraint('pk_coordinator_profile', type_='primary')
+        batch.create_primary_key('pk_coordinator_profile', ['user_id'])
     with op.batch_alter_table('letterhead') as batch:
         batch.drop_constraint('uq_letterhead_forbund_id', type_='unique')
     for table, constraint, columns in PER_FORBUND:
