@@ -91,7 +91,7 @@ LAYERS = (
     ("action_plans", "meetings"),
     ("exits",),
     ("socioeconomics",),
-    ("api", "audit.views", "home", "health", "demo", "jobs"),
+    ("api", "audit.views", "home", "health", "demo", "jobs", "platform"),
     ("cli",),
     ("app",),
     ("statistics_bench", "web_bench", "access_log_bench", "documents_bench"),
