@@ -63,13 +63,6 @@ class NationalTable:
     lines: list[Line]
     total: Line
 
-    @property
-    def hides_anything(self) -> bool:
-        """Tell whether any cell is hidden (the page then explains the marks)."""
-        return any(
-            isinstance(v, str) for line in [*self.lines, self.total] for v in line.shown.values()
-        )
-
 
 def year_filters(year: int) -> Filters:
     """Return the statistics filters for one calendar year, with no suppression (done here)."""

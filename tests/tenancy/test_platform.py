@@ -12,6 +12,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from coordination.audit.models import AccessLogEntry
 from coordination.auth.activation import awaits_activation
 from coordination.auth.models import User
 from coordination.auth.operations import find_user
@@ -63,7 +64,8 @@ def _form(**overrides) -> dict:
 
 
 def test_the_platform_administrator_creates_a_forbund_with_its_first_administrator(client):
-    _login(client, make_platform_user("platform_admin"))
+    platform_admin = make_platform_user("platform_admin")
+    _login(client, platform_admin)
     start = client.get("/")
     assert start.status_code == 302 and start.headers["Location"].endswith("/platform/forbund")
     listing = client.get("/platform/forbund").get_data(as_text=True)
@@ -84,6 +86,15 @@ def test_the_platform_administrator_creates_a_forbund_with_its_first_administrat
             select(Notification.template).where(Notification.recipient_id == admin.id)
         )
         assert "account_activation" in list(sent)
+    with use(None):  # the installation's own access-log rows
+        logged = db.session.scalars(
+            select(AccessLogEntry).where(
+                AccessLogEntry.object_type == "forbund", AccessLogEntry.action == "create"
+            )
+        ).all()
+    assert [(e.user_id, e.role, e.object_id) for e in logged] == [
+        (platform_admin.id, "platform_admin", str(forbund.id))
+    ]
     page = client.get("/platform/forbund").get_data(as_text=True)
     assert "Samordningsförbundet Norr är skapat" in page
     row = page[page.index('<th scope="row">Samordningsförbundet Norr</th>') :]
