@@ -53,6 +53,8 @@ from coordination.observability.views import bp as observability_bp
 from coordination.organisations import letterhead
 from coordination.organisations.views import bp as organisations_bp
 from coordination.people import registrations as people
+from coordination.platform import views as platform_views
+from coordination.platform.views import bp as platform_bp
 from coordination.programmes.views import bp as programmes_bp
 from coordination.referrals import permissions as referral_perms
 from coordination.referrals import registrations as referrals
@@ -106,6 +108,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     tenancy_views.install(app)  # its first hook runs before every other
     register_error_handlers(app, persist_refusals=access_log.persist_refusals)
     permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
+    platform_views.install(app)  # a platform account opens no förbund's page
     i18n.install(app)
     app.jinja_env.globals.update(document_sender=letterhead.sender)  # documents' letterhead
     _install_notifications(app)
@@ -232,6 +235,7 @@ def _register_blueprints(app: Flask) -> None:
         statistics_bp,
         socioeconomics_bp,
         tenancy_views.bp,
+        platform_bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never cookies

@@ -94,7 +94,7 @@ LAYERS = (
     ("action_plans", "meetings"),
     ("exits",),
     ("socioeconomics",),
-    ("api", "audit.views", "home", "health", "demo", "jobs", "tenancy.views"),
+    ("api", "audit.views", "home", "health", "demo", "jobs", "tenancy.views", "platform"),
     ("cli", "tenancy.cli"),
     ("app",),
     ("statistics_bench", "web_bench", "access_log_bench", "documents_bench"),

@@ -22,15 +22,19 @@ Subject = tuple[str, int | str | None, int | None]
 
 @dataclass(frozen=True)
 class AccessRule:
-    """Who may reach a route: anyone, any signed-in user, or holders of one of the roles."""
+    """Who may reach a route: anyone, any signed-in user, holders of one of the roles (in the
+    current förbund), or holders of one of the platform roles (the installation's own pages)."""
 
     public: bool = False
     roles: frozenset[str] = frozenset()
+    platform: frozenset[str] = frozenset()  # user.platform_role (DOMAIN.md §14)
 
     def describe(self) -> str:
         """Return the rule in words, for the route listing."""
         if self.public:
             return "public"
+        if self.platform:
+            return "platform roles: " + ", ".join(sorted(self.platform))
         return "roles: " + ", ".join(sorted(self.roles)) if self.roles else "signed in"
 
 
@@ -40,6 +44,20 @@ def access(*roles: str, public: bool = False) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         view.access_rule = rule  # type: ignore[attr-defined]  # read back by rule_for
+        return view
+
+    return decorate
+
+
+def platform_access(*platform_roles: str) -> Callable:
+    """Declare a page of the installation itself, for the holders of one of the platform roles
+    (`user.platform_role`, e.g. "platform_admin"): a role in a förbund does not open it."""
+    if not platform_roles:
+        raise ValueError("a platform page names the platform roles that may use it")
+    rule = AccessRule(platform=frozenset(platform_roles))
+
+    def decorate(view: Callable) -> Callable:
+        view.access_rule = rule  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -79,6 +97,9 @@ def install(
             if wants_json():
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if rule.platform and getattr(current_user, "platform_role", None) not in rule.platform:
+            _log_refusal()
+            abort(403)
         if rule.roles and not current_user.has_any_role(rule.roles):
             _log_refusal()
             abort(403)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -43,12 +43,18 @@ from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
 from coordination.referrals.permissions import visible_query
 from coordination.statistics import reports
+from coordination.tenancy.context import current_id
 from workflows.case import OCCUPYING_STATES, CaseState
 from workflows.caseload import CoordinatorLoad
 
 bp = Blueprint("home", __name__)
 
 OCCUPYING = sorted(s.value for s in OCCUPYING_STATES)
+# Where an account with a platform role (and no förbund) starts (coordination/platform).
+PLATFORM_START = {
+    "platform_admin": "platform.forbund_index",
+    "national_analyst": "platform.statistics",
+}
 
 
 @dataclass
@@ -211,6 +217,9 @@ def start_for(user, now: datetime | None = None) -> Start:
 @access()
 def index():
     """Show what the signed-in user has to do, by role."""
+    platform_start = PLATFORM_START.get(getattr(current_user, "platform_role", None) or "")
+    if platform_start is not None and current_id() is None:
+        return redirect(url_for(platform_start))  # no förbund: the installation's own pages
     start = start_for(current_user)
     return render_template(
         "home/index.html",

@@ -1,26 +1,24 @@
-"""`flask forbund …`: the installation's förbund, from the server's command line; and the
-`--forbund` every other command of the project takes (COORD_FORBUND; the only förbund when the
-installation has one)."""
+"""`flask forbund …`: the installation's förbund and its platform accounts, from the server's
+command line; and the `--forbund` every other command of the project takes (COORD_FORBUND; the
+only förbund when the installation has one)."""
 
 from __future__ import annotations
 
 import functools
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from coordination.auth.models import User
-from coordination.auth.operations import create_user
+from coordination.auth.activation import activation_link
+from coordination.auth.models import PLATFORM_ROLES
+from coordination.auth.operations import find_user
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
-from coordination.organisations import grants
-from coordination.organisations.units import save_unit
 from coordination.tenancy.context import use
 from coordination.tenancy.models import Forbund
-from coordination.tenancy.operations import create_forbund
-from workflows.organisation import AgencyKind, Role
+from coordination.tenancy.operations import create_forbund_with_admin, create_platform_user
 
 FORBUND_OPTION = "forbund"
 
@@ -85,7 +83,7 @@ def _refused(exc: ValidationFailed) -> click.ClickException:
 
 
 def register(app: Flask) -> None:
-    """Attach `flask forbund create|list|app-role`."""
+    """Attach `flask forbund create|list|platform-user|app-role`."""
     group = AppGroup("forbund", help="The förbund this installation serves.")
 
     @group.command("create")
@@ -103,45 +101,74 @@ def register(app: Flask) -> None:
         """Create a förbund, its office unit and its first administrator.
 
         The administrator is an existing account (an officer of another förbund) or a new one;
-        they then add the förbund's units, users and settings on the web.
+        they then add the förbund's units, users and settings on the web. The platform
+        administrator's page (/platform/forbund) does the same (tenancy.operations).
         """
+        existing = find_user(admin_email or "")
+        if existing is None and admin_name and admin_password is None:
+            admin_password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            forbund = create_forbund(slug, name)
-            with use(forbund.id):
-                office = save_unit(
-                    None,
-                    name=forbund.name,
-                    agency_kind=AgencyKind.FORBUND.value,
-                    municipality=None,
-                )
-                existing = db.session.scalar(
-                    select(User).where(User.email == admin_email.strip().lower())
-                )
-                if existing is None:
-                    if not admin_name:
-                        raise click.ClickException("A new administrator needs --admin-name.")
-                    password = admin_password or click.prompt(
-                        "Password", hide_input=True, confirmation_prompt=True
-                    )
-                    admin = create_user(
-                        email=admin_email,
-                        name=admin_name,
-                        password=password,
-                        memberships=[(office, Role.ADMIN.value)],
-                    )
-                else:  # an officer of another förbund: the roles they hold here, plus admin
-                    admin = existing
-                    db.session.expire(admin, ["memberships"])
-                    grants.apply_roles(admin, [(office, Role.ADMIN.value)], by=None)
-                grants.log_granted(admin.id)
+            created = create_forbund_with_admin(
+                slug=slug,
+                name=name,
+                admin_email=admin_email,
+                admin_name=admin_name,
+                admin_password=admin_password if existing is None else None,
+            )
+            with use(created.forbund.id):
                 db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
             raise _refused(exc) from exc
+        forbund, admin = created.forbund, created.admin
         click.echo(
             f"Created förbund {forbund.id} {forbund.slug!r} ({forbund.name}) "
             f"with administrator <{admin.email}>."
         )
+
+    @group.command("platform-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option(
+        "--role",
+        required=True,
+        type=click.Choice(list(PLATFORM_ROLES)),
+        help="platform_admin: creates förbund; national_analyst: statistics across förbund.",
+    )
+    @click.option(
+        "--password",
+        default=None,
+        envvar="COORD_PLATFORM_PASSWORD",
+        help="The password (or COORD_PLATFORM_PASSWORD; asked when missing).",
+    )
+    @click.option(
+        "--activation",
+        is_flag=True,
+        help="Set no password: print a link (valid three days) with which its owner chooses one.",
+    )
+    def platform_user(email: str, name: str, role: str, password, activation: bool):
+        """Create an account with a role on the installation, and no role in any förbund.
+
+        Such an account sees no participant and no case: the platform administrator creates
+        förbund and their first administrators; the national analyst sees statistics across
+        förbund, aggregated, small counts hidden.
+        """
+        if activation and password:
+            raise click.ClickException("Give either --password or --activation, not both.")
+        if not activation and password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_platform_user(email=email, name=name, role=role, password=password)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise _refused(exc) from exc
+        click.echo(f"Created {role} {user.id} <{user.email}>.")
+        if activation:
+            base = current_app.config["COORD"]["BASE_URL"].rstrip("/")
+            click.echo(
+                f"Give its owner this link to choose a password: {base}{activation_link(user)}"
+            )
 
     @group.command("list")
     def list_forbund():
