@@ -242,6 +242,9 @@ def export_forbund(slug: str, out: str | Path) -> dict:
     """Write one förbund's rows, accounts and attached files to a zip file; return its manifest."""
     from coordination.referrals.attachments import storage_dir
 
+    db.session.rollback()  # one snapshot for every table: rows written meanwhile are all out
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     forbund = db.session.scalar(select(Forbund).where(Forbund.slug == slug))
     if forbund is None:
         raise ArchiveError(f"No förbund has the short name {slug!r}.")
@@ -283,7 +286,12 @@ def export_forbund(slug: str, out: str | Path) -> dict:
         manifest["tables"][USERS] = _export_users(archive, users)
         folder = storage_dir()
         for key in keys:
-            content = (folder / key).read_bytes()
+            try:
+                content = (folder / key).read_bytes()
+            except FileNotFoundError as exc:
+                raise ArchiveError(
+                    f"An attached file is missing from {folder} (storage key {key[:8]}…)."
+                ) from exc
             archive.writestr(f"attachments/{key}", content)
             manifest["attachments"][key] = {
                 "size": len(content),
