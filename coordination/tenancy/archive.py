@@ -85,6 +85,8 @@ TYPED_ID_COLUMNS = {
 }
 # The object and subject types that name a table's rows by id; the others are left as they are.
 TYPE_TABLES = {
+    "access_log": "person",  # the log of one person read (a user's: "user:<id>", left)
+    "action_plan": "case_record",
     "attachment": "attachment",
     "attendance": "attendance",
     "audit_sample": "audit_sample",
@@ -92,6 +94,7 @@ TYPE_TABLES = {
     "code": "code",
     "conference": "conference",
     "consent": "consent",
+    "coordinator_profile": USERS,
     "day_off": "day_off",
     "decision": "decision",
     "escalation": "escalation",
@@ -103,10 +106,14 @@ TYPE_TABLES = {
     "packet": "packet",
     "person": "person",
     "price_list": "socio_price_list",
+    "programme_cost": "socio_programme_cost",
     "referral": "referral",
+    "register_extract": "extract_request",
     "return_referral": "return_referral",
     "role_grant": "role_grant",
     "socio_calculation": "socio_calculation",
+    "socio_economics": "programme",
+    "sus_import": "sus_import_batch",
     "sus_participant": "sus_participant",
     "task": "case_task",
     "user": USERS,

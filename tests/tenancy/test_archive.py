@@ -230,6 +230,12 @@ def test_the_import_matches_the_manifest(target, moved):
                 )
             )
             assert logged and logged <= people
+            read = db.session.scalars(
+                select(chain.AccessLogEntry.object_id).where(
+                    chain.AccessLogEntry.object_type == "person"
+                )
+            ).all()
+            assert read and {int(i) for i in read} <= people
             # The notifications' links name the new rows.
             cases = set(db.session.scalars(select(Case.id)))
             named = [
