@@ -94,7 +94,18 @@ LAYERS = (
     ("action_plans", "meetings"),
     ("exits",),
     ("socioeconomics",),
-    ("api", "audit.views", "home", "health", "demo", "jobs", "tenancy.views", "platform"),
+    (
+        "api",
+        "audit.views",
+        "home",
+        "health",
+        "demo",
+        "jobs",
+        "tenancy.views",
+        "tenancy.archive",
+        "tenancy.admin",
+    ),
+    ("platform",),
     ("cli", "tenancy.cli"),
     ("app",),
     ("statistics_bench", "web_bench", "access_log_bench", "documents_bench"),
@@ -168,12 +179,17 @@ INSTALLED_CHECKS = (
     "metadata.sorted_tables",
 )
 
+# The one module that reads every table generically, by design: moving a förbund's rows to another
+# installation (DOMAIN.md §14) copies whatever tables the metadata has, asking about none.
+SEES_EVERY_TABLE = {"coordination/tenancy/archive.py"}
+
 
 def test_no_domain_asks_whether_another_is_installed():
     asked = [
         (str(path.relative_to(ROOT)), number)
         for folder in ("coordination", "notifications")
         for path in sorted((ROOT / folder).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in SEES_EVERY_TABLE
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if any(word in line for word in INSTALLED_CHECKS)
     ]

@@ -15,8 +15,8 @@ from coordination.core.permissions import platform_access, require, rule_for
 from coordination.core.spreadsheet import table_csv
 from coordination.extensions import db
 from coordination.platform import national, queries
+from coordination.tenancy.admin import create_forbund_with_admin
 from coordination.tenancy.context import current_id, use
-from coordination.tenancy.operations import create_forbund_with_admin
 
 bp = Blueprint("platform", __name__, url_prefix="/platform")
 

@@ -16,9 +16,9 @@ from coordination.auth.models import PLATFORM_ROLES
 from coordination.auth.operations import find_user
 from coordination.core.errors import ValidationFailed
 from coordination.extensions import db
+from coordination.tenancy.admin import create_forbund_with_admin, create_platform_user
 from coordination.tenancy.context import use
 from coordination.tenancy.models import Forbund
-from coordination.tenancy.operations import create_forbund_with_admin, create_platform_user
 
 FORBUND_OPTION = "forbund"
 
@@ -83,7 +83,7 @@ def _refused(exc: ValidationFailed) -> click.ClickException:
 
 
 def register(app: Flask) -> None:
-    """Attach `flask forbund create|list|platform-user|app-role`."""
+    """Attach `flask forbund create|list|platform-user|app-role|export|import`."""
     group = AppGroup("forbund", help="The förbund this installation serves.")
 
     @group.command("create")
@@ -196,5 +196,54 @@ def register(app: Flask) -> None:
         click.echo(f"Role {role} may read and write the rows its förbund's policies allow.")
         if role_can_bypass(connection):
             click.echo("Note: you ran this as a role that bypasses row-level security.")
+
+    @group.command("export")
+    @click.argument("slug")
+    @click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False), help="The zip to write."
+    )
+    def export_command(slug: str, out: str):
+        """Write one förbund's rows, accounts and attached files to an archive (a zip file).
+
+        The archive holds personal data in the clear: keep it as safely as the database.
+        """
+        from coordination.tenancy.archive import ArchiveError, export_forbund
+
+        try:
+            manifest = export_forbund(slug, out)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
+        rows = sum(t["rows"] for t in manifest["tables"].values())
+        click.echo(
+            f"Exported förbund {slug!r}: {rows} rows in {len(manifest['tables'])} tables and "
+            f"{len(manifest['attachments'])} attached files, at revision {manifest['revision']}, "
+            f"to {out}."
+        )
+
+    @group.command("import")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+    @click.option(
+        "--slug", default=None, help="The new förbund's short name (default: the archive's)."
+    )
+    @click.option("--name", default=None, help="The new förbund's name (default: the archive's).")
+    def import_command(archive: str, slug: str | None, name: str | None):
+        """Create a new förbund from an archive, all or nothing, verified by counts and checksums.
+
+        The archive's accounts are matched by email to this installation's; the others are
+        created without a usable password: send them an activation link.
+        """
+        from coordination.tenancy.archive import ArchiveError, import_forbund
+
+        try:
+            result = import_forbund(archive, slug=slug, name=name)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"Imported förbund {result.forbund_id} {result.slug!r}: "
+            f"{sum(result.rows.values())} rows verified, {result.attachments} attached files, "
+            f"{result.users_matched} accounts matched by email and {result.users_created} new "
+            f"(they need activation); the access log chain was computed again over "
+            f"{result.log_rows_rechained} rows."
+        )
 
     app.cli.add_command(group)

@@ -21,9 +21,10 @@ from coordination.extensions import db
 from coordination.organisations.models import Membership
 from coordination.platform import national
 from coordination.statistics import reports
+from coordination.tenancy.admin import create_platform_user
 from coordination.tenancy.context import use
 from coordination.tenancy.models import Forbund
-from coordination.tenancy.operations import create_forbund, create_platform_user
+from coordination.tenancy.operations import create_forbund
 from notifications.models import Notification
 from tests.factories import PASSWORD, make_referral, make_sus_participant, make_user
 

@@ -223,3 +223,24 @@ def test_the_code_scopes_every_orm_query_to_the_current_forbund(forbund_b):
         db.session.rollback()
         theirs = db.session.scalars(select(Person)).all()
         assert theirs and all(p.forbund_id == forbund_b.id for p in theirs)
+
+
+def test_a_coordinator_of_two_forbund_has_a_profile_in_each(forbund_b):
+    from coordination.cases.models import CoordinatorProfile
+    from coordination.cases.operations import lock_profile
+
+    coordinator = make_user("coordinator")
+    lock_profile(coordinator.id).capacity = 12
+    db.session.commit()
+    with tenancy.use(forbund_b.id):
+        db.session.rollback()
+        mine_there = select(CoordinatorProfile).where(CoordinatorProfile.user_id == coordinator.id)
+        assert db.session.scalars(mine_there).all() == []
+        theirs = lock_profile(coordinator.id)  # the same account's profile in B: its own
+        assert theirs.forbund_id == forbund_b.id and theirs.capacity != 12
+        db.session.commit()
+    db.session.rollback()
+    mine = db.session.scalars(
+        select(CoordinatorProfile).where(CoordinatorProfile.user_id == coordinator.id)
+    ).all()
+    assert [(p.forbund_id, p.capacity) for p in mine] == [(tenancy.current_id(), 12)]
