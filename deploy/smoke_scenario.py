@@ -393,7 +393,10 @@ def the_meeting_day_comes(ctx: Context) -> None:
 
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(os.environ["COORD_DATABASE_URL"])
+    # As the tables' owner: the application's role sees a förbund's rows only within it.
+    engine = create_engine(
+        os.environ.get("COORD_MIGRATION_DATABASE_URL") or os.environ["COORD_DATABASE_URL"]
+    )
     try:
         with engine.begin() as conn:
             moved = conn.execute(
@@ -729,9 +732,10 @@ def fixtures() -> None:
     from coordination.extensions import db
     from coordination.organisations.models import OrganisationUnit
     from coordination.programmes.models import Programme
+    from coordination.tenancy.context import use
 
     app = create_app()
-    with app.app_context():
+    with app.app_context(), use(1):  # the installation's first förbund (made by the migration)
         ensure_default_codes()
         db.session.add_all(
             [

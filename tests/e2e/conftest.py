@@ -114,6 +114,7 @@ def _seed(database_url: str, secret_key: str) -> dict[str, dict]:
     from coordination.extensions import db
     from coordination.organisations.models import OrganisationUnit
     from coordination.programmes.models import Programme
+    from coordination.tenancy.context import use
 
     app = create_app(
         {"DATABASE_URL": database_url, "BROKER_URL": REDIS_URL, "SECRET_KEY": secret_key}
@@ -139,7 +140,7 @@ def _seed(database_url: str, secret_key: str) -> dict[str, dict]:
             "conference_member",
         ),
     }
-    with app.app_context():
+    with app.app_context(), use(1):  # the installation's first förbund
         ensure_default_codes()
         units = {
             "forbund": OrganisationUnit(

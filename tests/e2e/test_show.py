@@ -39,12 +39,13 @@ def realistic(stack, cast) -> dict:
     from coordination.conferences import decisions
     from coordination.extensions import db
     from coordination.programmes.models import Programme
+    from coordination.tenancy.context import use
     from tests.factories import case_conference, make_conference, make_referral
 
     app = create_app(
         {"DATABASE_URL": stack.database_url, "BROKER_URL": REDIS_URL, "SECRET_KEY": stack.secret}
     )
-    with app.app_context():
+    with app.app_context(), use(1):  # the installation's first förbund
         programme = db.session.query(Programme).filter_by(name="Steget vidare").one()
         kim = db.session.get(User, cast.coordinator.id)
         lead = db.session.get(User, cast.team_lead.id)

@@ -16,12 +16,13 @@ pytestmark = pytest.mark.e2e
 def example(stack):
     """The worked example in the stack's database: (programme name, price list title)."""
     from coordination.app import create_app
+    from coordination.tenancy.context import use
     from tests.socioeconomics.worked import worked_example
 
     app = create_app(
         {"DATABASE_URL": stack.database_url, "BROKER_URL": REDIS_URL, "SECRET_KEY": stack.secret}
     )
-    with app.app_context():
+    with app.app_context(), use(1):  # the installation's first förbund
         programme, price_list = worked_example()
         return programme.name, price_list.title
 
