@@ -32,22 +32,23 @@ def provider_for_unit(unit_id: int) -> OidcProvider | None:
 
 def providers_for_login() -> list[tuple[str, str]]:
     """Return the login page's choice: (unit id, unit name) of every unit in use with a
-    provider, by name, each unit read within its own förbund (and named with it when the
-    installation serves several)."""
+    provider, by name, each unit read within its own förbund (and named with it when units of
+    several förbund sign in through a provider)."""
     from coordination.tenancy.context import use
     from coordination.tenancy.models import Forbund
 
     forbund = {f.id: f.name for f in db.session.scalars(select(Forbund).where(Forbund.active))}
     options = []
     used = {f for f in db.session.scalars(select(OidcProvider.forbund_id).distinct()) if f}
-    for forbund_id in sorted(used & set(forbund)):
+    shown = sorted(used & set(forbund))
+    for forbund_id in shown:
         with use(forbund_id):
             for unit_id, name in db.session.execute(
                 select(OrganisationUnit.id, OrganisationUnit.name)
                 .join(OidcProvider, OrganisationUnit.id == OidcProvider.unit_id)
                 .where(OrganisationUnit.active.is_(True))
             ):
-                label = f"{name} ({forbund[forbund_id]})" if len(forbund) > 1 else name
+                label = f"{name} ({forbund[forbund_id]})" if len(shown) > 1 else name
                 options.append((str(unit_id), label))
     return sorted(options, key=lambda option: option[1])
 
