@@ -18,6 +18,7 @@ from coordination.auth.models import User
 from coordination.core.db import DbSession
 from coordination.extensions import db
 from coordination.organisations.calendar import working_calendar
+from coordination.tenancy.context import tell
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference, Reminder
 from workflows.calendar import WorkingCalendar
@@ -273,6 +274,7 @@ def enqueue(ids: Iterable[int]) -> list[int]:
 def _unmark_enqueued(ids: list[int]) -> None:
     try:
         with db.engine.begin() as connection:
+            tell(connection)  # the förbund the notifications are of (row-level security)
             connection.execute(
                 update(Notification)
                 .where(Notification.id.in_(ids), Notification.status == "pending")

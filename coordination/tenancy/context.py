@@ -44,11 +44,18 @@ def _apply_to_open_transaction() -> None:
     session = db.session()
     if not session.in_transaction():
         return
-    connection = session.connection()
+    tell(session.connection())
+
+
+def tell(connection) -> None:
+    """Set the current förbund for the connection's open transaction (PostgreSQL's policies
+    read it); a connection of the session gets it at every begin (scoping.py), one taken from
+    the engine directly needs this."""
     if connection.dialect.name == "postgresql":
+        forbund_id = _current.get()
         connection.execute(
             text("SELECT set_config(:name, :value, true)"),
-            {"name": SETTING, "value": "" if _current.get() is None else str(_current.get())},
+            {"name": SETTING, "value": "" if forbund_id is None else str(forbund_id)},
         )
 
 

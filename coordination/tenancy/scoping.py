@@ -13,10 +13,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
-from coordination.tenancy.context import SETTING, current_id
+from coordination.tenancy.context import current_id, tell
 from coordination.tenancy.models import OptionalTenantMixin, TenantMixin
 
 UNSCOPED = "coordination_unscoped"
@@ -82,12 +82,7 @@ def _installation_rows(cls):
 
 
 def _tell_database(session, transaction, connection) -> None:
-    if connection.dialect.name == "postgresql":
-        forbund_id = current_id()
-        connection.execute(
-            text("SELECT set_config(:name, :value, true)"),
-            {"name": SETTING, "value": "" if forbund_id is None else str(forbund_id)},
-        )
+    tell(connection)
 
 
 def install(session_class) -> None:
