@@ -31,6 +31,33 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def account_errors(email: str | None, name: str | None, password: str | None) -> dict:
+    """Every problem with a new account's email, name and password (None: activation link)."""
+    errors: dict[str, list[str]] = {}
+    if not email or "@" not in email:
+        errors.setdefault("email", []).append(_("Ange en giltig e-postadress."))
+    elif find_user(email) is not None:
+        errors.setdefault("email", []).append(_("Det finns redan en användare med den adressen."))
+    if not (name or "").strip():
+        errors.setdefault("name", []).append(_("Ange namn."))
+    if password is not None and password_problems(password):
+        errors.setdefault("password", []).append(_("Lösenordet ska ha minst 12 tecken."))
+    return errors
+
+
+def new_account(email: str, name: str, password: str | None, **fields) -> User:
+    """Add a checked account; without a password it has none that works until activated."""
+    user = User(
+        email=email.strip().lower(),
+        name=name.strip(),
+        password_hash=unusable_password_hash() if password is None else hash_password(password),
+        **fields,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def create_user(
     *,
     email: str,
@@ -48,15 +75,7 @@ def create_user(
     Without a password (the administrators' page) the account has none that works until its
     owner chooses one through the activation link they are sent (coordination.auth.activation).
     """
-    errors: dict[str, list[str]] = {}
-    if not email or "@" not in email:
-        errors.setdefault("email", []).append(_("Ange en giltig e-postadress."))
-    elif find_user(email) is not None:
-        errors.setdefault("email", []).append(_("Det finns redan en användare med den adressen."))
-    if not name.strip():
-        errors.setdefault("name", []).append(_("Ange namn."))
-    if password is not None and password_problems(password):
-        errors.setdefault("password", []).append(_("Lösenordet ska ha minst 12 tecken."))
+    errors = account_errors(email, name, password)
     if not memberships:
         errors.setdefault("roles", []).append(_("Välj minst en roll i en enhet."))
     for _unit, role in memberships:
@@ -64,15 +83,7 @@ def create_user(
             errors.setdefault("roles", []).append(_("Okänd roll: %(role)s.", role=role))
     if errors:
         raise ValidationFailed(_("Användaren kunde inte skapas."), errors=errors)
-    user = User(
-        email=email.strip().lower(),
-        name=name.strip(),
-        password_hash=unusable_password_hash() if password is None else hash_password(password),
-        locale=locale,
-        phone=phone,
-    )
-    db.session.add(user)
-    db.session.flush()
+    user = new_account(email, name, password, locale=locale, phone=phone)
     apply_roles(user, memberships, by=granted_by)
     if password is None:
         events.record(db.session, ActivationOwed(user_id=user.id, occurred_at=utcnow()))

@@ -93,30 +93,12 @@ def create_platform_user(*, email: str, name: str, role: str, password: str | No
     at once. Without a password its owner chooses one through an activation link, which the
     caller hands over (`coordination.auth.activation.activation_link`): outside every förbund
     there is no message to send it with."""
-    from coordination.auth.activation import unusable_password_hash
-    from coordination.auth.models import PLATFORM_ROLES, User
-    from coordination.auth.operations import find_user
-    from coordination.auth.passwords import hash_password, password_problems
+    from coordination.auth.models import PLATFORM_ROLES
+    from coordination.auth.operations import account_errors, new_account
 
-    errors: dict[str, list[str]] = {}
-    if not email or "@" not in email:
-        errors["email"] = [_("Ange en giltig e-postadress.")]
-    elif find_user(email) is not None:
-        errors["email"] = [_("Det finns redan en användare med den adressen.")]
-    if not (name or "").strip():
-        errors["name"] = [_("Ange namn.")]
+    errors = account_errors(email, name, password)
     if role not in PLATFORM_ROLES:
         errors["role"] = [_("Okänd roll: %(role)s.", role=role)]
-    if password is not None and password_problems(password):
-        errors["password"] = [_("Lösenordet ska ha minst 12 tecken.")]
     if errors:
         raise ValidationFailed(_("Användaren kunde inte skapas."), errors=errors)
-    user = User(
-        email=email.strip().lower(),
-        name=name.strip(),
-        password_hash=unusable_password_hash() if password is None else hash_password(password),
-        platform_role=role,
-    )
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return new_account(email, name, password, platform_role=role)

@@ -10,22 +10,18 @@ own, made for this module and dropped.
 import threading
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from coordination.audit.models import AccessLogEntry
 from coordination.auth.models import LoginThrottle
 from coordination.auth.throttling import account_key
 from coordination.extensions import db
 from coordination.tenancy import context as tenancy
-from tests.conftest import DATABASE_URL, REDIS_URL, FormClient, _fresh_database, fresh_request_state
+from tests.conftest import FormClient
 from tests.factories import PASSWORD, make_user, totp_code
+from tests.installations import drop, installation, own_url
 
-OWN_DATABASE = (
-    make_url(DATABASE_URL)
-    .set(database=f"{make_url(DATABASE_URL).database}_signin")
-    .render_as_string(hide_password=False)
-)
+OWN_DATABASE = own_url("signin")
 
 
 def _installation_failed_logins() -> int:
@@ -41,35 +37,9 @@ def _installation_failed_logins() -> int:
 @pytest.fixture(scope="module")
 def own_app(app, tmp_path_factory):
     """The application on a database of this module's own, migrated."""
-    from flask_migrate import upgrade
-
-    from coordination.app import create_app
-
-    _fresh_database(OWN_DATABASE)
-    application = create_app(
-        {
-            "DATABASE_URL": OWN_DATABASE,
-            "BROKER_URL": REDIS_URL,
-            "TESTING": True,
-            "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
-            "SECRET_KEY": "test-secret",
-            "PASSWORD_HASH_COST": "fast",
-        }
-    )
-    fresh_request_state(application)
-    with application.app_context():
-        upgrade()
+    application = installation(OWN_DATABASE, str(tmp_path_factory.mktemp("attachments")))
     yield application
-    with application.app_context():
-        db.engine.dispose()
-    admin = create_engine(
-        make_url(OWN_DATABASE).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(
-            text(f'DROP DATABASE IF EXISTS "{make_url(OWN_DATABASE).database}" WITH (FORCE)')
-        )
-    admin.dispose()
+    drop(application, OWN_DATABASE)
 
 
 def _all_at_once(count: int, request) -> list:

@@ -16,8 +16,7 @@ import re
 import zipfile
 
 import pytest
-from sqlalchemy import Integer, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Integer, func, select, text
 
 from coordination.audit import chain
 from coordination.audit.operations import log_access
@@ -39,14 +38,7 @@ from coordination.tenancy.models import Forbund
 from coordination.tenancy.operations import create_forbund
 from coordination.tenancy.rls import TENANT_TABLES
 from notifications.models import Notification
-from tests.conftest import (
-    APP_ROLE,
-    DATABASE_URL,
-    REDIS_URL,
-    _fresh_database,
-    app_role_url,
-    fresh_request_state,
-)
+from tests.installations import drop, installation, own_url
 from tests.test_demo import sign_in
 
 pytestmark = pytest.mark.committing
@@ -57,50 +49,12 @@ MATCHED = "granskare@demo.example"  # has an account on the target already: matc
 PDF = b"%PDF-1.4 remissens bilaga\n"
 
 
-def _own_url(suffix: str) -> str:
-    url = make_url(DATABASE_URL)
-    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
-
-
-def _installation(url: str, attachment_dir: str):
-    from flask_migrate import upgrade
-
-    from coordination.app import create_app
-
-    _fresh_database(url)
-    application = create_app(
-        {
-            "DATABASE_URL": app_role_url(url),
-            "MIGRATION_DATABASE_URL": url,
-            "DATABASE_APP_ROLE": APP_ROLE,
-            "BROKER_URL": REDIS_URL,
-            "TESTING": True,
-            "ATTACHMENT_DIR": attachment_dir,
-            "SECRET_KEY": "test-secret",
-            "PASSWORD_HASH_COST": "fast",
-        }
-    )
-    fresh_request_state(application)
-    with application.app_context():
-        upgrade()
-    return application
-
-
-def _drop(application, url: str) -> None:
-    with application.app_context():
-        db.engine.dispose()
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def source(app, tmp_path_factory):
     """The installation the förbund leaves: the demo in förbund 1, an attachment, a chained access
     log with a checkpoint, and a second förbund whose rows must stay behind."""
-    url = _own_url("archive_source")
-    application = _installation(url, str(tmp_path_factory.mktemp("source_files")))
+    url = own_url("archive_source")
+    application = installation(url, str(tmp_path_factory.mktemp("source_files")))
     with application.app_context(), use(1):
         load_demo()
         db.session.flush()
@@ -118,14 +72,14 @@ def source(app, tmp_path_factory):
             db.session.add(OrganisationUnit(name="Annat förbunds kansli", agency_kind="forbund"))
             db.session.commit()
     yield application
-    _drop(application, url)
+    drop(application, url)
 
 
 @pytest.fixture(scope="module")
 def target(app, tmp_path_factory):
     """The installation the förbund moves to: freshly migrated, one account already there."""
-    url = _own_url("archive_target")
-    application = _installation(url, str(tmp_path_factory.mktemp("target_files")))
+    url = own_url("archive_target")
+    application = installation(url, str(tmp_path_factory.mktemp("target_files")))
     with application.app_context(), use(1):
         db.session.add(
             User(email=MATCHED, name="Gun på målet", password_hash=unusable_password_hash())
@@ -140,7 +94,7 @@ def target(app, tmp_path_factory):
                 )
         db.session.commit()
     yield application
-    _drop(application, url)
+    drop(application, url)
 
 
 def _invoke(application, args: list[str]) -> str:
@@ -363,10 +317,10 @@ def _installation_state(application) -> tuple[int, int, list[str]]:
 @pytest.fixture()
 def another(app, tmp_path):
     """A third installation, freshly migrated, with nothing of the archive's in it yet."""
-    url = _own_url("archive_another")
-    application = _installation(url, str(tmp_path / "files"))
+    url = own_url("archive_another")
+    application = installation(url, str(tmp_path / "files"))
     yield application
-    _drop(application, url)
+    drop(application, url)
 
 
 def test_a_damaged_archive_is_refused_midway_and_nothing_is_written(another, moved, tmp_path):

@@ -9,46 +9,23 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from coordination.extensions import db
-from coordination.tenancy.rls import TENANT_TABLES, grant_app_role
-from tests.conftest import APP_ROLE, DATABASE_URL, REDIS_URL, _fresh_database, app_role_url
+from coordination.tenancy.rls import TENANT_TABLES
+from tests.conftest import app_role_url
+from tests.installations import drop, installation, own_url
 
-OWN_DATABASE = (
-    make_url(DATABASE_URL)
-    .set(database=f"{make_url(DATABASE_URL).database}_one_forbund")
-    .render_as_string(hide_password=False)
-)
+OWN_DATABASE = own_url("one_forbund")
 
 
 @pytest.fixture(scope="module")
 def owner_app(app, tmp_path_factory):
-    from coordination.app import create_app
-
-    _fresh_database(OWN_DATABASE)
-    application = create_app(
-        {
-            "DATABASE_URL": OWN_DATABASE,
-            "BROKER_URL": REDIS_URL,
-            "TESTING": True,
-            "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
-            "SECRET_KEY": "test-secret",
-            "PASSWORD_HASH_COST": "fast",
-        }
+    """An installation whose migration the test runs itself."""
+    application = installation(
+        OWN_DATABASE, str(tmp_path_factory.mktemp("attachments")), migrate=False
     )
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    admin = create_engine(
-        make_url(OWN_DATABASE).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(
-            text(f'DROP DATABASE IF EXISTS "{make_url(OWN_DATABASE).database}" WITH (FORCE)')
-        )
-    admin.dispose()
+    drop(application, OWN_DATABASE)
 
 
 SINGLE_FORBUND_ROWS = [
@@ -67,25 +44,29 @@ SINGLE_FORBUND_ROWS = [
 def test_the_rows_of_a_single_forbund_installation_become_the_first_forbunds(owner_app):
     from flask_migrate import upgrade
 
-    with owner_app.app_context():
+    with owner_app.app_context():  # the application's role writes as that revision's app did
         upgrade(revision="0026_letterhead")
         now = datetime.now(UTC)
         for statement in SINGLE_FORBUND_ROWS:
             db.session.execute(text(statement), {"now": now})
         db.session.commit()
-        upgrade()
-        forbund = db.session.execute(text("SELECT id, slug, name FROM forbund")).all()
-        assert [tuple(row) for row in forbund] == [(1, "forbund-1", "Finsam Västra Dalen")]
-        for table in ("letterhead", "organisation_unit", "day_off", "person"):
-            owners = db.session.execute(text(f"SELECT DISTINCT forbund_id FROM {table}")).all()
-            assert [tuple(row) for row in owners] == [(1,)], table
-        policies = db.session.execute(
-            text("SELECT tablename FROM pg_policies WHERE policyname = 'forbund_isolation'")
-        ).scalars()
-        assert sorted(policies) == sorted(TENANT_TABLES)
-        grant_app_role(db.session.connection(), APP_ROLE)
-        db.session.commit()
         db.session.remove()
+        upgrade()
+
+    owner = create_engine(OWN_DATABASE)  # the tables' owner sees every row, policies or not
+    try:
+        with owner.connect() as connection:
+            forbund = connection.execute(text("SELECT id, slug, name FROM forbund")).all()
+            assert [tuple(row) for row in forbund] == [(1, "forbund-1", "Finsam Västra Dalen")]
+            for table in ("letterhead", "organisation_unit", "day_off", "person"):
+                owners = connection.execute(text(f"SELECT DISTINCT forbund_id FROM {table}"))
+                assert [tuple(row) for row in owners] == [(1,)], table
+            policies = connection.execute(
+                text("SELECT tablename FROM pg_policies WHERE policyname = 'forbund_isolation'")
+            ).scalars()
+            assert sorted(policies) == sorted(TENANT_TABLES)
+    finally:
+        owner.dispose()
 
     app_engine = create_engine(app_role_url(OWN_DATABASE))
     try:
