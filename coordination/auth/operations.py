@@ -21,6 +21,7 @@ from coordination.extensions import db
 from coordination.organisations.grants import apply_roles
 from coordination.organisations.models import OrganisationUnit
 from coordination.tenancy.context import current_id
+from coordination.tenancy.operations import forbund_of_user
 from workflows.organisation import Role
 
 TOKEN_USE_PRECISION = timedelta(minutes=1)  # "last used" is written at most once a minute
@@ -119,6 +120,15 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     """Activate or deactivate a user; deactivation ends their sessions and tokens."""
     if user.id == by.id and not active:
         raise Conflict(_("Du kan inte inaktivera ditt eget konto."))
+    if not active and {f.id for f in forbund_of_user(user.id)} - {current_id()}:
+        # The account is the person's, across förbund: one förbund's administrator ends the
+        # roles here, never the work the person does in another förbund.
+        raise Conflict(
+            _(
+                "Kontot har roller även i ett annat förbund och kan inte inaktiveras härifrån. "
+                "Ta bort rollerna i det här förbundet i stället."
+            )
+        )
     user.active = active
     if not active:
         end_all_sessions(user, "deactivated")

@@ -244,3 +244,25 @@ def test_a_coordinator_of_two_forbund_has_a_profile_in_each(forbund_b):
         select(CoordinatorProfile).where(CoordinatorProfile.user_id == coordinator.id)
     ).all()
     assert [(p.forbund_id, p.capacity) for p in mine] == [(tenancy.current_id(), 12)]
+
+
+def test_an_admin_cannot_deactivate_an_account_that_works_in_another_forbund(client, forbund_b):
+    from coordination.auth.models import User
+    from coordination.organisations.models import OrganisationUnit
+
+    admin = make_user("admin")
+    officer = make_user("referrer")
+    with tenancy.use(forbund_b.id):
+        db.session.rollback()
+        unit = db.session.scalars(select(OrganisationUnit)).first()
+        from coordination.organisations import grants
+
+        db.session.expire(officer, ["memberships"])
+        grants.apply_roles(officer, [(unit, "referrer")], by=None)
+        db.session.commit()
+    db.session.expire_all()
+    client.login(admin.email, PASSWORD)
+    response = client.post_form(f"/admin/users/{officer.id}", {"action": "deactivate"})
+    assert response.status_code == 409
+    assert "roller även i ett annat förbund" in response.get_data(as_text=True)
+    assert db.session.get(User, officer.id).active
