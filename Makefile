@@ -100,6 +100,15 @@ DOCUMENTS_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_
 bench-documents: $(STAMP)
 	BENCH_DATABASE_URL=$(DOCUMENTS_BENCH_URL) $(BIN)/python -m coordination.documents_bench
 
+# The cost of PostgreSQL's row-level security: the web bench's data set (BENCH_PARTICIPANTS, 20000,
+# and as many in a second förbund), two in-process apps on it, one as the owner (policies bypassed)
+# and one as the application's role (policies applied), timed interleaved on the same pages.
+TENANCY_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_tenancy
+
+.PHONY: bench-tenancy
+bench-tenancy: $(STAMP)
+	TENANCY_BENCH_URL=$(TENANCY_BENCH_URL) $(BIN)/python -m coordination.tenancy_bench
+
 # The production topology on this machine (gunicorn, 2 workers, beat, PostgreSQL, Redis, an SMTP
 # sink) from deploy/'s own files, and a scenario over HTTP against it. See deploy/OPERATIONS.md.
 SMOKE_DATABASE ?= coord_smoke

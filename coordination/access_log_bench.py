@@ -24,6 +24,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/coord_bench_access_log"
+# Every row is the first förbund's (made by the migration), as on a one-förbund installation; each
+# thread enters it itself (a new thread starts outside every förbund).
+FORBUND = 1
 
 FLOOR_TABLE = """
 CREATE TABLE access_log_floor (
@@ -145,7 +148,9 @@ class Bench:
         share = requests // threads
 
         def worker(number: int) -> None:
-            with self.app.app_context():
+            from coordination.tenancy.context import use
+
+            with self.app.app_context(), use(FORBUND):
                 request = make()
                 mine = []
                 for k in range(share):
@@ -168,9 +173,10 @@ def _sweeping(app, stop: threading.Event) -> threading.Thread:
     """A sweeper beside the writers, as beat runs it (more often here: every half second)."""
     from coordination.audit.jobs import sweep_chain
     from coordination.extensions import db
+    from coordination.tenancy.context import use
 
     def loop() -> None:
-        with app.app_context():
+        with app.app_context(), use(FORBUND):
             while not stop.wait(0.5):
                 sweep_chain()
             db.session.remove()
@@ -208,6 +214,7 @@ def main() -> int:
     from coordination.auth.operations import create_user
     from coordination.extensions import db
     from coordination.organisations.models import OrganisationUnit
+    from coordination.tenancy.context import use
 
     app = create_app(
         {
@@ -217,7 +224,7 @@ def main() -> int:
             "PASSWORD_HASH_COST": "fast",
         }
     )
-    with app.app_context():
+    with app.app_context(), use(FORBUND):
         upgrade()
         db.session.execute(text(FLOOR_TABLE))
         unit = OrganisationUnit(name="Bench unit", agency_kind="forbund")
@@ -260,7 +267,7 @@ def main() -> int:
     old = bench.run(lambda: bench.old_design(1), requests, threads)
     _figure("access_log_per_read_old_design", f"threads{threads}", 1, old, floor)
 
-    with app.app_context():
+    with app.app_context(), use(FORBUND):
         # The emulated old design hashed its rows itself; the sweeper chains them like any other.
         sweep_chain()
         intact, bad_id, checked = verify(db.session)

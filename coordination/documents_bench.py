@@ -96,9 +96,11 @@ def main() -> int:
     from coordination.app import create_app
     from coordination.conferences.decision_views import _minutes_context, minutes_pdf
     from coordination.extensions import db
+    from coordination.tenancy.context import use
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
-    with app.app_context():
+    # Every row is the first förbund's (made by the migration), as on a one-förbund installation.
+    with app.app_context(), use(1):
         upgrade()
         conference = _seed(REFERRALS)
         conference_id, chair = conference.id, conference.chair.user

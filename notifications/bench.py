@@ -53,10 +53,12 @@ def _prepare(url: str, n: int) -> None:
     from coordination.app import create_app
     from coordination.auth.models import User
     from coordination.extensions import db
+    from coordination.tenancy.context import use
     from notifications.models import Reminder
 
     app = create_app({"DATABASE_URL": url})
-    with app.app_context():
+    # The reminders are the first förbund's (made by the migration); the user is the installation's.
+    with app.app_context(), use(1):
         upgrade()
         user = User(email="bench@bench.example", name="Bench", password_hash="-", locale="sv")
         db.session.add(user)

@@ -12,18 +12,24 @@ from coordination.cases.models import Case
 from coordination.extensions import db
 from coordination.web_bench import floor
 from coordination.web_bench.data import PASSWORD, build
+from tests.conftest import FIRST_FORBUND, as_table_owner
 
 
 @pytest.fixture()
 def seeded():
-    """Sixty participants, written with the bench's SQL into this test's transaction."""
+    """Sixty participants, written with the bench's SQL into this test's transaction.
+
+    The bench writes as the tables' owner (COPY is refused where row-level security applies).
+    """
     connection = db.session.connection().connection.driver_connection
-    return build(
-        connection,
-        60,
-        secret_key=current_app.config["COORD"]["SECRET_KEY"],
-        password_hash=hash_password(PASSWORD),
-    )
+    with as_table_owner():
+        return build(
+            connection,
+            60,
+            secret_key=current_app.config["COORD"]["SECRET_KEY"],
+            password_hash=hash_password(PASSWORD),
+            forbund_id=FIRST_FORBUND,
+        )
 
 
 def test_a_coordinator_signs_in_and_sees_every_seeded_open_case(client, seeded):

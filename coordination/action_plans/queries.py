@@ -38,8 +38,12 @@ def case_columns() -> dict[str, Any]:
         return query.with_only_columns(column).scalar_subquery()
 
     in_force_number = newest_of(in_force, PlanVersion.number)
-    current_id = func.coalesce(
-        newest_of(in_force, PlanVersion.id), newest_of(newest, PlanVersion.id)
+    # CASE, not coalesce(): PostgreSQL takes a CASE for leakproof, so under the förbund policies
+    # (tenancy/rls.py) `version_id = CASE …` still reads the index; `version_id = coalesce(…)`
+    # may not run before the policy's own filter and became a scan of every action per case.
+    in_force_id = newest_of(in_force, PlanVersion.id)
+    current_id = sql_case(
+        (in_force_id.is_not(None), in_force_id), else_=newest_of(newest, PlanVersion.id)
     )
     open_actions = (
         select(func.count())

@@ -249,15 +249,24 @@ def notifications(cur, data: Dataset, *, n: int, r0: int) -> None:
     )
 
 
-def access_log(cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int, k0: int):
-    """The access log: reads and lists of cases and referrals, chained as the sweeper chains."""
+def access_log(
+    cur, data: Dataset, *, n: int, now: datetime, pe0: int, r0: int, k0: int, forbund_id: int
+):
+    """The access log: reads and lists of cases and referrals, chained as the sweeper chains
+    (each förbund has its own chain, continued here from its tail)."""
     cur.execute(
-        "SELECT hash FROM access_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1"
+        "SELECT hash FROM access_log WHERE chain_seq IS NOT NULL AND forbund_id = %s "
+        "ORDER BY chain_seq DESC LIMIT 1",
+        (forbund_id,),
     )
     row = cur.fetchone()
     previous = row[0] if row else ""
-    cur.execute("SELECT coalesce(max(id), 0), coalesce(max(chain_seq), 0) FROM access_log")
-    a0, s0 = cur.fetchone()
+    cur.execute("SELECT coalesce(max(id), 0) FROM access_log")
+    a0 = cur.fetchone()[0]
+    cur.execute(
+        "SELECT coalesce(max(chain_seq), 0) FROM access_log WHERE forbund_id = %s", (forbund_id,)
+    )
+    s0 = cur.fetchone()[0]
     total = n * LOG_ROWS_PER_PARTICIPANT
     start = now - timedelta(days=SPAN_DAYS)
     step = (now - timedelta(hours=1) - start) / max(total, 1)

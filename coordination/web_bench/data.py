@@ -9,7 +9,12 @@ The shape at 200,000 participants: 1,000 coordinators with 15–40 open cases ea
 cases), 20 team leads, 2,000 referrers, 8 conference members, 85 % of the participants with a case
 (the rest: open, withdrawn or recommend-only referrals), 2 M meetings, 1 M access-log rows.
 Every id is offset past the rows already in the tables, so the generator also writes into the test
-database (inside the test's transaction).
+database (inside the test's transaction), and a second data set into another förbund.
+
+Every row belongs to one förbund (DOMAIN.md §14): the tables' `forbund_id` defaults to
+`current_forbund_id()`, which reads the setting `app.forbund_id`; `build` sets it for its
+transaction. It writes as the tables' owner: COPY is refused where row-level security applies, and
+the ids it offsets from are every förbund's.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ COPIED_TABLES = [
     "coordinator_assignment",
     "consent",
 ]
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 MUNICIPALITIES = ("Borås", "Bollebygd", "Herrljunga", "Mark", "Svenljunga", "Tranemo")
 AGENCIES = ("kommun", "af", "fk", "region")
 FIRST = ("Anna", "Erik", "Maria", "Karl", "Sara", "Lars", "Emma", "Johan", "Lina", "Omar", "Aida")
@@ -106,14 +111,40 @@ def _loads(coordinators: int, case_people: int) -> list[int]:
     return loads
 
 
-def build(conn, participants: int, *, secret_key: str, password_hash: str) -> Dataset:
-    """Write a data set of `participants` people; the caller commits."""
+FORBUND_SETTING = "app.forbund_id"  # coordination.tenancy.context.SETTING, read by the defaults
+
+
+def build(
+    conn, participants: int, *, secret_key: str, password_hash: str, forbund_id: int = 1
+) -> Dataset:
+    """Write a data set of `participants` people into förbund `forbund_id`; the caller commits.
+
+    The förbund must exist (förbund 1 is made by the migration). The setting `app.forbund_id` is
+    the förbund's while the rows are written, and what it was before afterwards.
+    """
+    cur = conn.cursor()
+    cur.execute("SELECT current_setting(%s, true)", (FORBUND_SETTING,))
+    before = cur.fetchone()[0] or ""
+    cur.execute("SELECT set_config(%s, %s, true)", (FORBUND_SETTING, str(forbund_id)))
+    built = _build(
+        cur,
+        participants,
+        secret_key=secret_key,
+        password_hash=password_hash,
+        forbund_id=forbund_id,
+    )
+    cur.execute("SELECT set_config(%s, %s, true)", (FORBUND_SETTING, before))
+    return built
+
+
+def _build(
+    cur, participants: int, *, secret_key: str, password_hash: str, forbund_id: int
+) -> Dataset:
     n = participants
     rng = random.Random(17)
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.date()
     fernet = Fernet(derived_key(secret_key).encode())
-    cur = conn.cursor()
     off = _next_ids(cur, COPIED_TABLES)
     data = Dataset(participants=n)
 
@@ -608,7 +639,7 @@ def build(conn, participants: int, *, secret_key: str, password_hash: str) -> Da
         case_count=len(bench_cases),
     )
     activity.notifications(cur, data, n=n, r0=r0)
-    activity.access_log(cur, data, n=n, now=now, pe0=pe0, r0=r0, k0=k0)
+    activity.access_log(cur, data, n=n, now=now, pe0=pe0, r0=r0, k0=k0, forbund_id=forbund_id)
     for table in COPIED_TABLES:
         cur.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
