@@ -23,12 +23,6 @@ from coordination.people.retention import erase_expired
 from coordination.tenancy import cli as tenancy_cli
 
 
-def _refused(exc) -> click.ClickException:
-    """Every error of a refused ValidationFailed, a line per field."""
-    lines = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
-    return click.ClickException("\n".join(lines))
-
-
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to `flask`."""
     users = AppGroup("users", help="Manage user accounts.")
@@ -68,7 +62,7 @@ def register_cli(app: Flask) -> None:
             grants.log_granted(user.id)
         except ValidationFailed as exc:
             db.session.rollback()
-            raise _refused(exc) from exc
+            raise tenancy_cli.refused(exc) from exc
         db.session.commit()
         click.echo(f"Created user {user.id} <{user.email}>.")
 
@@ -92,7 +86,7 @@ def register_cli(app: Flask) -> None:
             unit = save_unit(None, name=name, agency_kind=agency_kind, municipality=municipality)
         except ValidationFailed as exc:
             db.session.rollback()
-            raise _refused(exc) from exc
+            raise tenancy_cli.refused(exc) from exc
         db.session.commit()
         click.echo(f"Created unit {unit.id} {unit.name!r}.")
 

@@ -77,7 +77,8 @@ def _scope(command: click.Command) -> None:
     command._forbund_scoped = True  # type: ignore[attr-defined]
 
 
-def _refused(exc: ValidationFailed) -> click.ClickException:
+def refused(exc: ValidationFailed) -> click.ClickException:
+    """Every error of a refused ValidationFailed, a line per field."""
     lines = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
     return click.ClickException("\n".join(lines))
 
@@ -119,7 +120,7 @@ def register(app: Flask) -> None:
                 db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         forbund, admin = created.forbund, created.admin
         click.echo(
             f"Created förbund {forbund.id} {forbund.slug!r} ({forbund.name}) "
@@ -162,7 +163,7 @@ def register(app: Flask) -> None:
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         click.echo(f"Created {role} {user.id} <{user.email}>.")
         if activation:
             base = current_app.config["COORD"]["BASE_URL"].rstrip("/")
@@ -232,7 +233,8 @@ def register(app: Flask) -> None:
         The archive's accounts are matched by email to this installation's; the others are
         created without a usable password: send them an activation link.
         """
-        from coordination.tenancy.archive import ArchiveError, import_forbund
+        from coordination.tenancy.archive import ArchiveError
+        from coordination.tenancy.archive_import import import_forbund
 
         try:
             result = import_forbund(archive, slug=slug, name=name)

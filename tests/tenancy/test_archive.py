@@ -31,8 +31,9 @@ from coordination.people.models import Person
 from coordination.referrals import attachments
 from coordination.referrals.models import Referral
 from coordination.statistics.reports import REPORTS
-from coordination.tenancy import archive as archive_module
-from coordination.tenancy.archive import ArchiveError, import_forbund, manifest_of
+from coordination.tenancy import archive_import
+from coordination.tenancy.archive import ArchiveError, manifest_of
+from coordination.tenancy.archive_import import import_forbund
 from coordination.tenancy.context import use
 from coordination.tenancy.models import Forbund
 from coordination.tenancy.operations import create_forbund
@@ -329,7 +330,7 @@ def test_a_damaged_archive_is_refused_midway_and_nothing_is_written(another, mov
     path, _forbund_id = moved
     manifest = manifest_of(path)
     with another.app_context():
-        order = [t.name for t in archive_module._insert_order(archive_module._tenant_tables())]
+        order = [t.name for t in archive_import._insert_order(archive_import._tenant_tables())]
     last = [n for n in order[order.index("attachment") :] if manifest["tables"][n]["rows"]][-1]
     damaged = tmp_path / "damaged.zip"
     _copy(
