@@ -203,13 +203,15 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
 
     can_manage = perms.can_manage(current_user, case)
     can_assign = perms.can_assign(current_user, case)
-    loads = []
+    options: list[tuple[int, str]] = []
     suggestion = None
-    users: dict[int, User] = {}
+    users: dict[int, queries.CoordinatorName] = {}
     if can_assign:
         users = {u.id: u for u in queries.coordinators()}
         every_load = queries.coordinator_loads()
-        loads = [(users[c.coordinator_id], c) for c in every_load]
+        options = queries.coordinator_options(
+            list(users.values()), every_load, exclude=case.coordinator_id
+        )
         suggestion = queries.suggest_coordinator(case, loads=every_load)
     return dict(
         case=case,
@@ -222,7 +224,7 @@ def _detail_context(case: Case, *, errors: dict | None = None, form=None) -> dic
         can_pause=can_manage and case.state in (CaseState.ENROLLED, CaseState.ACTIVE),
         can_resume=can_manage and case.state == CaseState.PAUSED,
         can_exit=can_manage and case.state in EXIT_FROM,
-        loads=loads,
+        coordinator_options=options,
         suggestion=suggestion,
         suggested_user=users[suggestion.coordinator_id] if suggestion else None,
         pause_reasons=[r.value for r in PauseReason],
@@ -505,8 +507,7 @@ def _render_queue(
         "cases/queue.html",
         status if errors else 200,
         queues=queues,
-        coordinators=queries.coordinators(),
-        loads={c.coordinator_id: c for c in loads},
+        coordinator_options=queries.coordinator_options(queries.coordinators(), loads),
         errors=errors or {},
         form=request.form if errors else {},
         failed_programme_id=failed_programme_id,

@@ -151,8 +151,7 @@ def decide(conference_id: int, referral_id: int):
         form=form,
         errors=errors,
         message=message,
-        coordinators=case_queries.coordinators(),
-        loads={c.coordinator_id: c for c in loads},
+        coordinator_options=case_queries.coordinator_options(case_queries.coordinators(), loads),
         occupied=case_queries.occupied_places(programme.id),
         show_identity=referral_perms.can_see_identity(current_user, referral),
         quorum_missing=quorum_missing(
