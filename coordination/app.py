@@ -152,6 +152,7 @@ def _install_subscribers() -> None:
     """
     from flask_sqlalchemy.session import Session as AppSession
 
+    from coordination.action_plans import in_force as plan_in_force
     from coordination.cases import registrations as case_registrations
     from coordination.conferences.agenda import close_items_left_on_agenda
     from coordination.exits.subscribers import deliver_recommendations
@@ -160,6 +161,7 @@ def _install_subscribers() -> None:
     tenancy_scoping.install(AppSession)  # every ORM statement scoped to the current förbund
     events.install(AppSession)
     case_registrations.install(AppSession)
+    plan_in_force.install(AppSession)  # the case keeps its plan in force for the caseload
     events.subscribe_outbox(close_items_left_on_agenda)
     events.subscribe_outbox(deliver_recommendations)
     events.subscribe_outbox(register_enrolments)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, func, literal, select
 from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
 
 from coordination.action_plans.models import PlanAction, PlanVersion
 from coordination.cases.models import Case
 from workflows.action_plan import OPEN_ACTION_STATUSES, PlanState
-
-NO_REVIEW_DATE = date(9999, 12, 31)
 
 
 def case_columns() -> dict[str, Any]:
@@ -20,10 +17,8 @@ def case_columns() -> dict[str, Any]:
 
     "plan_version" and "plan_state" (the newest version), "in_force_version" (the newest signed
     one: `operations.signed_version`), "review_on" (the version in force's, else the newest's)
-    and "open_actions" (planned or ongoing actions of the version in force, else the newest);
-    "signed_review_on" for the warnings: the review date of the version in force (NO_REVIEW_DATE
-    when it has none), NULL when no version is signed. One subquery, where the warnings would
-    otherwise read the version in force three times per case.
+    and "open_actions" (planned or ongoing actions of the version in force, else the newest).
+    The warnings read the version in force from the case itself (`in_force.py`).
     """
     newest = (
         select(PlanVersion)
@@ -64,7 +59,4 @@ def case_columns() -> dict[str, Any]:
             else_=newest_of(newest, PlanVersion.review_on),
         ),
         "open_actions": open_actions,
-        "signed_review_on": newest_of(
-            in_force, func.coalesce(PlanVersion.review_on, literal(NO_REVIEW_DATE, Date))
-        ),
     }

@@ -136,7 +136,6 @@ class CaseColumns:
     def __init__(self, *, today: date, calendar: WorkingCalendar, now: datetime | None = None):
         self.today = today
         self.figures = {**hooks.plan_columns(), **hooks.meeting_columns(now or utcnow())}
-        self.signed_review_on = self.figures.pop("signed_review_on")  # for the warnings alone
         self.warning_count = self._warning_count(today, calendar)
 
     def _warning_count(self, today: date, calendar: WorkingCalendar):
@@ -147,11 +146,12 @@ class CaseColumns:
         ).all()
         over_by = {p: thresholds.over_max_by(d) for p, d, _pct in limits if d}
         near_by = {p: thresholds.near_max_by(d, pct) for p, d, pct in limits if d}
-        # One read of the version in force: its review date is past, or (none signed, so NULL)
-        # the plan is overdue unsigned.
-        plan_late = func.coalesce(
-            self.signed_review_on < today,
-            Case.enrolled_on <= thresholds.plan_unsigned_by,
+        # The version in force, as the case keeps it: its review date is past (none: no
+        # warning), or, none signed, the plan is overdue unsigned. Columns of the case, so the
+        # team lead's ranking of every open case reads no plan.
+        plan_late = sql_case(
+            (Case.plan_in_force.is_(True), Case.plan_review_on < today),
+            else_=Case.enrolled_on <= thresholds.plan_unsigned_by,
         )
         over = _enrolled_by(over_by)
         conditions = (
@@ -276,6 +276,14 @@ def _caseload_where(user, flt: CaseloadFilter) -> list:
     return where
 
 
+def _reads_coordinator(user, flt: CaseloadFilter, sort: str) -> bool:
+    """Tell whether ranking the caseload needs each case's active coordinator: to sort by
+    name, to filter by coordinator (a coordinator's own cases), or to search (a protected name
+    is found by its coordinator alone). The team lead's whole list by warnings does not."""
+    own = flt.coordinator_id if perms.is_team_lead(user) else user.id
+    return sort == "coordinator" or own is not None or bool(search_text(flt.search))
+
+
 def _matches(user, text: str):
     """The cases whose number or person's name matches the search, in SQL.
 
@@ -379,12 +387,13 @@ def caseload_page(
     ranked_columns = [Case.id.label("case_id"), key.label("sort_key")]
     if flt.warnings_only:
         ranked_columns.append((key if sort == "warnings" else cols.warning_count).label("warned"))
+    ranked = select(*ranked_columns).select_from(Case)
+    if _reads_coordinator(user, flt, sort):
+        ranked = ranked.outerjoin(
+            _active, and_(_active.case_id == Case.id, _active.active.is_(True))
+        ).outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
     ranked = (
-        select(*ranked_columns)
-        .select_from(Case)
-        .outerjoin(_active, and_(_active.case_id == Case.id, _active.active.is_(True)))
-        .outerjoin(Coordinator, Coordinator.id == _active.coordinator_id)
-        .where(*_caseload_where(user, flt))
+        ranked.where(*_caseload_where(user, flt))
         .cte("ranked")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )

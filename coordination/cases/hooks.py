@@ -65,9 +65,7 @@ def contact_case_ids(user_id: int) -> set[int]:
 def plan_columns() -> dict:
     """Return the plan's figures of the case `Case` as SQL expressions (correlated to `Case`).
 
-    "plan_version", "plan_state", "in_force_version", "review_on", "open_actions", and
-    "signed_review_on" (the version in force's review date, a far date when it has none, NULL
-    when none is signed) for the warnings.
+    "plan_version", "plan_state", "in_force_version", "review_on", "open_actions".
     """
     return _reader("plan_columns")()
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,6 +69,12 @@ class Case(TenantMixin, db.Model):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The plan in force, kept by the action plans in every flush that writes a plan version
+    # (`action_plans.in_force`): whether a version is signed, and its review date. The caseload
+    # ranks every open case by its warnings from these, without reading a plan per case. Read
+    # them in SQL only: an object loaded before the flush keeps its old values.
+    plan_in_force: Mapped[bool] = mapped_column(default=False, server_default=false())
+    plan_review_on: Mapped[date | None] = mapped_column(Date)
 
     person = relationship("Person")
     programme = relationship("Programme")

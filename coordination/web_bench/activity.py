@@ -101,6 +101,11 @@ def derived_tables(cur, *, n, r0, d0, c0, weeks, team_lead, referral_count, case
                b.coordinator_id, now() - interval '5 days', now() - interval '5 days', NULL
         FROM bench_case b WHERE b.open AND b.j % 4 = 0
         """,
+        # The case keeps its plan in force (action_plans.in_force).
+        """
+        UPDATE case_record c SET plan_in_force = true, plan_review_on = v.review_on
+        FROM plan_version v WHERE v.case_id = c.id AND v.state = 'signed'
+        """,
         """
         CREATE TEMP TABLE bench_plan ON COMMIT DROP AS
         SELECT v.id, v.number, v.state, b.* FROM plan_version v

@@ -48,7 +48,7 @@ COPIED_TABLES = [
     "coordinator_assignment",
     "consent",
 ]
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 MUNICIPALITIES = ("Borås", "Bollebygd", "Herrljunga", "Mark", "Svenljunga", "Tranemo")
 AGENCIES = ("kommun", "af", "fk", "region")
 FIRST = ("Anna", "Erik", "Maria", "Karl", "Sara", "Lars", "Emma", "Johan", "Lina", "Omar", "Aida")

@@ -126,10 +126,8 @@ def caseload_team_lead(cur, user: int) -> list:
             SELECT c.id,
                 (EXISTS (SELECT 1 FROM escalation e
                          WHERE e.case_id = c.id AND e.status = 'open'))::int
-                + coalesce((SELECT coalesce(v.review_on, 'infinity') FROM plan_version v
-                             WHERE v.case_id = c.id AND v.state = 'signed'
-                             ORDER BY v.number DESC LIMIT 1) < %(today)s,
-                            c.enrolled_on <= %(plan_by)s)::int
+                + (CASE WHEN c.plan_in_force THEN coalesce(c.plan_review_on < %(today)s, false)
+                        ELSE c.enrolled_on <= %(plan_by)s END)::int
                 + coalesce((c.enrolled_on <= lim.over_by)::int, 0)
                 + coalesce((c.enrolled_on > lim.over_by AND c.enrolled_on <= lim.near_by)::int, 0)
                 AS warnings

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from coordination.action_plans import operations as ops
 from coordination.action_plans.models import PlanVersion
+from coordination.cases.models import Case
 from coordination.core.i18n import local_today
 from coordination.extensions import db
 from tests.factories import (
@@ -24,6 +25,15 @@ def _setup():
     contact = make_agency_user("af")
     case = admit_case(coordinator=coordinator)
     return case, coordinator, contact
+
+
+def _kept_in_force(case):
+    """The plan in force as the case keeps it for the caseload's warnings (read in SQL)."""
+    return tuple(
+        db.session.execute(
+            select(Case.plan_in_force, Case.plan_review_on).where(Case.id == case.id)
+        ).one()
+    )
 
 
 def _states(case):
@@ -76,13 +86,17 @@ def test_a_change_after_a_partial_sign_off_makes_a_new_version_and_the_sign_off_
 
 def test_the_signed_version_stays_in_force_until_the_new_one_is_signed(api):
     case, coordinator, contact = _setup()
+    assert _kept_in_force(case) == (False, None)
     first = make_plan(case, contact=contact, signed=True)
     assert case.state == "active"
     assert _states(case) == [(1, "signed")]
+    assert _kept_in_force(case) == (True, first.review_on)
+    later_review = first.review_on + timedelta(days=30)
     body = _json(
         plan_input(
             contact=contact,
             planned_exit_on=local_today() + timedelta(days=200),
+            review_on=later_review,
             change_note="Tidigare avslut.",
         )
     )
@@ -91,6 +105,7 @@ def test_the_signed_version_stays_in_force_until_the_new_one_is_signed(api):
     changed = api.put(f"/api/v1/cases/{case.id}/plan", json=body, headers=headers).get_json()
     assert (changed["number"], changed["state"], changed["in_force_version"]) == (2, "draft", 1)
     assert _states(case) == [(1, "signed"), (2, "draft")]
+    assert _kept_in_force(case) == (True, first.review_on)  # the draft is not in force
     signed = api.post(
         f"/api/v1/cases/{case.id}/plan/sign-off",
         json={"party": "participant", "method": "digital"},
@@ -104,6 +119,7 @@ def test_the_signed_version_stays_in_force_until_the_new_one_is_signed(api):
     )
     assert agency.status_code == 201
     assert _states(case) == [(1, "superseded"), (2, "signed")]
+    assert _kept_in_force(case) == (True, later_review)
     plan = api.get(f"/api/v1/cases/{case.id}/plan", headers=headers).get_json()
     assert (plan["in_force_version"], plan["versions"]) == (2, [1, 2])
 
