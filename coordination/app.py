@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -124,7 +124,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=()")
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user and getattr(current_user, "is_authenticated", False):
+        # Whom Flask-Login loaded for this request, asked without the database: the page has
+        # committed, and reloading the expired user would open a transaction that the end of the
+        # request rolls back, and a rollback empties the connection's prepared statements.
+        user = g.get("_login_user")
+        if user is not None and not user.is_anonymous:
             response.headers["Cache-Control"] = "no-store"  # pages with personal data
         return response
 

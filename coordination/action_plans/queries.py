@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import case as sql_case
@@ -15,11 +16,19 @@ from workflows.action_plan import OPEN_ACTION_STATUSES, PlanState
 def case_columns() -> dict[str, Any]:
     """Return the plan figures of the case `Case` as correlated SQL expressions.
 
+    Built once per process (they hold no value of a request): building them costs more than the
+    query of a page of one case.
+
     "plan_version" and "plan_state" (the newest version), "in_force_version" (the newest signed
     one: `operations.signed_version`), "review_on" (the version in force's, else the newest's)
     and "open_actions" (planned or ongoing actions of the version in force, else the newest).
     The warnings read the version in force from the case itself (`in_force.py`).
     """
+    return dict(_case_columns())
+
+
+@cache
+def _case_columns() -> dict[str, Any]:
     newest = (
         select(PlanVersion)
         .where(PlanVersion.case_id == Case.id)

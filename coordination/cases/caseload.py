@@ -22,7 +22,7 @@ from coordination.auth.models import User
 from coordination.cases import hooks
 from coordination.cases import permissions as perms
 from coordination.cases.models import Case, CoordinatorAssignment
-from coordination.core.db import name_matches, number_in, search_text, utcnow
+from coordination.core.db import name_matches, number_in, search_text
 from coordination.extensions import db
 from coordination.people.models import Person
 from coordination.programmes.models import Programme
@@ -135,7 +135,7 @@ class CaseColumns:
 
     def __init__(self, *, today: date, calendar: WorkingCalendar, now: datetime | None = None):
         self.today = today
-        self.figures = {**hooks.plan_columns(), **hooks.meeting_columns(now or utcnow())}
+        self.figures = {**hooks.plan_columns(), **hooks.meeting_columns(now)}
         self.warning_count = self._warning_count(today, calendar)
 
     def _warning_count(self, today: date, calendar: WorkingCalendar):

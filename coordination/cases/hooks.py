@@ -20,7 +20,7 @@ def connect(
     contact_agencies: Callable[[int, Iterable[int]], dict[int, set[str]]],
     contact_case_ids: Callable[[int], set[int]],
     plan_columns: Callable[[], dict],
-    meeting_columns: Callable[[datetime], dict],
+    meeting_columns: Callable[[datetime | None], dict],
 ) -> None:
     """Take the plan's and the meetings' readers."""
     _READERS.update(
@@ -70,9 +70,10 @@ def plan_columns() -> dict:
     return _reader("plan_columns")()
 
 
-def meeting_columns(now: datetime) -> dict:
+def meeting_columns(now: datetime | None = None) -> dict:
     """Return the meetings' figures of the case `Case` as SQL expressions (correlated to `Case`).
 
-    "next_meeting_at", "missed_count", "escalated", "open_tasks".
+    "next_meeting_at", "missed_count", "escalated", "open_tasks"; the next meeting is the first
+    after `now`, or after the moment the statement runs.
     """
     return _reader("meeting_columns")(now)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, bindparam, func, or_, select, union
 from sqlalchemy import case as sql_case
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, selectinload
@@ -471,13 +472,27 @@ def _marks_where(attendance: Any, meeting: Any, reset: Any, group_sessions_count
     ]
 
 
-def case_columns(now: datetime) -> dict[str, Any]:
+def case_columns(now: datetime | None = None) -> dict[str, Any]:
     """Return the summary's figures of the case `Case` as correlated SQL expressions.
 
     "next_meeting_at", "missed_count" (the ladder's current count, as `workflows.ladder.count`
     computes it), "escalated" and "open_tasks": for a query over `Case` to show, sort and filter
-    on without reading the rows one by one.
+    on without reading the rows one by one. Without `now`, "next" is after the moment each
+    statement runs, and the expressions are built once per process (building them cost more
+    than a page of one case's query).
     """
+    if now is None:
+        return dict(_columns_now())
+    return _columns(now)
+
+
+@cache
+def _columns_now() -> dict[str, Any]:
+    # The clock read when the statement runs, as the caller's `utcnow()` would have been.
+    return _columns(bindparam("columns_now", callable_=lambda: utcnow(), type_=UTCDateTime()))
+
+
+def _columns(now: Any) -> dict[str, Any]:
     booked_ahead = (Meeting.status == MeetingStatus.BOOKED.value, Meeting.starts_at > now)
     own = (
         select(func.min(Meeting.starts_at))
