@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from flask_sqlalchemy.session import Session as AppSession
 
 from coordination.action_plans import operations as plans
 from coordination.action_plans import permissions as plan_perms
@@ -37,7 +38,7 @@ from coordination.conferences.views import bp as conferences_bp
 from coordination.config import ROOT, flask_config, load_settings
 from coordination.consent import registrations as consent
 from coordination.consent.views import bp as consent_bp
-from coordination.core import events, i18n, parsing, permissions
+from coordination.core import events, i18n, parsing, permissions, request_end
 from coordination.core.errors import register_error_handlers
 from coordination.exits import rating_views  # noqa: F401  (the case's self-ratings on exits_bp)
 from coordination.exits import registrations as exits
@@ -106,6 +107,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     _install_throttling(app)
     _install_session_rules(app)
     tenancy_views.install(app)  # its first hook runs before every other
+    # A read-only request's transaction is committed at its end, before the förbund is left
+    # (teardowns run newest first), so that its prepared statements survive.
+    request_end.install(app, AppSession)
     register_error_handlers(app, persist_refusals=access_log.persist_refusals)
     permissions.install(app, log_access=access_log.log_access, break_glass=break_glass.use)
     platform_views.install(app)  # a platform account opens no förbund's page

@@ -36,6 +36,9 @@ SECRET_KEY = "bench-web-secret-key-not-for-production-0123456789"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
 MARKER = "bench_dataset"
+# The app connects as deploy/ connects it: as the application's role, which the förbund policies
+# bind (row-level security), never as the tables' owner. The floor's raw SQL runs as the owner.
+APP_ROLE = "coord_bench_app"
 # Progress goes to stderr through logging; the figures are the bench's output, on stdout.
 progress = logging.getLogger("coordination.web_bench")
 
@@ -94,7 +97,11 @@ def _alembic_head() -> str:
 
 
 def _stored(url: str, participants: int, head: str) -> dataset.Dataset | None:
-    """Return the data set already built at this size and schema, if there is one."""
+    """Return the data set already built at this size and schema, if there is one.
+
+    One built by the same generator at an older schema is brought to this one by the
+    migrations, as production's data is (a newer generator builds it again).
+    """
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             row = conn.execute(
@@ -102,9 +109,53 @@ def _stored(url: str, participants: int, head: str) -> dataset.Dataset | None:
             ).fetchone()
     except psycopg.Error:
         return None
-    if row is None or tuple(row[:3]) != (participants, head, dataset.GENERATOR_VERSION):
+    if row is None or (row[0], row[2]) != (participants, dataset.GENERATOR_VERSION):
+        return None
+    if row[1] != head and not _upgraded(url, row[1], head):
         return None
     return dataset.from_description(row[3])
+
+
+def _upgraded(url: str, stored: str, head: str) -> bool:
+    """Migrate a stored data set from its schema to the head; False if the head does not
+    descend from it (another branch: build again)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "coordination" / "migrations"))
+    script = ScriptDirectory.from_config(config)
+    try:
+        if stored not in {r.revision for r in script.iterate_revisions(head, "base")}:
+            return False
+    except Exception:  # an unknown revision: build again
+        return False
+    from flask_migrate import upgrade
+
+    from coordination.app import create_app
+    from coordination.extensions import db
+
+    started = time.perf_counter()
+    app = create_app(
+        {
+            "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
+            "SECRET_KEY": SECRET_KEY,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"UPDATE {MARKER} SET schema_head = %s", (head,))
+        conn.execute("VACUUM ANALYZE")
+    progress.info(
+        "data: migrated %s from %s to %s in %.1f s",
+        url.rsplit("/", 1)[-1],
+        stored,
+        head,
+        time.perf_counter() - started,
+    )
+    return True
 
 
 def ensure_dataset(participants: int) -> tuple[str, dataset.Dataset]:
@@ -162,6 +213,20 @@ def ensure_dataset(participants: int) -> tuple[str, dataset.Dataset]:
         time.perf_counter() - started,
     )
     return url, built
+
+
+def app_role_url(url: str) -> str:
+    """Grant the application's role the data set's rows; return the URL that connects as it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from coordination.tenancy.rls import grant_app_role
+
+    owner = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with owner.begin() as conn:
+        grant_app_role(conn, APP_ROLE)
+    owner.dispose()
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(False)
 
 
 def _free_port() -> int:
@@ -480,12 +545,13 @@ def run_size(participants: int) -> None:
         len(data.loads[coordinator.id]),
     )
     results = {}
-    with Server(url, run_dir) as server:
+    app_url = app_role_url(url)
+    with Server(app_url, run_dir) as server:
         actors = _actors(server.base, data, codes)
         for figure in FIGURES:
             results[figure.name] = measure(server.base, actors, figure, case_id)
     measured = [f for f in FIGURES if results[f.name]["timings"]]
-    counts = count_queries(url, data, measured, case_id, codes)
+    counts = count_queries(app_url, data, measured, case_id, codes)
     runs = _env_int("BENCH_REQUESTS", 30)
     for figure in FIGURES:
         result = results[figure.name]
@@ -508,7 +574,7 @@ def run_size(participants: int) -> None:
             f"queries={counts.get(figure.name, '-')} n={len(timings)}{extra}",
             flush=True,
         )
-    with Server(url, run_dir) as server:
+    with Server(app_url, run_dir) as server:
         mix = run_mix(server, description, "app", run_dir)
     with Server(url, run_dir, floor_app=True) as server:
         bottom = run_mix(server, description, "floor", run_dir)
