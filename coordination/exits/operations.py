@@ -241,8 +241,9 @@ def register_follow_up(
         occupation=data["occupation"],
         support=support,
     )
-    follow_up.registered_at = now
-    follow_up.registered_by_id = by.id
+    # Who and when in one assignment: reading an expired actor's id first flushes the session,
+    # and a follow-up registered by no one is refused by the database.
+    follow_up.registered_by_id, follow_up.registered_at = by.id, now
     db.session.flush()
     events.record(
         db.session,
