@@ -24,6 +24,10 @@ EXPECTED = {
         "(recipient_id) WHERE (((channel)::text = 'inbox'::text) AND (read_at IS NULL) "
         "AND (done_at IS NULL))",
     ),
+    "ix_sus_participant_municipality": (
+        "sus_participant",
+        "(forbund_id, home_municipality, gender)",
+    ),
 }
 
 

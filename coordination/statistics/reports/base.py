@@ -294,12 +294,17 @@ def as_float(value: Decimal | None) -> float | None:
 
 
 def gender_counts(gender_column: SQLColumnExpression[Any]) -> list[ColumnElement[int]]:
-    """Return count columns for kvinna, man, annat (any other or none) and the total."""
-    other = or_(gender_column.is_(None), gender_column.not_in(("kvinna", "man")))
+    """Return count columns for kvinna, man, annat (any other or none) and the total.
+
+    Annat is the total less women and men: the same count as "none, or neither" without a third
+    filtered aggregate that tests every row again.
+    """
+    women = func.count().filter(gender_column == "kvinna")
+    men = func.count().filter(gender_column == "man")
     return [
-        func.count().filter(gender_column == "kvinna").label("kvinna"),
-        func.count().filter(gender_column == "man").label("man"),
-        func.count().filter(other).label("annat"),
+        women.label("kvinna"),
+        men.label("man"),
+        (func.count() - women - men).label("annat"),
         func.count().label("total"),
     ]
 
