@@ -24,6 +24,7 @@ EXPECTED = {
         "(recipient_id) WHERE (((channel)::text = 'inbox'::text) AND (read_at IS NULL) "
         "AND (done_at IS NULL))",
     ),
+    "ix_attendance_case_status": ("attendance", "(forbund_id, case_id, status)"),
     "ix_sus_participant_municipality": (
         "sus_participant",
         "(forbund_id, home_municipality, gender)",

@@ -1,4 +1,4 @@
-"""statistics indexes: the participants' home municipality and gender, for the reports
+"""statistics indexes: participants by home municipality and gender, attendance by case and status
 
 Revision ID: 0029_statistics_indexes
 Revises: 0027_forbund
@@ -9,6 +9,11 @@ and every report's filter lists the municipalities the records name. Both read
 ix_sus_participant_municipality (förbund, home municipality, gender): the count as an index-only
 scan in municipality order, the list as a skip scan (one probe per municipality) instead of a
 grouping of every record.
+
+The attendance report counts the registered attendances per status and the participant's gender:
+ix_attendance_case_status (förbund, case, status) lets it count per case and status from the
+index alone, in case order, and join the cases once per case and status rather than once per
+meeting.
 """
 
 from alembic import op
@@ -28,7 +33,14 @@ def upgrade():
         ["forbund_id", "home_municipality", "gender"],
         unique=False,
     )
+    op.create_index(
+        "ix_attendance_case_status",
+        "attendance",
+        ["forbund_id", "case_id", "status"],
+        unique=False,
+    )
 
 
 def downgrade():
+    op.drop_index("ix_attendance_case_status", table_name="attendance")
     op.drop_index("ix_sus_participant_municipality", table_name="sus_participant")
