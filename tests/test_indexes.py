@@ -24,6 +24,11 @@ EXPECTED = {
         "(recipient_id) WHERE (((channel)::text = 'inbox'::text) AND (read_at IS NULL) "
         "AND (done_at IS NULL))",
     ),
+    "ix_attendance_case_status": ("attendance", "(forbund_id, case_id, status)"),
+    "ix_sus_participant_municipality": (
+        "sus_participant",
+        "(forbund_id, home_municipality, gender)",
+    ),
 }
 
 
@@ -50,3 +55,15 @@ def test_the_unread_count_is_read_from_its_index():
         )
     )
     assert "ix_notification_unread" in plan, plan
+
+
+def test_the_report_filter_lists_municipalities_by_skipping_through_their_index():
+    plan = "\n".join(
+        db.session.scalars(
+            text(
+                "EXPLAIN SELECT min(home_municipality) FROM sus_participant "
+                "WHERE forbund_id = 1 AND home_municipality > 'A'"
+            )
+        )
+    )
+    assert "ix_sus_participant_municipality" in plan, plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 
 import yaml
 from flask_babel import get_locale
@@ -90,6 +91,21 @@ def all_codes(list_name: str) -> list[Code]:
     return list(
         db.session.scalars(
             select(Code).where(Code.list_name == list_name).order_by(Code.position, Code.id)
+        )
+    )
+
+
+def codes_among(list_name: str, codes: Iterable[str | None]) -> list[Code]:
+    """Return the codes of a list (historical ones included) that are among the given ones, in
+    the list's order: what all_codes returns of them, without reading the rest of the list."""
+    wanted = sorted({c for c in codes if c is not None})
+    if not wanted:
+        return []
+    return list(
+        db.session.scalars(
+            select(Code)
+            .where(Code.list_name == list_name, Code.code.in_(wanted))
+            .order_by(Code.position, Code.id)
         )
     )
 

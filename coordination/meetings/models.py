@@ -208,6 +208,8 @@ class Attendance(TenantMixin, db.Model):
         UniqueConstraint("meeting_id", "case_id", name="uq_attendance_meeting_case"),
         check_in("status", [s.value for s in AttendanceStatus]),
         Index("ix_attendance_case", "case_id"),
+        # The attendance report counts per case and status from the index alone (0029).
+        Index("ix_attendance_case_status", "forbund_id", "case_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,6 +58,8 @@ class SusParticipant(TenantMixin, db.Model):
         Index("ix_sus_participant_exited_on", "exited_on"),
         Index("ix_sus_participant_ref", "participant_ref"),
         Index("ix_sus_participant_ref_lower", func.lower(text("participant_ref"))),
+        # The report by home municipality and the reports' list of municipalities (0029).
+        Index("ix_sus_participant_municipality", "forbund_id", "home_municipality", "gender"),
         Index("uq_sus_participant_case", "case_id", unique=True),
     )
 

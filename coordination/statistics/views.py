@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coordination.audit.operations import log_access
-from coordination.codes.operations import choices, code_label
+from coordination.codes.operations import codes_among, label_of
 from coordination.conferences.views import bp as conferences_bp
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import local_today, translate_schema_messages
@@ -77,18 +77,13 @@ def _definition(name: str) -> reports.Definition:
 
 def _form_options() -> dict:
     programmes = list(db.session.scalars(select(Programme).order_by(Programme.name)))
-    municipalities = db.session.scalars(
-        select(SusParticipant.home_municipality)
-        .where(SusParticipant.home_municipality.is_not(None))
-        .group_by(SusParticipant.home_municipality)
-        .order_by(SusParticipant.home_municipality)
-    ).all()
-    named = dict(choices("municipality"))
+    municipalities = queries.home_municipalities()
+    # Labelled as the code list reads (historical codes included), a free text as it reads: one
+    # read of the codes named, not one per municipality nor the whole list.
+    named = {code.code: label_of(code) for code in codes_among("municipality", municipalities)}
     return {
         "programme_options": [(str(p.id), p.name) for p in programmes],
-        "municipality_options": [
-            (m, named.get(m) or code_label("municipality", m)) for m in municipalities
-        ],
+        "municipality_options": [(m, named.get(m, m)) for m in municipalities],
         "population_options": [(p.value, p.value) for p in Population],
         "occasion_options": [(o.value, o.value) for o in Occasion],
         "level_options": [

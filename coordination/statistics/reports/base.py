@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_
 
-from coordination.codes.operations import all_codes, label_of
+from coordination.codes.operations import codes_among, label_of
 from coordination.core.errors import ValidationFailed
 from coordination.core.i18n import STOCKHOLM, label
 from coordination.core.parsing import is_digits
@@ -294,12 +294,17 @@ def as_float(value: Decimal | None) -> float | None:
 
 
 def gender_counts(gender_column: SQLColumnExpression[Any]) -> list[ColumnElement[int]]:
-    """Return count columns for kvinna, man, annat (any other or none) and the total."""
-    other = or_(gender_column.is_(None), gender_column.not_in(("kvinna", "man")))
+    """Return count columns for kvinna, man, annat (any other or none) and the total.
+
+    Annat is the total less women and men: the same count as "none, or neither" without a third
+    filtered aggregate that tests every row again.
+    """
+    women = func.count().filter(gender_column == "kvinna")
+    men = func.count().filter(gender_column == "man")
     return [
-        func.count().filter(gender_column == "kvinna").label("kvinna"),
-        func.count().filter(gender_column == "man").label("man"),
-        func.count().filter(other).label("annat"),
+        women.label("kvinna"),
+        men.label("man"),
+        (func.count() - women - men).label("annat"),
         func.count().label("total"),
     ]
 
@@ -389,7 +394,7 @@ def code_rows(list_name: str, grouped: Sequence[Any]) -> list[Row]:
     """Order grouped (code, counts) records by the code list and label them as the list does."""
     found = {record[0]: counts_of(record) for record in grouped}
     rows = []
-    for code in all_codes(list_name):
+    for code in codes_among(list_name, found):
         if code.code in found:
             rows.append(Row(code.code, label_of(code), found.pop(code.code)))
     for code in sorted((c for c in found if c is not None), key=str):

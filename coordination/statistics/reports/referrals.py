@@ -13,11 +13,8 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
-    and_,
     case,
     func,
-    literal,
-    or_,
     select,
 )
 
@@ -27,7 +24,6 @@ from coordination.core.i18n import STOCKHOLM, label, local_today
 from coordination.extensions import db
 from coordination.referrals.models import Referral, ReferralHistory
 from coordination.statistics.reports.base import (
-    COLUMNS,
     Filters,
     Report,
     Row,
@@ -76,53 +72,68 @@ def _local_day(value: Any) -> date:
     return value.astimezone(STOCKHOLM).date()
 
 
-def median_working_days_to_decision(filters: Filters) -> float | None:
-    """Return the median working days from referral date to decision (the local day), counted
-    as the conference overview counts them: Swedish holidays and the förbund's days off."""
-    hour = _decided_hour(Decision.decided_at).label("hour")
-    grouped = db.session.execute(
-        select(Referral.referral_date, hour, func.count().label("n"))
-        .select_from(Referral)
-        .join(Decision, Referral.decision_id == Decision.id)
-        .where(Referral.state == ReferralState.DECIDED.value, *_referral_conditions(filters))
-        .group_by(Referral.referral_date, hour)
-    ).all()
+def _median_working_days(groups: dict[tuple[date, Any], int]) -> float | None:
+    """Return the median working days from referral date to decision (the local day) of the
+    decided referrals grouped by (referral date, decision hour), counted as the conference
+    overview counts them: Swedish holidays and the förbund's days off."""
     return median_working_days_counted(
-        ((r.referral_date, _local_day(r.hour), int(r.n)) for r in grouped), working_calendar()
+        ((day, _local_day(hour), n) for (day, hour), n in groups.items()), working_calendar()
     )
 
 
+OPEN_STATES = ("submitted", "completion_requested", "on_agenda")
+FUNNEL_KINDS = ("received", "open", "decided", "admitted", "recommended", "withdrawn")
+
+
+def _funnel_kinds(state: str, outcome: str | None) -> list[str]:
+    """Return the funnel steps a referral in this state (with this decision) counts in."""
+    kinds = ["received"]
+    if state in OPEN_STATES:
+        kinds.append("open")
+    elif state == "decided":
+        kinds.append("decided")
+        if outcome == "admit":
+            kinds.append("admitted")
+        elif outcome == "recommend":
+            kinds.append("recommended")
+    elif state == "withdrawn":
+        kinds.append("withdrawn")
+    return kinds
+
+
 def referral_funnel(filters: Filters, population: str | None) -> Report:
-    """Count referrals received, in process, decided (admitted, recommended) and withdrawn."""
-    conditions = _referral_conditions(filters)
+    """Count referrals received, in process, decided (admitted, recommended) and withdrawn.
+
+    One grouped query gives both the steps and the time to decision: per state, outcome and
+    gender, and for the decided ones per referral date and decision hour too (a few thousand
+    groups); Python adds them up.
+    """
     state = Referral.state
-    open_states = ("submitted", "completion_requested", "on_agenda")
-    kinds = [
-        ("received", literal(True)),
-        ("open", state.in_(open_states)),
-        ("decided", state == "decided"),
-        ("admitted", and_(state == "decided", Decision.outcome == "admit")),
-        ("recommended", and_(state == "decided", Decision.outcome == "recommend")),
-        ("withdrawn", state == "withdrawn"),
-    ]
-    query = select().select_from(Referral).outerjoin(Decision, Referral.decision_id == Decision.id)
-    gender = Referral.gender
-    other = or_(gender.is_(None), gender.not_in(("kvinna", "man")))
-    columns = []
-    for kind, condition in kinds:
-        for column, extra in (
-            ("kvinna", gender == "kvinna"),
-            ("man", gender == "man"),
-            ("annat", other),
-            ("total", literal(True)),
-        ):
-            columns.append(func.count().filter(and_(condition, extra)).label(f"{kind}_{column}"))
-    record = db.session.execute(query.add_columns(*columns).where(*conditions)).one()
-    rows = [
-        Row(kind, label("funnel", kind), {c: int(getattr(record, f"{kind}_{c}")) for c in COLUMNS})
-        for kind, _condition in kinds
-    ]
-    median = median_working_days_to_decision(filters)
+    decided = state == ReferralState.DECIDED.value
+    day = case((decided, Referral.referral_date)).label("day")
+    hour = case((decided, _decided_hour(Decision.decided_at))).label("hour")
+    keys = (state, Decision.outcome, Referral.gender, day, hour)
+    grouped = db.session.execute(
+        select(*keys, func.count().label("n"))
+        .select_from(Referral)
+        .outerjoin(Decision, Referral.decision_id == Decision.id)
+        .where(*_referral_conditions(filters))
+        .group_by(*keys)
+    )
+    tally: dict[tuple[str, str | None, str], int] = {}
+    decisions: dict[tuple[date, Any], int] = {}
+    for state_, outcome, gender, day_, hour_, n in grouped.tuples():
+        column = gender if gender in ("kvinna", "man") else "annat"
+        tally[(state_, outcome, column)] = tally.get((state_, outcome, column), 0) + n
+        if hour_ is not None:
+            decisions[(day_, hour_)] = decisions.get((day_, hour_), 0) + n
+    counts = {kind: zero_counts() for kind in FUNNEL_KINDS}
+    for (state_, outcome, column), n in tally.items():
+        for kind in _funnel_kinds(state_, outcome):
+            counts[kind][column] += int(n)
+            counts[kind]["total"] += int(n)
+    rows = [Row(kind, label("funnel", kind), counts[kind]) for kind in FUNNEL_KINDS]
+    median = _median_working_days(decisions)
     note = _(
         "Stegen räknas var för sig och ska inte läggas ihop: en remiss som beslutats räknas både "
         "som mottagen och som beslutad. Mottagna: remisser som skickats in någon gång under "
