@@ -1,7 +1,7 @@
 """statistics indexes: participants by home municipality and gender, attendance by case and status
 
-Revision ID: 0029_statistics_indexes
-Revises: 0027_forbund
+Revision ID: 0031_statistics_indexes
+Revises: 0030_case_plan_in_force
 Create Date: 2026-12-05 06:00:00
 
 The report by home municipality counts every participant record per municipality and gender,
@@ -20,8 +20,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0029_statistics_indexes"
-down_revision = "0027_forbund"
+revision = "0031_statistics_indexes"
+down_revision = "0030_case_plan_in_force"
 branch_labels = None
 depends_on = None
 
