@@ -18,6 +18,26 @@ EXPECTED = {
     "ix_referral_referrer_updated": ("referral", "(referrer_id, updated_at, id)"),
     "ix_referral_state_updated": ("referral", "(state, updated_at, id)"),
     "ix_meeting_booked_starts": ("meeting", "(starts_at) WHERE ((status)::text = 'booked'::text)"),
+    "ix_referral_open_state": (
+        "referral",
+        "(forbund_id, state, completion_due_at) WHERE ((state)::text = ANY "
+        "((ARRAY['completion_requested'::character varying, 'on_agenda'::character varying, "
+        "'submitted'::character varying])::text[]))",
+    ),
+    "ix_case_record_loaded": (
+        "case_record",
+        "(forbund_id, id, complexity_weight) WHERE ((state)::text = ANY "
+        "((ARRAY['active'::character varying, 'enrolled'::character varying, "
+        "'exiting'::character varying, 'paused'::character varying])::text[]))",
+    ),
+    "ix_case_record_open_programme": (
+        "case_record",
+        "(forbund_id, programme_id, state) WHERE ((state)::text <> 'closed'::text)",
+    ),
+    "ix_coordinator_assignment_active_load": (
+        "coordinator_assignment",
+        "(forbund_id, case_id, coordinator_id) WHERE active",
+    ),
     "ix_notification_inbox": ("notification", "(recipient_id, channel, created_at)"),
     "ix_notification_unread": (
         "notification",

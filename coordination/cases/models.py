@@ -21,9 +21,10 @@ from coordination.core.db import UTCDateTime, check_in, utcnow
 from coordination.extensions import db
 from coordination.tenancy.models import TenantMixin
 from workflows.case import CaseState, PauseReason
-from workflows.caseload import DEFAULT_CAPACITY
+from workflows.caseload import DEFAULT_CAPACITY, LOADED_STATES
 
 _OPEN_SQL = f"state <> '{CaseState.CLOSED.value}'"
+_LOADED_SQL = "state IN (" + ", ".join(f"'{s.value}'" for s in sorted(LOADED_STATES)) + ")"
 
 
 class Case(TenantMixin, db.Model):
@@ -50,6 +51,25 @@ class Case(TenantMixin, db.Model):
             "person_id",
             "programme_id",
             unique=True,
+            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(_OPEN_SQL),
+        ),
+        # The start page's counts, read from indexes alone: the cases weighing on a coordinator
+        # in id order with their weight (merged with the active assignments to sum every
+        # coordinator's load), and the open cases by programme and state (queue and places).
+        Index(
+            "ix_case_record_loaded",
+            "forbund_id",
+            "id",
+            "complexity_weight",
+            postgresql_where=text(_LOADED_SQL),
+            sqlite_where=text(_LOADED_SQL),
+        ),
+        Index(
+            "ix_case_record_open_programme",
+            "forbund_id",
+            "programme_id",
+            "state",
             postgresql_where=text(_OPEN_SQL),
             sqlite_where=text(_OPEN_SQL),
         ),
@@ -140,6 +160,16 @@ class CoordinatorAssignment(TenantMixin, db.Model):
             sqlite_where=text("active"),
         ),
         Index("ix_coordinator_assignment_coordinator_active", "coordinator_id", "active"),
+        # The active assignments of one förbund in case order, with their coordinator: merged
+        # with the loaded cases (ix_case_record_loaded) to sum every coordinator's load.
+        Index(
+            "ix_coordinator_assignment_active_load",
+            "forbund_id",
+            "case_id",
+            "coordinator_id",
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
         # Every assignment of a case, ended ones too (the one above covers only the active one).
         Index("ix_coordinator_assignment_case", "case_id"),
     )

@@ -219,7 +219,9 @@ def _weighted_loads() -> Subquery:
         )
         .join(Case, Case.id == CoordinatorAssignment.case_id)
         .where(
-            CoordinatorAssignment.active.is_(True),
+            # `active` in the words of the partial index (ix_coordinator_assignment_active_load):
+            # the planner does not match `active IS true` to it.
+            CoordinatorAssignment.active,
             Case.state.in_(sorted(s.value for s in LOADED_STATES)),
         )
         .group_by(CoordinatorAssignment.coordinator_id)

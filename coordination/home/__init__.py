@@ -41,15 +41,16 @@ from coordination.home import todo
 from coordination.meetings.models import Escalation, Meeting, MeetingAttendee, Task
 from coordination.programmes.models import Programme
 from coordination.referrals.models import Referral
-from coordination.referrals.permissions import visible_query
 from coordination.statistics import reports
 from coordination.tenancy.context import current_id
 from workflows.case import OCCUPYING_STATES, CaseState
 from workflows.caseload import CoordinatorLoad
+from workflows.referral import OPEN_STATES as OPEN_REFERRAL_STATES
 
 bp = Blueprint("home", __name__)
 
 OCCUPYING = sorted(s.value for s in OCCUPYING_STATES)
+OPEN_REFERRALS = sorted(s.value for s in OPEN_REFERRAL_STATES)
 # Where an account with a platform role (and no förbund) starts (coordination/platform).
 PLATFORM_START = {
     "platform_admin": "platform.forbund_index",
@@ -61,7 +62,8 @@ PLATFORM_START = {
 class Start:
     """What the start page shows to one user."""
 
-    counts: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)  # the referrer's own referrals by state
+    open_counts: dict = field(default_factory=dict)  # every open referral by state (team lead)
     todo: Page | None = None
     new_cases: int = 0
     load: CoordinatorLoad | None = None
@@ -134,12 +136,26 @@ def _coordinator(start: Start, user, now: datetime) -> None:
     start.new_cases = todo.new_case_count(user)
 
 
+def _referral_counts(condition) -> dict[str, int]:
+    """Count the referrals that meet the condition, by state."""
+    return dict(
+        db.session.execute(
+            select(Referral.state, func.count()).where(condition).group_by(Referral.state)
+        ).all()
+    )
+
+
 def _team_lead(start: Start, user, now: datetime) -> None:
+    # The team lead sees every referral past the draft; the page shows the open ones only
+    # (read from the open referrals' own index, not the closed ones of every year).
+    start.open_counts = _referral_counts(Referral.state.in_(OPEN_REFERRALS))
+    # Waiting and occupying are the states other than closed: counted from the open cases'
+    # index (ix_case_record_open_programme), its condition in the same words.
     counts = {
         (programme_id, state): n
         for programme_id, state, n in db.session.execute(
             select(Case.programme_id, Case.state, func.count())
-            .where(Case.state.in_([CaseState.WAITING.value, *OCCUPYING]))
+            .where(Case.state != CaseState.CLOSED.value)
             .group_by(Case.programme_id, Case.state)
         )
     }
@@ -194,13 +210,8 @@ def start_for(user, now: datetime | None = None) -> Start:
     """Gather what the start page shows the user, section by section for their roles."""
     now = now or utcnow()
     start = Start()
-    start.counts = dict(
-        db.session.execute(
-            visible_query(user)
-            .with_only_columns(Referral.state, func.count())
-            .group_by(Referral.state)
-        ).all()
-    )
+    if user.has_any_role(["referrer"]):
+        start.counts = _referral_counts(Referral.referrer_id == user.id)
     start.todo = todo.todo_page(user, now)
     if user.has_any_role(["conference_member", "team_lead"]):
         _member(start, user, now)

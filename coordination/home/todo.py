@@ -4,8 +4,9 @@ Each part selects the same columns (kind, item, case, two numbers, a code and th
 the table that holds one kind of work; the parts the user's roles and ties call for are joined
 with UNION ALL, sorted by deadline (soonest first, the items without a deadline last), then by
 kind and id so that the order is stable, and cut to one page with OFFSET/LIMIT. One statement
-for the page and one for the count, whatever the number of rows. The labels are built from ids,
-numbers and codes only (no participant's name): the linked pages show and log the person.
+gives the page and the count (a window over the UNION), whatever the number of rows. The labels
+are built from ids, numbers and codes only (no participant's name): the linked pages show and
+log the person.
 """
 
 from __future__ import annotations
@@ -325,24 +326,27 @@ def _page_number() -> int:
 
 
 def todo_page(user, now: datetime, size: int | None = None) -> TodoPage:
-    """Return the user's page of to-dos (two statements: the page and the count)."""
+    """Return the user's page of to-dos in one statement: the page with the count of every row
+    (a window over the UNION, which is computed once). A page number past the end costs a count
+    and the last page."""
     size = size or paging.PAGE_SIZE
     everything = union_all(*parts_for(user)).subquery("todo")
     rank = sql_case({kind: n for n, kind in enumerate(KINDS)}, value=everything.c.kind)
-    total = db.session.scalar(select(func.count()).select_from(everything)) or 0
-    last_page = max(1, -(-total // size))
-    number = min(_page_number(), last_page)
-    rows = db.session.execute(
-        select(everything)
-        .order_by(
-            everything.c.due_at.is_(None),
-            everything.c.due_at,
-            rank,
-            everything.c.item_id,
-        )
-        .offset((number - 1) * size)
-        .limit(size)
-    ).all()
+    ordered = select(everything, func.count().over().label("total")).order_by(
+        everything.c.due_at.is_(None),
+        everything.c.due_at,
+        rank,
+        everything.c.item_id,
+    )
+    number = _page_number()
+    rows = db.session.execute(ordered.offset((number - 1) * size).limit(size)).all()
+    if rows or number == 1:
+        total = rows[0].total if rows else 0
+    else:  # past the end: the last page instead
+        total = db.session.scalar(select(func.count()).select_from(everything)) or 0
+        number = max(1, -(-total // size))
+        if total:
+            rows = db.session.execute(ordered.offset((number - 1) * size).limit(size)).all()
     page = TodoPage(
         rows=[_item(row, now) for row in rows],
         total=total,

@@ -31,6 +31,17 @@ class Referral(TenantMixin, db.Model):
         Index("ix_referral_updated", "updated_at", "id"),
         Index("ix_referral_referrer_updated", "referrer_id", "updated_at", "id"),
         Index("ix_referral_state_updated", "state", "updated_at", "id"),
+        # The open referrals of one förbund, counted by state on the team lead's start page, and
+        # the overdue completions among them: read from the index alone (the closed ones of
+        # every year are not in it).
+        Index(
+            "ix_referral_open_state",
+            "forbund_id",
+            "state",
+            "completion_due_at",
+            postgresql_where=text(OPEN_SQL),
+            sqlite_where=text(OPEN_SQL),
+        ),
         # One open referral per person and programme, whatever races the application loses.
         Index(
             "uq_referral_open_person_programme",

@@ -11,7 +11,7 @@ import pytest
 from coordination.core import paging
 from coordination.extensions import db
 from coordination.meetings.models import Escalation, Task
-from tests.factories import PASSWORD, make_case, make_user
+from tests.factories import PASSWORD, make_case, make_programme, make_referral, make_user
 from tests.querycount import query_count
 
 
@@ -88,3 +88,66 @@ def test_the_team_leads_escalations_are_paged_without_losing_or_repeating_a_tie(
         assert "Visar 1–2 av 3" in client.get(back).get_data(as_text=True)
     expected = sorted(str(e.id) for e in db.session.scalars(db.select(Escalation)))
     assert sorted(seen) == expected
+
+
+def test_a_page_number_past_the_end_shows_the_last_page(client):
+    lead = make_user("team_lead")
+    _escalations([make_case() for _ in range(3)], make_user("referrer"), datetime.now(UTC))
+    client.login(lead.email, PASSWORD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paging, "PAGE_SIZE", 2)
+        page = client.get("/?todo_page=9").get_data(as_text=True)
+    assert "Visar 3–3 av 3" in page
+    assert len(re.findall(r"/meetings/escalations/(\d+)", page)) == 1
+
+
+def _states(section: str) -> dict[str, int]:
+    """The referrer's table of referrals per status: {state: number}."""
+    rows = re.findall(
+        r'state=(\w+)">[^<]*</a></th>\s*<td class="table__numeric">(\d+)</td>', section
+    )
+    return {state: int(n) for state, n in rows}
+
+
+def _referrals():
+    """A referrer who is also a team lead with two referrals, another referrer with five."""
+    both = make_user("referrer", "team_lead")
+    programme = make_programme()
+    make_referral("draft", programme=programme, referrer=both)
+    make_referral("submitted", programme=programme, referrer=both)
+    other = make_user("referrer")
+    for state in ("submitted", "submitted", "completion_requested", "withdrawn", "draft"):
+        make_referral(state, programme=programme, referrer=other)
+    return both, other
+
+
+def _section(page: str, heading: str) -> str:
+    return page.split(f'id="{heading}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_team_lead_counts_every_open_referral_and_their_own_as_referrer(client):
+    both, _other = _referrals()
+    client.login(both.email, PASSWORD)
+    page = _start_page(client)
+    mine = _section(page, "referrer-heading")
+    assert _states(mine) == {"draft": 1, "submitted": 1}
+    assert "behöver kompletteras" not in mine  # the completion asked of the other referrer
+    lead = _section(page, "team-lead-heading")
+    assert "3 remisser är inskickade och väntar på behandling." in lead
+    assert "Väntar på komplettering (1)" in lead
+    assert "På dagordningen" not in lead
+
+
+def test_the_referrer_counts_their_own_referrals_by_state(client):
+    _both, other = _referrals()
+    client.login(other.email, PASSWORD)
+    page = _start_page(client)
+    theirs = _section(page, "referrer-heading")
+    assert _states(theirs) == {
+        "completion_requested": 1,
+        "draft": 1,
+        "submitted": 2,
+        "withdrawn": 1,
+    }
+    assert "1 remiss behöver kompletteras." in theirs
+    assert 'id="team-lead-heading"' not in page
