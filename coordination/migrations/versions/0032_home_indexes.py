@@ -1,7 +1,7 @@
 """home indexes: what the team lead's start page counts, read from indexes alone
 
-Revision ID: 0028_home_indexes
-Revises: 0027_forbund
+Revision ID: 0032_home_indexes
+Revises: 0031_statistics_indexes
 Create Date: 2026-12-05 06:00:00
 
 Each was chosen from the plan of the query it serves at 200,000 participants, and each is read
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0028_home_indexes"
-down_revision = "0027_forbund"
+revision = "0032_home_indexes"
+down_revision = "0031_statistics_indexes"
 branch_labels = None
 depends_on = None
 
