@@ -345,12 +345,15 @@ def _timed(actor: Actor, url: str, api: bool) -> tuple[float, int]:
 
 
 def measure(base: str, actors: dict[str, Actor], figure: Figure, case_id: int) -> dict:
-    """Time one figure: warm-up, then up to BENCH_REQUESTS requests within its time budget."""
+    """Time one figure: warm-up (two requests per worker), then up to BENCH_REQUESTS requests
+    within its time budget."""
     actor = actors[figure.role]
     url = base + figure.path.format(case=case_id)
     budget = time.monotonic() + _env_int("BENCH_FIGURE_SECONDS", 120)
     timings, failures = [], []
-    for _ in range(2):
+    # Two warm-up requests for each gunicorn worker: a worker's first request of a page pays
+    # once for compiling its template and statements, which is not the page's steady cost.
+    for _ in range(2 * _env_int("BENCH_WEB_WORKERS", 2)):
         elapsed, status = _timed(actor, url, figure.api)
         if status != 200:
             return {"timings": [], "failed": status}
