@@ -344,6 +344,13 @@ def _timed(actor: Actor, url: str, api: bool) -> tuple[float, int]:
     return elapsed, status
 
 
+def _warm(base: str, actors: dict[str, Actor], figure: Figure, case_id: int) -> None:
+    """Ask for the figure's page two times per gunicorn worker, untimed."""
+    actor = actors[figure.role]
+    for _ in range(2 * _env_int("BENCH_WEB_WORKERS", 2)):
+        _timed(actor, base + figure.path.format(case=case_id), figure.api)
+
+
 def measure(base: str, actors: dict[str, Actor], figure: Figure, case_id: int) -> dict:
     """Time one figure: warm-up (two requests per worker), then up to BENCH_REQUESTS requests
     within its time budget."""
@@ -551,6 +558,10 @@ def run_size(participants: int) -> None:
     app_url = app_role_url(url)
     with Server(app_url, run_dir) as server:
         actors = _actors(server.base, data, codes)
+        # Every page once on every worker before any is timed: the sync workers take requests
+        # as they race for them, so one figure's own warm-up may not reach both.
+        for figure in FIGURES:
+            _warm(server.base, actors, figure, case_id)
         for figure in FIGURES:
             results[figure.name] = measure(server.base, actors, figure, case_id)
     measured = [f for f in FIGURES if results[f.name]["timings"]]
