@@ -129,8 +129,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Whom Flask-Login loaded for this request, asked without the database: the page has
-        # committed, and reloading the expired user would open a transaction that the end of the
-        # request rolls back, and a rollback empties the connection's prepared statements.
+        # committed, and `current_user` would reload the expired user (three statements).
         user = g.get("_login_user")
         if user is not None and not user.is_anonymous:
             response.headers["Cache-Control"] = "no-store"  # pages with personal data

@@ -266,7 +266,7 @@ def _caseload_where(user, flt: CaseloadFilter) -> list:
         where = [Case.state == flt.state]
     else:
         where = [Case.state.in_(sorted(s.value for s in CASELOAD_STATES))]
-    coordinator_id = flt.coordinator_id if perms.is_team_lead(user) else user.id
+    coordinator_id = _coordinator_of(user, flt)
     if coordinator_id is not None:
         where.append(_active.coordinator_id == coordinator_id)
     if flt.programme_id is not None:
@@ -280,8 +280,17 @@ def _reads_coordinator(user, flt: CaseloadFilter, sort: str) -> bool:
     """Tell whether ranking the caseload needs each case's active coordinator: to sort by
     name, to filter by coordinator (a coordinator's own cases), or to search (a protected name
     is found by its coordinator alone). The team lead's whole list by warnings does not."""
-    own = flt.coordinator_id if perms.is_team_lead(user) else user.id
-    return sort == "coordinator" or own is not None or bool(search_text(flt.search))
+    return (
+        sort == "coordinator"
+        or _coordinator_of(user, flt) is not None
+        or bool(search_text(flt.search))
+    )
+
+
+def _coordinator_of(user, flt: CaseloadFilter) -> int | None:
+    """The coordinator whose cases the caseload lists: the team lead's choice (none: every
+    case), a coordinator's own."""
+    return flt.coordinator_id if perms.is_team_lead(user) else user.id
 
 
 def _matches(user, text: str):
