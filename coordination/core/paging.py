@@ -3,9 +3,10 @@
 A page is the rows after (or before) an anchor row in the list's order: its sort key and id,
 compared as one row value (`(starts_at, id) > (:starts_at, :id)`), so ties in the sort key are
 neither lost nor shown twice. The links carry only the anchor row's id (`?after=123`): its key is
-read back from the row, so no name or date of anyone is put in a URL. The total and the position
-of the page ("Visar 51–100 av 1 234") are one counting query. Sort keys must be NOT NULL columns
-of the listed model.
+read back from the row, so no name or date of anyone is put in a URL. The position of the page and
+the rows beyond it ("Visar 51–100 av 1 234") are counted in SQL. Sort keys must be NOT NULL columns
+of the listed model. A long list is counted only so far ("Visar 1–50 av fler än 1 000"): the
+count must not grow with the data, and nobody pages through a thousand rows to reach one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from coordination.core.parsing import is_digits
 from coordination.extensions import db
 
 PAGE_SIZE = 50
+# A list is counted up to here: beyond it the page says "fler än 1 000", not the exact number.
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -29,8 +32,9 @@ class Page:
     """One page of a list: its rows, where it sits in the whole, and the anchors of its links."""
 
     rows: list
-    total: int
+    total: int  # the rows counted: all of them, or (when `more`) the first COUNT_CAP or so
     offset: int
+    more: bool = False  # there are more rows than `total`
     name: str = ""
     first_id: int | None = None
     last_id: int | None = None
@@ -108,8 +112,8 @@ def keyset_page(
 
     `keys` and `id_column` are the model's sort columns; the request's `after`/`before` (or
     `<name>_after`/`<name>_before` when a page has several lists) names the anchor row;
-    `options` (eager loads) apply to the rows only. Three statements at most, plus one per eager
-    load: the anchor's key, the rows, the total with the position.
+    `options` (eager loads) apply to the rows only. Four statements at most, plus one per eager
+    load: the anchor's key, the rows, the rows ahead of the page, the rows beyond it.
     """
     size = size or PAGE_SIZE
     direction, anchor_id = anchor if anchor is not None else _anchor(name)
@@ -138,22 +142,48 @@ def keyset_page(
     else:
         page_query = query.where(after(anchor_key)) if direction == "after" else query
         rows = list(db.session.scalars(page_query.options(*options).order_by(*forward).limit(size)))
-    ahead: Any
-    if rows:
-        first_key = [getattr(rows[0], c.key) for c in order]
-        ahead = func.count().filter(before(first_key))
-    elif direction == "after":
-        ahead = func.count().filter(~after(anchor_key))
-    else:
-        ahead = literal(0)
-    total, offset = db.session.execute(
-        query.with_only_columns(func.count(), ahead, maintain_column_froms=True).order_by(None)
-    ).one()
+    ahead, beyond, limit = _position(query, rows, order, direction, anchor_key, before, after, size)
     return Page(
         rows=rows,
-        total=total,
-        offset=offset,
+        total=ahead + len(rows) + min(beyond, limit),
+        offset=ahead,
+        more=beyond > limit,
         name=name,
         first_id=getattr(rows[0], id_column.key) if rows else None,
         last_id=getattr(rows[-1], id_column.key) if rows else None,
     )
+
+
+def _position(query, rows, order, direction, anchor_key, before, after, size):
+    """Count the rows ahead of the page exactly (the cost grows with how deep the page is, not
+    with the list) and the rows beyond it up to `limit` + 1: a list of 200,000 is not counted to
+    say "fler än 1 000". Returns (ahead, beyond, limit); one statement on a first page, two on a
+    page further in."""
+
+    def exact(condition) -> int:
+        return db.session.execute(
+            query.where(condition)
+            .with_only_columns(func.count(), maintain_column_froms=True)
+            .order_by(None)
+        ).scalar_one()
+
+    if rows:
+        first_key = [getattr(rows[0], c.key) for c in order]
+        last_key = [getattr(rows[-1], c.key) for c in order]
+        ahead, rest = (exact(before(first_key)) if direction else 0), after(last_key)
+    elif direction == "after":  # past the end: every row is ahead of the anchor
+        return exact(~after(anchor_key)), 0, 0
+    elif direction == "before":  # nothing before the anchor: the list starts at it
+        ahead, rest = 0, ~before(anchor_key)
+    else:
+        return 0, 0, 0
+    limit = max(COUNT_CAP - ahead - len(rows), size)
+    capped = (
+        query.where(rest)
+        .with_only_columns(literal(1), maintain_column_froms=True)
+        .order_by(None)
+        .limit(limit + 1)
+        .subquery()
+    )
+    beyond = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
+    return ahead, beyond, limit

@@ -4,11 +4,13 @@ rows as for few (issue 17); and the list is a page at a time, with its place in 
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import select
 
 from coordination.audit.models import AccessLogEntry
 from coordination.conferences import agenda as agenda_ops
+from coordination.core import paging
 from coordination.extensions import db
 from coordination.referrals.models import ReferralHistory
 from tests.factories import (
@@ -181,6 +183,34 @@ def test_the_list_shows_fifty_at_a_time_and_logs_only_those_shown(client):
 
     back = client.get(_link(second, "Föregående sida")).get_data(as_text=True)
     assert "Visar 1–50 av 53" in back and _listed(back, newest_first[:50])
+
+
+def test_a_long_list_is_counted_only_so_far_and_exactly_near_its_end(client, monkeypatch):
+    """Beyond the cap (1,000; 100 here) the page says "fler än" instead of counting every row;
+    the pages still follow each other without loss, and the last ones give the exact number."""
+    monkeypatch.setattr(paging, "COUNT_CAP", 100)
+    lead = make_user("team_lead")
+    programme = make_programme()
+    newest_first = [make_referral("submitted", programme=programme) for _ in range(160)][::-1]
+    client.login(lead.email, PASSWORD)
+
+    statuses, pages = [], []
+    html = client.get("/referrals/").get_data(as_text=True)
+    while True:
+        statuses += re.findall(r"Visar (\d+–\d+ av (?:fler än )?\d+)", html)
+        pages.append(html)
+        if "Nästa sida" not in html:
+            break
+        html = client.get(_link(html, "Nästa sida")).get_data(as_text=True)
+    assert statuses == [
+        "1–50 av fler än 100",
+        "51–100 av fler än 150",
+        "101–150 av 160",
+        "151–160 av 160",
+    ]
+    assert _listed(pages[1], newest_first[50:100]) and _listed(pages[3], newest_first[150:])
+    back = client.get(_link(pages[3], "Föregående sida")).get_data(as_text=True)
+    assert "Visar 101–150 av 160" in back and _listed(back, newest_first[100:150])
 
 
 def test_the_pages_keep_the_state_filter(client):
