@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
@@ -35,9 +37,15 @@ def _scope(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get(UNSCOPED):
         return
-    forbund_id = current_id()
+    state.statement = state.statement.options(*_criteria(current_id()))
+
+
+@cache
+def _criteria(forbund_id: int | None) -> tuple:
+    """The two criteria options for one förbund (None: outside every förbund), built once per
+    process: building them analyses their lambdas, and every ORM statement takes them."""
     if forbund_id is None:
-        state.statement = state.statement.options(
+        return (
             with_loader_criteria(
                 TenantMixin, _nothing, include_aliases=True, propagate_to_loaders=False
             ),
@@ -48,8 +56,7 @@ def _scope(state: ORMExecuteState) -> None:
                 propagate_to_loaders=False,
             ),
         )
-        return
-    state.statement = state.statement.options(
+    return (
         with_loader_criteria(
             TenantMixin,
             lambda cls: cls.forbund_id == forbund_id,
