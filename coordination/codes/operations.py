@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import yaml
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from coordination.codes.models import Code
 from coordination.core.errors import ValidationFailed
@@ -59,12 +59,25 @@ def choices(list_name: str) -> list[tuple[str, str]]:
 
 def code_label(list_name: str, code: str | None) -> str:
     """Return the label of a code (historical ones included), or the code itself."""
-    if not code:
-        return ""
-    found = db.session.scalar(select(Code).where(Code.list_name == list_name, Code.code == code))
-    if found is None:
-        return code
-    return found.label_en if str(get_locale() or "sv") == "en" else found.label_sv
+    return code_labels([(list_name, code)]).get((list_name, code or ""), "")
+
+
+def code_labels(wanted: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+    """Return the labels of several codes, keyed by (list name, code), in one query: historical
+    ones included, a code missing from its list read as itself, an empty code as ""."""
+    pairs = {(list_name, code) for list_name, code in wanted if code}
+    labels = {pair: pair[1] for pair in pairs}
+    if not pairs:
+        return labels
+    english = str(get_locale() or "sv") == "en"
+    found = db.session.execute(
+        select(Code.list_name, Code.code, Code.label_sv, Code.label_en).where(
+            tuple_(Code.list_name, Code.code).in_(sorted(pairs))
+        )
+    )
+    for row in found:
+        labels[(row.list_name, row.code)] = row.label_en if english else row.label_sv
+    return labels
 
 
 def valid_codes(list_name: str) -> set[str]:

@@ -16,7 +16,7 @@ from coordination.cases import permissions as case_perms
 from coordination.cases.models import Case
 from coordination.cases.views import MANAGERS, STAFF, load_visible
 from coordination.cases.views import bp as cases_bp
-from coordination.codes.operations import choices, code_label
+from coordination.codes.operations import choices, code_label, code_labels
 from coordination.core.errors import Conflict, ValidationFailed
 from coordination.core.i18n import label
 from coordination.core.pages import render_read
@@ -33,12 +33,15 @@ LISTS = {name: name for name in ops.INTAKE_FIELDS}
 
 def _values(data: dict) -> list[tuple[str, str, str]]:
     """Return (field, title, value in words) for each intake variable ('' when not given)."""
+    wanted = [("support", c) for c in data["support"]]
+    wanted += [(LISTS[name], data[name]) for name in ops.INTAKE_FIELDS if name != "support"]
+    labels = code_labels(wanted)
     rows = []
     for name in ops.INTAKE_FIELDS:
         if name == "support":
-            text = ", ".join(code_label("support", c) for c in data["support"])
+            text = ", ".join(labels[("support", c)] for c in data["support"] if c)
         else:
-            text = code_label(LISTS[name], data[name])
+            text = labels.get((LISTS[name], data[name] or ""), "")
         rows.append((name, str(VARIABLE_TITLES[name]), text))
     return rows
 
