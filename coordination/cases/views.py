@@ -266,8 +266,11 @@ def _case_for_page(case_id: int) -> Case:
         select(Case)
         .where(Case.id == case_id)
         .options(
-            selectinload(Case.history).joinedload(CaseHistory.by),
-            selectinload(Case.assignments).joinedload(CoordinatorAssignment.coordinator),
+            # The people are shown by name: their memberships are not read with them.
+            selectinload(Case.history).joinedload(CaseHistory.by).lazyload(User.memberships),
+            selectinload(Case.assignments)
+            .joinedload(CoordinatorAssignment.coordinator)
+            .lazyload(User.memberships),
         )
         .execution_options(populate_existing=True)
     ).one()
