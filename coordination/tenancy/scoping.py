@@ -2,9 +2,11 @@
 
 `install` hooks the app's session class:
 
-- `do_orm_execute`: every ORM SELECT, UPDATE and DELETE (lazy and eager loads included) gets
+- `do_orm_execute`: every ORM SELECT, UPDATE and DELETE (lazy and selectin loads included) gets
   "forbund_id = current förbund" on every tenant entity it touches, joins and subqueries
-  included. Outside every förbund that is "forbund_id IS NULL": nothing of any förbund (the
+  included. Not the alias a joined eager load adds (`joinedload`): use it only for a many-to-one
+  parent, which is in the same förbund; a collection is loaded with `selectinload`, which is
+  scoped. Outside every förbund that is "forbund_id IS NULL": nothing of any förbund (the
   access log's installation rows only). `unscoped()` lifts it for the installation's own work
   (the förbund list, a user's förbund, the archive): PostgreSQL's policies still apply there.
 - `after_begin`: each transaction starts with `app.forbund_id` set (PostgreSQL), which is what the

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import io
 
-from coordination.codes.operations import active_codes, all_codes, valid_codes
+from flask_babel import force_locale
+
+from coordination.codes.operations import (
+    active_codes,
+    all_codes,
+    code_label,
+    code_labels,
+    valid_codes,
+)
+from coordination.codes.models import Code
 from coordination.extensions import db
 from tests.factories import PASSWORD, make_user
+from tests.querycount import counted_queries
 
 
 def _admin(client):
@@ -111,3 +121,26 @@ def test_only_admins_edit_code_lists(client):
     client.login(user.email, PASSWORD)
     assert client.get("/admin/codes/").status_code == 403
     assert client.get("/admin/codes/nolist").status_code == 403
+
+
+def test_several_code_labels_are_read_in_one_query_in_the_users_language(app):
+    """Historical codes keep their label; a code missing from its list reads as itself; a code
+    not given reads as nothing."""
+    db.session.add(
+        Code(list_name="support", code="gammal", label_sv="Gammalt stöd", label_en="Old support",
+             position=99, historical=True)
+    )
+    db.session.flush()
+    wanted = [("support", "gammal"), ("gender", "kvinna"), ("work", "okand_kod"), ("work", None)]
+    with app.test_request_context(), force_locale("sv"), counted_queries() as statements:
+        labels = code_labels(wanted)
+    assert len(statements) == 1
+    assert labels == {
+        ("support", "gammal"): "Gammalt stöd",
+        ("gender", "kvinna"): "Kvinna",
+        ("work", "okand_kod"): "okand_kod",
+    }
+    with app.test_request_context(), force_locale("en"):
+        assert code_labels(wanted)[("support", "gammal")] == "Old support"
+        assert code_label("gender", "kvinna") == "Woman"
+        assert code_label("work", None) == "" and code_label("work", "okand_kod") == "okand_kod"
