@@ -6,6 +6,7 @@ import io
 
 from flask_babel import force_locale
 
+from coordination.codes.models import Code
 from coordination.codes.operations import (
     active_codes,
     all_codes,
@@ -13,7 +14,6 @@ from coordination.codes.operations import (
     code_labels,
     valid_codes,
 )
-from coordination.codes.models import Code
 from coordination.extensions import db
 from tests.factories import PASSWORD, make_user
 from tests.querycount import counted_queries
@@ -127,8 +127,14 @@ def test_several_code_labels_are_read_in_one_query_in_the_users_language(app):
     """Historical codes keep their label; a code missing from its list reads as itself; a code
     not given reads as nothing."""
     db.session.add(
-        Code(list_name="support", code="gammal", label_sv="Gammalt stöd", label_en="Old support",
-             position=99, historical=True)
+        Code(
+            list_name="support",
+            code="gammal",
+            label_sv="Gammalt stöd",
+            label_en="Old support",
+            position=99,
+            historical=True,
+        )
     )
     db.session.flush()
     wanted = [("support", "gammal"), ("gender", "kvinna"), ("work", "okand_kod"), ("work", None)]
