@@ -273,7 +273,8 @@ def _install_session_rules(app: Flask) -> None:
             token = token_for(header[7:].strip())
             if token is None:
                 return None
-            db.session.commit()  # the token's last use, before the request's own work
+            if token in db.session.dirty:  # its last use noted (now and then, not every call):
+                db.session.commit()  # kept even if the request's own work fails
             tenancy.enter(token.forbund_id, token.user)  # the token's förbund (DOMAIN.md §14)
             return token.user
         return None

@@ -11,6 +11,7 @@ from coordination.auth.models import ApiToken
 from coordination.auth.operations import issue_token, set_password
 from coordination.extensions import db
 from tests.factories import PASSWORD, make_user, token_headers, totp_code
+from tests.querycount import counted_queries
 
 TOKEN = "/api/v1/auth/token"
 
@@ -196,3 +197,23 @@ def test_the_account_page_refuses_someone_elses_token(client):
     assert client.post_form(f"/account/tokens/{theirs.id}/revoke").status_code == 404
     db.session.refresh(theirs)
     assert theirs.revoked is False
+
+
+def test_a_tokens_use_is_noted_once_a_minute_and_reads_the_user_once(api):
+    """The first call notes the token's use (kept though the call fails); calls within the minute
+    write nothing, so nothing is committed and reloaded before the request's own work."""
+    user = make_user("referrer")
+    secret = _token(api, user)
+    assert api.get("/api/v1/referrals/999999", headers=_bearer(secret)).status_code == 404
+    token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.refresh(token)
+    first_use = token.last_used_at
+    assert first_use is not None
+
+    db.session.expire_all()  # as a new request finds them: nothing loaded yet
+    with counted_queries() as statements:
+        assert api.get("/api/v1/referrals", headers=_bearer(secret)).status_code == 200
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE API_TOKEN")]
+    assert len([s for s in statements if "FROM user_account" in s]) == 1
+    db.session.refresh(token)
+    assert token.last_used_at == first_use
