@@ -18,7 +18,7 @@ from tests.factories import (
     record_meeting,
     token_headers,
 )
-from tests.querycount import query_count
+from tests.querycount import counted_queries, query_count
 
 
 def _coordinator_of(case_id: int) -> int:
@@ -161,3 +161,17 @@ def test_the_queue_does_not_grow_with_the_waiting_cases(client):
             assert admit_case(conference=conference).state == "waiting"
 
     _same_at_n_and_3n(client.get, [lambda: "/cases/queue"], add)
+
+
+def test_a_coordinator_with_only_assigned_cases_sends_no_empty_case_query(api):
+    """Nothing to check beyond the assigned cases: no `IN (NULL)`, which PostgreSQL plans under
+    the förbund policy as a parallel scan of every case before finding it returns nothing."""
+    coordinator = make_user("coordinator")
+    case_id = _busy_case(coordinator.id)
+    headers = token_headers(db.session.get(User, coordinator.id))
+    api.get("/api/v1/cases", headers=headers)  # the token's first use writes
+    with counted_queries() as statements:
+        response = api.get("/api/v1/cases", headers=headers)
+    assert response.status_code == 200
+    assert [item["id"] for item in response.get_json()["items"]] == [case_id]
+    assert not [s for s in statements if "IN (NULL)" in s]
