@@ -157,8 +157,8 @@ def keyset_page(
 def _position(query, rows, order, direction, anchor_key, before, after, size):
     """Count the rows ahead of the page exactly (the cost grows with how deep the page is, not
     with the list) and the rows beyond it up to `limit` + 1: a list of 200,000 is not counted to
-    say "fler än 1 000". Returns (ahead, beyond, limit); one statement on a first page, two on a
-    page further in."""
+    say "fler än 1 000". Returns (ahead, beyond, limit): on a first page one statement (none when
+    the page is not full), two on a page further in."""
 
     def exact(condition) -> int:
         return db.session.execute(
@@ -171,6 +171,8 @@ def _position(query, rows, order, direction, anchor_key, before, after, size):
         first_key = [getattr(rows[0], c.key) for c in order]
         last_key = [getattr(rows[-1], c.key) for c in order]
         ahead, rest = (exact(before(first_key)) if direction else 0), after(last_key)
+        if direction != "before" and len(rows) < size:  # read forwards, and the list ran out
+            return ahead, 0, size
     elif direction == "after":  # past the end: every row is ahead of the anchor
         return exact(~after(anchor_key)), 0, 0
     elif direction == "before":  # nothing before the anchor: the list starts at it
