@@ -132,15 +132,20 @@ def list_cases():
     visible = perms.visible_case_ids(current_user)
     if visible is not None:
         where.append(Case.id.in_(sorted(visible)))
-    rows, total = reads.listed(
-        current_user,
-        where=where,
-        coordinator_id=int(coordinator) if coordinator else None,
-        page=page,
-        per_page=per_page,
-        today=local_today(),
-        calendar=working_calendar(),
-    )
+    if visible == set():
+        # Nothing to read. An empty IN under the förbund policy is planned as a parallel scan of
+        # every case (8 ms at 200k for the count) before it finds that nothing can match.
+        rows, total = [], 0
+    else:
+        rows, total = reads.listed(
+            current_user,
+            where=where,
+            coordinator_id=int(coordinator) if coordinator else None,
+            page=page,
+            per_page=per_page,
+            today=local_today(),
+            calendar=working_calendar(),
+        )
     for row in rows:
         log_access("case", row.case.id, action="list", person_id=row.case.person_id)
     items = [dump_row(r) for r in rows]

@@ -175,3 +175,15 @@ def test_a_coordinator_with_only_assigned_cases_sends_no_empty_case_query(api):
     assert response.status_code == 200
     assert [item["id"] for item in response.get_json()["items"]] == [case_id]
     assert not [s for s in statements if "IN (NULL)" in s]
+
+
+def test_a_coordinator_without_cases_gets_an_empty_api_list_without_an_empty_case_query(api):
+    coordinator = make_user("coordinator")
+    _busy_case()  # someone else's
+    headers = token_headers(db.session.get(User, coordinator.id))
+    api.get("/api/v1/cases", headers=headers)  # the token's first use writes
+    with counted_queries() as statements:
+        response = api.get("/api/v1/cases", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json() == {"items": [], "total": 0}
+    assert not [s for s in statements if "IN (NULL)" in s]
