@@ -142,7 +142,25 @@ def keyset_page(
     else:
         page_query = query.where(after(anchor_key)) if direction == "after" else query
         rows = list(db.session.scalars(page_query.options(*options).order_by(*forward).limit(size)))
-    ahead, beyond, limit = _position(query, rows, order, direction, anchor_key, before, after, size)
+
+    def key(row) -> list:
+        return [getattr(row, c.key) for c in order]
+
+    # What lies ahead of the page is counted exactly (the cost grows with how deep the page is,
+    # not with the list); what lies beyond it only up to a limit: a list of 200,000 is not counted
+    # to say "fler än 1 000". A page read forwards that is not full ends the list.
+    ahead_of_page, beyond_page = None, None
+    if rows:
+        ahead_of_page = before(key(rows[0])) if direction else None
+        if direction == "before" or len(rows) == size:
+            beyond_page = after(key(rows[-1]))
+    elif direction == "after":  # past the end: every row is ahead of the anchor
+        ahead_of_page = ~after(anchor_key)
+    elif direction == "before":  # nothing before the anchor: the list starts at it
+        beyond_page = ~before(anchor_key)
+    ahead = 0 if ahead_of_page is None else _count(query.where(ahead_of_page))
+    limit = max(COUNT_CAP - ahead - len(rows), size)
+    beyond = 0 if beyond_page is None else _count(query.where(beyond_page), limit + 1)
     return Page(
         rows=rows,
         total=ahead + len(rows) + min(beyond, limit),
@@ -154,38 +172,9 @@ def keyset_page(
     )
 
 
-def _position(query, rows, order, direction, anchor_key, before, after, size):
-    """Count the rows ahead of the page exactly (the cost grows with how deep the page is, not
-    with the list) and the rows beyond it up to `limit` + 1: a list of 200,000 is not counted to
-    say "fler än 1 000". Returns (ahead, beyond, limit): on a first page one statement (none when
-    the page is not full), two on a page further in."""
-
-    def exact(condition) -> int:
-        return db.session.execute(
-            query.where(condition)
-            .with_only_columns(func.count(), maintain_column_froms=True)
-            .order_by(None)
-        ).scalar_one()
-
-    if rows:
-        first_key = [getattr(rows[0], c.key) for c in order]
-        last_key = [getattr(rows[-1], c.key) for c in order]
-        ahead, rest = (exact(before(first_key)) if direction else 0), after(last_key)
-        if direction != "before" and len(rows) < size:  # read forwards, and the list ran out
-            return ahead, 0, size
-    elif direction == "after":  # past the end: every row is ahead of the anchor
-        return exact(~after(anchor_key)), 0, 0
-    elif direction == "before":  # nothing before the anchor: the list starts at it
-        ahead, rest = 0, ~before(anchor_key)
-    else:
-        return 0, 0, 0
-    limit = max(COUNT_CAP - ahead - len(rows), size)
-    capped = (
-        query.where(rest)
-        .with_only_columns(literal(1), maintain_column_froms=True)
-        .order_by(None)
-        .limit(limit + 1)
-        .subquery()
-    )
-    beyond = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
-    return ahead, beyond, limit
+def _count(query: Select, limit: int | None = None) -> int:
+    """Count the rows of `query`, or only up to `limit` (its rows read in any order)."""
+    rows = query.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
+    if limit is not None:
+        rows = rows.limit(limit)
+    return db.session.execute(select(func.count()).select_from(rows.subquery())).scalar_one()
